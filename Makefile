@@ -1,0 +1,44 @@
+# Every target bootstraps what it needs (virtualenv, Pulumi engine), idempotently.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# The exports the engine needs (PATH, PULUMI_HOME, local backend, passphrase,
+# no plugin downloads); tools/engine.sh builds the engine only on first use.
+WITH_ENV = eval "$$(tools/env.sh)" &&
+
+.PHONY: test unit lint demo doctor env engine venv clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is needed ($(PYTHON))" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q -e ".[dev]" >$(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log >&2; exit 1; }
+	@touch $@
+
+venv: $(STAMP)
+
+engine:
+	@tools/engine.sh >/dev/null
+
+env: $(STAMP)
+	@tools/env.sh
+
+test: $(STAMP) engine lint
+	@$(WITH_ENV) $(PY) -m pytest tests
+
+unit: $(STAMP)
+	@$(PY) -m pytest tests/unit -q
+
+lint: $(STAMP)
+	@$(PY) -m ruff check fsx_backup_provider tests tools __main__.py
+	@$(PY) -m mypy --strict fsx_backup_provider tools
+
+demo: $(STAMP) engine
+	@$(WITH_ENV) $(PY) -m tools.demo
+
+doctor: $(STAMP)
+	@$(WITH_ENV) $(PY) -m tools.doctor
+
+clean:
+	rm -rf .pulumi-state .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Amazon FSx backups as a Pulumi dynamic resource."""
