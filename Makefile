@@ -31,8 +31,8 @@ unit: $(STAMP)
 	@$(PY) -m pytest tests/unit -q
 
 lint: $(STAMP)
-	@$(PY) -m ruff check fsx_backup_provider tests tools __main__.py
-	@$(PY) -m mypy --strict fsx_backup_provider tools
+	@$(PY) -m ruff check fsx_backup_provider fsx_emulator tests tools __main__.py
+	@$(PY) -m mypy --strict fsx_backup_provider fsx_emulator tools
 
 demo: $(STAMP) engine
 	@$(WITH_ENV) $(PY) -m tools.demo

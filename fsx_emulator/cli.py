@@ -1,0 +1,146 @@
+"""`fsx-emulator` / `python -m fsx_emulator`: run the FSx emulator until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Sequence
+
+from fsx_emulator.process import READY_PREFIX
+from fsx_emulator.server import EmulatorConfig, build_server
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
+    defaults = EmulatorConfig()
+    parser = argparse.ArgumentParser(
+        prog="fsx-emulator",
+        description="A local Amazon FSx endpoint (AWS JSON 1.1 protocol) for backup tests.",
+    )
+    parser.add_argument(
+        "--host",
+        default=defaults.host,
+        help="address to bind (default: %(default)s, loopback only)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=defaults.port,
+        help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--region",
+        default=defaults.region,
+        help="region assumed for requests that name none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--backup-seconds",
+        type=_non_negative,
+        default=defaults.backup_seconds,
+        help="how long a backup stays CREATING (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the fault generator (default: a random seed)",
+    )
+    parser.add_argument(
+        "--throttle-rate",
+        type=_rate,
+        default=defaults.throttle_rate,
+        help="share of FSx calls answered ThrottlingException (default: 0)",
+    )
+    parser.add_argument(
+        "--error-rate",
+        type=_rate,
+        default=defaults.error_rate,
+        help="share of FSx calls answered InternalServerError (default: 0)",
+    )
+    parser.add_argument(
+        "--token-ttl-seconds",
+        type=_positive,
+        default=None,
+        help="forget CreateBackup tokens after this long (default: never)",
+    )
+    parser.add_argument(
+        "--enforce-iam",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="enforce IAM policies after the first N calls (moto's "
+        "INITIAL_NO_AUTH_ACTION_COUNT; default: never)",
+    )
+    parser.add_argument(
+        "--log-requests", action="store_true", help="log one line per request to stderr"
+    )
+    args = parser.parse_args(argv)
+    if args.throttle_rate + args.error_rate > 1.0:
+        parser.error("--throttle-rate plus --error-rate must be at most 1")
+    return EmulatorConfig(
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        backup_seconds=args.backup_seconds,
+        seed=args.seed,
+        throttle_rate=args.throttle_rate,
+        error_rate=args.error_rate,
+        token_ttl_seconds=args.token_ttl_seconds,
+        enforce_iam=args.enforce_iam,
+        log_requests=args.log_requests,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    server = build_server(config)
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    # serve_forever runs beside the main thread because shutdown() must be called from
+    # another thread than the one serving, and signal handlers always run in the main one.
+    # A short poll interval makes shutdown prompt; an idle poll costs next to nothing.
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="fsx-emulator", daemon=True
+    )
+    serving.start()
+    host, port = str(server.server_address[0]), server.server_address[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"{READY_PREFIX}http://{shown_host}:{port}", flush=True)
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+    serving.join()
+    return 0

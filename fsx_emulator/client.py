@@ -1,0 +1,179 @@
+"""A handle on a running emulator: boto3 clients, control endpoints and seeding helpers.
+
+This module talks to the emulator only over HTTP, so it imports neither moto nor the
+server and works against an emulator in another process or on another port.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_fsx import FSxClient
+
+# The emulator accepts any credentials; fixed dummy ones keep boto3 from looking for
+# real ones in the environment, and map to moto's default account 123456789012.
+DUMMY_ACCESS_KEY_ID = "testing"
+DUMMY_SECRET_ACCESS_KEY = "testing"
+
+DEFAULT_SUBNET_ID = "subnet-0123456789abcdef0"
+
+# The smallest valid request for each file system type, so tests name only what they test.
+_STORAGE_CAPACITY = {"LUSTRE": 1200, "WINDOWS": 32, "ONTAP": 1024, "OPENZFS": 64}
+_DEFAULT_DEPLOYMENT_TYPE = {
+    "LUSTRE": "PERSISTENT_1",
+    "WINDOWS": "SINGLE_AZ_1",
+    "ONTAP": "SINGLE_AZ_1",
+    "OPENZFS": "SINGLE_AZ_1",
+}
+
+
+class Emulator:
+    """A running FSx emulator at `endpoint_url`, serving `region`."""
+
+    def __init__(self, endpoint_url: str, region: str = "us-east-1") -> None:
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self.region = region
+        self._session = boto3.session.Session(
+            aws_access_key_id=DUMMY_ACCESS_KEY_ID,
+            aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
+            region_name=region,
+        )
+        self._default_client: FSxClient | None = None
+        self._ontap_svm_id: str | None = None
+        # Control calls bypass any HTTP(S)_PROXY in the environment: the emulator is local.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def __repr__(self) -> str:
+        return f"Emulator({self.endpoint_url!r}, region={self.region!r})"
+
+    # ---- boto3 ------------------------------------------------------------------------
+
+    def client(self, config: Config | None = None) -> FSxClient:
+        """A boto3 FSx client for the emulator; without `config`, one shared client."""
+        if config is not None:
+            return self._session.client("fsx", endpoint_url=self.endpoint_url, config=config)
+        if self._default_client is None:
+            self._default_client = self._session.client("fsx", endpoint_url=self.endpoint_url)
+        return self._default_client
+
+    # ---- control endpoints ------------------------------------------------------------
+
+    def _control(self, method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(
+            f"{self.endpoint_url}/_emulator/{name}",
+            method=method,
+            data=None if payload is None else json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with self._opener.open(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._control("GET", "health")
+        return result
+
+    def calls(self) -> dict[str, int]:
+        """FSx calls per operation since the last reset, plus their sum under `_total`."""
+        result: dict[str, int] = self._control("GET", "calls")
+        return result
+
+    def reset(self) -> None:
+        """Forget all FSx state and counts; restore the faults the emulator started with."""
+        self._control("POST", "reset", {})
+        self._ontap_svm_id = None
+
+    def faults(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._control("GET", "faults")
+        return result
+
+    def set_faults(self, **settings: Any) -> dict[str, Any]:
+        """Change fault settings: throttle_rate, error_rate, seed, backup_seconds,
+        fail_next_backups ({source ID: FailureDetails.Message}). Returns them all."""
+        result: dict[str, Any] = self._control("POST", "faults", settings)
+        return result
+
+    # ---- seeding ----------------------------------------------------------------------
+
+    def create_file_system(
+        self,
+        type: str = "LUSTRE",
+        deployment_type: str | None = None,
+        import_path: str | None = None,
+        tags: dict[str, str] | None = None,
+        copy_tags_to_backups: bool | None = None,
+        **kw: Any,
+    ) -> str:
+        """Create a file system of `type` and return its ID.
+
+        `deployment_type` defaults to PERSISTENT_1 for LUSTRE (a type FSx can back up)
+        and SINGLE_AZ_1 otherwise; `import_path` links a Lustre file system to a data
+        repository; `kw` adds or overrides CreateFileSystem parameters.
+        """
+        configuration: dict[str, Any] = {
+            "DeploymentType": deployment_type or _DEFAULT_DEPLOYMENT_TYPE[type],
+        }
+        if copy_tags_to_backups is not None:
+            configuration["CopyTagsToBackups"] = copy_tags_to_backups
+        if type == "LUSTRE":
+            if import_path is not None:
+                configuration["ImportPath"] = import_path
+            if configuration["DeploymentType"] in ("PERSISTENT_1", "PERSISTENT_2"):
+                configuration["PerUnitStorageThroughput"] = 125
+            member = "LustreConfiguration"
+        elif type == "WINDOWS":
+            configuration["ThroughputCapacity"] = 32
+            member = "WindowsConfiguration"
+        elif type == "ONTAP":
+            configuration["ThroughputCapacity"] = 128
+            member = "OntapConfiguration"
+        else:
+            configuration["ThroughputCapacity"] = 64
+            member = "OpenZFSConfiguration"
+        request: dict[str, Any] = {
+            "FileSystemType": type,
+            "StorageCapacity": _STORAGE_CAPACITY[type],
+            "SubnetIds": [DEFAULT_SUBNET_ID],
+            member: configuration,
+        }
+        if tags:
+            request["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+        request.update(kw)
+        return self.client().create_file_system(**request)["FileSystem"]["FileSystemId"]
+
+    def create_ontap_volume(
+        self,
+        name: str = "vol1",
+        tags: dict[str, str] | None = None,
+        copy_tags_to_backups: bool = False,
+    ) -> str:
+        """Create an ONTAP volume and return its ID.
+
+        The ONTAP file system and storage virtual machine it needs are created on first
+        use and reused until `reset()`.
+        """
+        fsx = self.client()
+        if self._ontap_svm_id is None:
+            file_system_id = self.create_file_system(type="ONTAP")
+            self._ontap_svm_id = fsx.create_storage_virtual_machine(
+                FileSystemId=file_system_id, Name="svm1"
+            )["StorageVirtualMachine"]["StorageVirtualMachineId"]
+        request: dict[str, Any] = {
+            "VolumeType": "ONTAP",
+            "Name": name,
+            "OntapConfiguration": {
+                "StorageVirtualMachineId": self._ontap_svm_id,
+                "JunctionPath": f"/{name}",
+                "SizeInMegabytes": 1024,
+                "StorageEfficiencyEnabled": True,
+                "CopyTagsToBackups": copy_tags_to_backups,
+            },
+        }
+        if tags:
+            request["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+        return fsx.create_volume(**request)["Volume"]["VolumeId"]

@@ -1,0 +1,160 @@
+"""The `/_emulator/...` control endpoints: health, call counts, reset and faults.
+
+They are plain JSON over HTTP rather than an AWS protocol, so any test can drive them,
+and they are never counted or faulted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from moto.core.exceptions import ServiceException
+from werkzeug.wrappers import Request, Response
+
+from fsx_emulator import servicemodel
+from fsx_emulator.faults import CallCounter, FaultInjector, FaultRates
+from fsx_emulator.models import STATE_LOCK, reset_state, settings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+CONTROL_PREFIX = "/_emulator/"
+
+FAULT_KEYS = ("throttle_rate", "error_rate", "seed", "backup_seconds", "fail_next_backups")
+
+
+class ControlError(Exception):
+    """A control request the emulator cannot honour; answered with HTTP 400."""
+
+
+@dataclass(frozen=True)
+class StartupState:
+    """What a reset returns the emulator to: the configuration it was started with."""
+
+    region: str
+    seed: int
+    rates: FaultRates
+    backup_seconds: float
+
+
+def _number(payload: Mapping[str, Any], key: str) -> float | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ControlError(f"{key} must be a number, got {value!r}.")
+    return float(value)
+
+
+def _fail_next_backups(value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ControlError("fail_next_backups must map file system or volume IDs to messages.")
+    checked: dict[str, str] = {}
+    for source_id, message in value.items():
+        shape = "VolumeId" if str(source_id).startswith("fsvol-") else "FileSystemId"
+        try:
+            servicemodel.check_string(source_id, shape, "fail_next_backups key")
+        except ServiceException as error:
+            raise ControlError(error.message) from error
+        if not isinstance(message, str) or not message:
+            raise ControlError(f"fail_next_backups[{source_id!r}] must be a non-empty message.")
+        checked[source_id] = message
+    return checked
+
+
+class ControlPlane:
+    """A WSGI application serving the control endpoints."""
+
+    def __init__(self, startup: StartupState, faults: FaultInjector, calls: CallCounter) -> None:
+        self.startup = startup
+        self.faults = faults
+        self.calls = calls
+        self._routes: dict[tuple[str, str], Callable[[Request], object]] = {
+            ("GET", "health"): self._health,
+            ("GET", "calls"): lambda _request: self.calls.snapshot(),
+            ("POST", "reset"): self._reset,
+            ("GET", "faults"): lambda _request: self._fault_document(),
+            ("POST", "faults"): self._set_faults,
+        }
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        name = request.path[len(CONTROL_PREFIX) :].strip("/")
+        handler = self._routes.get((request.method, name))
+        document: object
+        if handler is None:
+            known = sorted({f"{method} {CONTROL_PREFIX}{path}" for method, path in self._routes})
+            status, document = (
+                404,
+                {"error": f"No control endpoint {request.method} {request.path}; known: {known}."},
+            )
+        else:
+            try:
+                status, document = 200, handler(request)
+            except ControlError as error:
+                status, document = 400, {"error": str(error)}
+        response = Response(json.dumps(document), status=status, mimetype="application/json")
+        return response(environ, start_response)
+
+    def _health(self, _request: Request) -> dict[str, Any]:
+        return {"status": "ok", "region": self.startup.region, "seed": self.faults.seed}
+
+    def _reset(self, _request: Request) -> dict[str, Any]:
+        with STATE_LOCK:
+            reset_state()
+            settings.backup_seconds = self.startup.backup_seconds
+            settings.fail_next_backups.clear()
+            self.faults.restart(self.startup.seed, self.startup.rates)
+            self.calls.reset()
+        return {"reset": True}
+
+    def _fault_document(self) -> dict[str, Any]:
+        with STATE_LOCK:
+            pending = dict(settings.fail_next_backups)
+            backup_seconds = settings.backup_seconds
+        return {
+            "throttle_rate": self.faults.rates.throttle_rate,
+            "error_rate": self.faults.rates.error_rate,
+            "seed": self.faults.seed,
+            "backup_seconds": backup_seconds,
+            "fail_next_backups": pending,
+            "injected": self.faults.injected(),
+        }
+
+    def _set_faults(self, request: Request) -> dict[str, Any]:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            raise ControlError('The body must be a JSON object, e.g. {"throttle_rate": 0.3}.')
+        unknown = sorted(set(payload) - set(FAULT_KEYS))
+        if unknown:
+            raise ControlError(f"Unknown fault settings {unknown}; known: {list(FAULT_KEYS)}.")
+        # Everything is checked before anything changes, so a bad request changes nothing.
+        throttle_rate = _number(payload, "throttle_rate")
+        error_rate = _number(payload, "error_rate")
+        rates = None
+        if throttle_rate is not None or error_rate is not None:
+            current = self.faults.rates
+            try:
+                rates = FaultRates(
+                    throttle_rate=current.throttle_rate if throttle_rate is None else throttle_rate,
+                    error_rate=current.error_rate if error_rate is None else error_rate,
+                )
+            except ValueError as error:
+                raise ControlError(str(error)) from error
+        seed = payload.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ControlError(f"seed must be an integer, got {seed!r}.")
+        backup_seconds = _number(payload, "backup_seconds")
+        if backup_seconds is not None and backup_seconds < 0:
+            raise ControlError(f"backup_seconds must be 0 or more, got {backup_seconds}.")
+        fail_next = _fail_next_backups(payload.get("fail_next_backups", {}))
+
+        with STATE_LOCK:
+            if backup_seconds is not None:
+                settings.backup_seconds = backup_seconds
+            settings.fail_next_backups.update(fail_next)
+            self.faults.configure(rates=rates, seed=seed)
+        return self._fault_document()

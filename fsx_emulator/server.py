@@ -1,0 +1,140 @@
+"""The emulator's HTTP server: moto's threaded WSGI server with a front door.
+
+The front door routes each request: `/_emulator/...` to the control plane; FSx requests
+(recognised by their X-Amz-Target) through the call counter and fault injector to the
+emulator's FSx response class; anything else (IAM and STS, which IAM enforcement needs)
+to moto's own dispatcher, exactly as `moto_server` would serve it.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import uuid4
+
+from moto import settings as moto_settings
+from moto.core.request import Request
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Response
+
+from fsx_emulator import servicemodel
+from fsx_emulator.control import CONTROL_PREFIX, ControlPlane, StartupState
+from fsx_emulator.exceptions import InternalServerError, UnknownOperationException, shown
+from fsx_emulator.faults import CallCounter, FaultInjector, FaultRates
+from fsx_emulator.models import settings
+from fsx_emulator.responses import EmulatorFSxResponse
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+JSON_CONTENT_TYPE = f"application/x-amz-json-{servicemodel.FSX_MODEL.metadata['jsonVersion']}"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How to start the emulator; the CLI flags, one field each."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    region: str = "us-east-1"
+    backup_seconds: float = 3.0
+    seed: int | None = None
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    token_ttl_seconds: float | None = None
+    enforce_iam: int | None = None
+    log_requests: bool = False
+
+
+class _ServerRequest(Request):
+    # Tells moto the WSGI server already adds the Date header.
+    from_wsgi_server = True
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without the access log line per request.
+
+    A poller makes hundreds of calls; logging each to stderr costs more than serving it.
+    """
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class EmulatorApplication:
+    """The WSGI front door described in the module docstring."""
+
+    def __init__(self, control: ControlPlane) -> None:
+        self.control = control
+        self._target_prefix = f"{servicemodel.TARGET_PREFIX}."
+        self._moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+            return self.control(environ, start_response)
+        target: str = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(self._target_prefix):
+            return self._serve_fsx(target[len(self._target_prefix) :], environ, start_response)
+        served: Iterable[bytes] = self._moto(environ, start_response)
+        return served
+
+    def _serve_fsx(
+        self, operation: str, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        self.control.calls.record(operation)
+        fault = self.control.faults.draw()
+        if fault is not None:
+            return fault(environ, start_response)
+        if operation not in servicemodel.OPERATION_NAMES:
+            return UnknownOperationException(environ["HTTP_X_AMZ_TARGET"])(environ, start_response)
+        try:
+            status, headers, body = EmulatorFSxResponse.dispatch(_ServerRequest(environ))
+        except Exception as error:
+            traceback.print_exc(file=sys.stderr)
+            failure = InternalServerError(
+                f"The FSx emulator failed: {type(error).__name__} {shown(error)}"
+            )
+            return failure(environ, start_response)
+        response_headers = {name: str(value) for name, value in headers.items() if name != "status"}
+        response_headers.setdefault("Content-Type", JSON_CONTENT_TYPE)
+        if not any(name.lower() == "x-amzn-requestid" for name in response_headers):
+            response_headers["x-amzn-RequestId"] = str(uuid4())
+        return Response(body, status=status, headers=response_headers)(environ, start_response)
+
+
+def build_server(config: EmulatorConfig) -> BaseWSGIServer:
+    """Configure the process-wide emulator state and bind (not yet serve) the server."""
+    startup = StartupState(
+        region=config.region,
+        seed=random.SystemRandom().randrange(2**32) if config.seed is None else config.seed,
+        rates=FaultRates(throttle_rate=config.throttle_rate, error_rate=config.error_rate),
+        backup_seconds=config.backup_seconds,
+    )
+    settings.backup_seconds = config.backup_seconds
+    settings.token_ttl_seconds = config.token_ttl_seconds
+    settings.fail_next_backups.clear()
+    EmulatorFSxResponse.default_region = config.region
+    if config.enforce_iam is not None:
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = config.enforce_iam
+    servicemodel.warm_up()
+    control = ControlPlane(
+        startup=startup,
+        faults=FaultInjector(startup.seed, startup.rates),
+        calls=CallCounter(),
+    )
+    return make_server(
+        config.host,
+        config.port,
+        EmulatorApplication(control),
+        threaded=True,
+        request_handler=MotoRequestHandler if config.log_requests else _QuietRequestHandler,
+    )

@@ -1,0 +1,128 @@
+"""The command line: flags, the ready line, signals; and EmulatorProcess."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from fsx_emulator import Emulator, EmulatorProcess, EmulatorStartError
+from fsx_emulator.cli import parse_args
+from fsx_emulator.server import EmulatorConfig
+
+NO_RETRIES = Config(retries={"total_max_attempts": 1})
+SEED, THROTTLE_RATE, ERROR_RATE = 42, 0.3, 0.1
+
+
+@pytest.fixture(scope="module")
+def configured() -> Iterator[Emulator]:
+    process = EmulatorProcess(
+        region="eu-west-1",
+        seed=SEED,
+        throttle_rate=THROTTLE_RATE,
+        error_rate=ERROR_RATE,
+        token_ttl_seconds=0.5,
+        backup_seconds=0,
+    )
+    with process as emulator:
+        yield emulator
+
+
+def fault_pattern(emulator: Emulator, count: int = 40) -> list[str]:
+    client = emulator.client(NO_RETRIES)
+    seen = []
+    for _ in range(count):
+        try:
+            client.describe_backups()
+            seen.append("ok")
+        except ClientError as error:
+            seen.append(error.response["Error"]["Code"])
+    return seen
+
+
+def test_flags_reach_the_server(configured: Emulator) -> None:
+    configured.reset()
+    assert configured.health()["region"] == "eu-west-1"
+    faults = configured.faults()
+    assert (faults["seed"], faults["throttle_rate"], faults["error_rate"]) == (
+        SEED,
+        THROTTLE_RATE,
+        ERROR_RATE,
+    )
+    configured.set_faults(throttle_rate=0, error_rate=0)
+    backup = configured.client().create_backup(FileSystemId=configured.create_file_system())
+    assert backup["Backup"]["ResourceARN"].startswith("arn:aws:fsx:eu-west-1:")
+    assert backup["Backup"]["Lifecycle"] == "AVAILABLE"
+
+
+def test_same_seed_same_faults_across_processes(configured: Emulator, fsx: Emulator) -> None:
+    configured.reset()
+    from_flags = fault_pattern(configured)
+    configured.reset()
+    assert fault_pattern(configured) == from_flags
+    fsx.set_faults(seed=SEED, throttle_rate=THROTTLE_RATE, error_rate=ERROR_RATE)
+    assert fault_pattern(fsx) == from_flags
+    assert set(from_flags) == {"ok", "ThrottlingException", "InternalServerError"}
+
+
+def test_token_ttl(configured: Emulator) -> None:
+    configured.reset()
+    configured.set_faults(throttle_rate=0, error_rate=0)
+    client = configured.client()
+    file_system_id = configured.create_file_system()
+
+    def create() -> str:
+        backup = client.create_backup(FileSystemId=file_system_id, ClientRequestToken="ttl")
+        return backup["Backup"]["BackupId"]
+
+    first = create()
+    assert create() == first
+    time.sleep(0.6)
+    assert create() != first
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ready_line_and_clean_exit_on_signal(signum: signal.Signals) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fsx_emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.fullmatch(r"fsx-emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        with urllib.request.urlopen(f"{match.group(1)}/_emulator/health", timeout=10) as response:
+            assert response.status == 200
+        process.send_signal(signum)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_defaults_and_bad_flags() -> None:
+    assert parse_args([]) == EmulatorConfig()
+    assert EmulatorConfig().host == "127.0.0.1"
+    assert EmulatorConfig().backup_seconds == 3
+    for bad in (
+        ["--throttle-rate", "0.7", "--error-rate", "0.5"],
+        ["--throttle-rate", "1.5"],
+        ["--backup-seconds", "-1"],
+        ["--token-ttl-seconds", "0"],
+        ["--enforce-iam", "-1"],
+    ):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+
+
+def test_emulator_process_reports_a_failed_start() -> None:
+    with pytest.raises(EmulatorStartError, match="exited with code 2"):
+        EmulatorProcess(throttle_rate=2.0).start()

@@ -1,0 +1,93 @@
+"""The /_emulator control endpoints."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from fsx_emulator.client import Emulator
+
+
+def control(fsx: Emulator, method: str, name: str, body: object = None) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        f"{fsx.endpoint_url}/_emulator/{name}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_health(fsx: Emulator) -> None:
+    status, document = control(fsx, "GET", "health")
+    assert status == 200
+    assert document["status"] == "ok"
+    assert document["region"] == "us-east-1"
+
+
+def test_calls_count_every_fsx_request_and_reset_clears_everything(fsx: Emulator) -> None:
+    client = fsx.client()
+    file_system_id = fsx.create_file_system()
+    client.create_backup(FileSystemId=file_system_id)
+    client.describe_backups()
+    client.describe_backups()
+    with pytest.raises(client.exceptions.BackupNotFound):
+        client.describe_backups(BackupIds=["backup-0123456789abcdef0"])
+    assert fsx.calls() == {
+        "CreateFileSystem": 1,
+        "CreateBackup": 1,
+        "DescribeBackups": 3,
+        "_total": 5,
+    }
+    fsx.set_faults(throttle_rate=0.5, backup_seconds=9, fail_next_backups={file_system_id: "x"})
+
+    fsx.reset()
+    assert fsx.calls() == {"_total": 0}
+    assert client.describe_file_systems()["FileSystems"] == []
+    assert client.describe_backups()["Backups"] == []
+    faults = fsx.faults()
+    assert (faults["throttle_rate"], faults["backup_seconds"]) == (0.0, 0.0)
+    assert (faults["fail_next_backups"], faults["injected"]) == ({}, {})
+
+
+def test_control_endpoints_are_never_faulted_or_counted(fsx: Emulator) -> None:
+    fsx.set_faults(error_rate=1.0)
+    for _ in range(5):
+        assert control(fsx, "GET", "health")[0] == 200
+        assert control(fsx, "GET", "calls")[0] == 200
+    assert fsx.calls() == {"_total": 0}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"throttle_rate": 1.5},
+        {"throttle_rate": 0.6, "error_rate": 0.6},
+        {"error_rate": "high"},
+        {"backup_seconds": -1},
+        {"seed": 1.5},
+        {"fail_next_backups": {"not-an-id": "x"}},
+        {"fail_next_backups": {"fs-0123456789abcdef0": ""}},
+        {"no_such_setting": 1},
+        [1, 2],
+    ],
+)
+def test_bad_fault_settings_change_nothing(fsx: Emulator, body: object) -> None:
+    before = fsx.faults()
+    status, document = control(fsx, "POST", "faults", body)
+    assert status == 400
+    assert document["error"]
+    assert fsx.faults() == before
+
+
+def test_unknown_endpoint(fsx: Emulator) -> None:
+    status, document = control(fsx, "GET", "nothing-here")
+    assert status == 404
+    assert "/_emulator/calls" in document["error"]
