@@ -1,0 +1,59 @@
+"""Provider configuration, read the way pulumi-aws users already write it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _parse_json(value: Any) -> Any:
+    # Structured stack config (aws:defaultTags, aws:endpoints) reaches a
+    # provider as a JSON string; already-decoded values are taken as they are.
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"could not parse {value!r} as JSON: {exc}") from exc
+    return value
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """`aws:region`, `aws:profile`, `aws:defaultTags` and the FSx endpoint.
+
+    Unset values are left to boto3's own chain (AWS_REGION, AWS_PROFILE,
+    ~/.aws/config, AWS_ENDPOINT_URL_FSX, ...).
+    """
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    default_tags: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, get: Callable[[str], Any]) -> ProviderSettings:
+        default_tags: dict[str, str] = {}
+        raw_tags = get("aws:defaultTags")
+        if raw_tags:
+            parsed = _parse_json(raw_tags)
+            tags = parsed.get("tags") if isinstance(parsed, dict) else None
+            if not isinstance(tags, dict):
+                raise ValueError('aws:defaultTags must look like {"tags": {"Key": "Value"}}')
+            default_tags = {str(k): str(v) for k, v in tags.items()}
+        endpoint_url = None
+        raw_endpoints = get("aws:endpoints")
+        if raw_endpoints:
+            parsed = _parse_json(raw_endpoints)
+            if not isinstance(parsed, list):
+                raise ValueError('aws:endpoints must look like [{"fsx": "https://..."}]')
+            for entry in parsed:
+                if isinstance(entry, dict) and entry.get("fsx"):
+                    endpoint_url = str(entry["fsx"])
+        return cls(
+            region=get("aws:region") or None,
+            profile=get("aws:profile") or None,
+            endpoint_url=endpoint_url,
+            default_tags=default_tags,
+        )

@@ -1,0 +1,136 @@
+"""Input rules for an FSx backup, checked at preview without any AWS call.
+
+Each rule names the property it is about and says what the rule is, so the
+engine can show the user exactly which input to fix. Values that are still
+unknown at preview (outputs of resources not created yet) are let through;
+they are checked again when they are known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime.rpc import UNKNOWN
+
+from fsx_backup_provider.servicemodel import list_rule, string_rule
+
+# The reserved prefix is an AWS-wide tagging rule (any letter case), not a
+# pattern in the FSx model, so it is stated here once.
+RESERVED_TAG_PREFIX = "aws:"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One broken rule: the input property and the reason, as the engine shows them."""
+
+    property: str
+    reason: str
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, str) and value == UNKNOWN
+
+
+def _string_failures(prop: str, value: Any, shape: str) -> list[Failure]:
+    if value is None or is_unknown(value):
+        return []
+    if not isinstance(value, str):
+        return [Failure(prop, f"must be a string, got {type(value).__name__}")]
+    problem = string_rule(shape).problem(value)
+    return [Failure(prop, f"{value!r} {problem}")] if problem else []
+
+
+def tag_failures(
+    prop: str, tags: Any, default_tags: Mapping[str, str] | None = None
+) -> list[Failure]:
+    """Rules for a tag map: FSx's key and value shapes, reserved prefix, count."""
+    if tags is None or is_unknown(tags):
+        return []
+    if not isinstance(tags, Mapping):
+        return [Failure(prop, f"must be a map of tag keys to values, got {type(tags).__name__}")]
+    failures: list[Failure] = []
+    for key, value in tags.items():
+        if is_unknown(key):
+            continue
+        if not isinstance(key, str):
+            failures.append(Failure(prop, f"tag key {key!r} must be a string"))
+            continue
+        key_problem = string_rule("TagKey").problem(key)
+        if key_problem:
+            failures.append(Failure(prop, f"tag key {key!r} {key_problem}"))
+        elif key.lower().startswith(RESERVED_TAG_PREFIX):
+            failures.append(
+                Failure(
+                    prop,
+                    f"tag key {key!r} uses the prefix {RESERVED_TAG_PREFIX!r}, "
+                    "which is reserved for AWS (in any letter case)",
+                )
+            )
+        if is_unknown(value):
+            continue
+        if not isinstance(value, str):
+            failures.append(Failure(prop, f"tag {key!r} must have a string value"))
+            continue
+        value_problem = string_rule("TagValue").problem(value)
+        if value_problem:
+            failures.append(Failure(prop, f"value of tag {key!r} {value_problem}"))
+    limit = list_rule("Tags").max_items
+    merged = {**(default_tags or {}), **tags}
+    if len(merged) > limit:
+        origin = " (including aws:defaultTags)" if default_tags else ""
+        failures.append(
+            Failure(prop, f"has {len(merged)} tags{origin}; an FSx backup holds at most {limit}")
+        )
+    return failures
+
+
+def _positive_number_failures(prop: str, value: Any) -> list[Failure]:
+    if value is None or is_unknown(value):
+        return []
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return [Failure(prop, f"must be a number of seconds, got {type(value).__name__}")]
+    if value <= 0:
+        return [Failure(prop, f"must be a positive number of seconds, got {value}")]
+    return []
+
+
+def validate_inputs(
+    inputs: Mapping[str, Any], default_tags: Mapping[str, str] | None = None
+) -> list[Failure]:
+    """Every rule an FsxBackup's inputs break, in a stable order."""
+    failures: list[Failure] = []
+    fs_id, vol_id = inputs.get("file_system_id"), inputs.get("volume_id")
+    if not is_unknown(fs_id) and not is_unknown(vol_id):
+        if fs_id is None and vol_id is None:
+            failures.append(
+                Failure(
+                    "file_system_id",
+                    "exactly one of file_system_id or volume_id must be set; neither is "
+                    "(back up a file system with file_system_id, an ONTAP volume with volume_id)",
+                )
+            )
+        elif fs_id is not None and vol_id is not None:
+            failures.append(
+                Failure(
+                    "volume_id",
+                    "exactly one of file_system_id or volume_id must be set; both are "
+                    "(an ONTAP volume backup takes only volume_id)",
+                )
+            )
+    failures += _string_failures("file_system_id", fs_id, "FileSystemId")
+    failures += _string_failures("volume_id", vol_id, "VolumeId")
+    failures += tag_failures("tags", inputs.get("tags"), default_tags)
+    failures += _string_failures(
+        "client_request_token", inputs.get("client_request_token"), "ClientRequestToken"
+    )
+    failures += _string_failures("region", inputs.get("region"), "Region")
+    wait = inputs.get("wait_for_available")
+    if wait is not None and not is_unknown(wait) and not isinstance(wait, bool):
+        failures.append(
+            Failure("wait_for_available", f"must be true or false, got {type(wait).__name__}")
+        )
+    for prop in ("create_timeout_seconds", "delete_timeout_seconds"):
+        failures += _positive_number_failures(prop, inputs.get(prop))
+    return failures
