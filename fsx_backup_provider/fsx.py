@@ -12,13 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
-import botocore.config
-from botocore.exceptions import ClientError
-
 from fsx_backup_provider.servicemodel import max_backup_ids_per_describe
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_fsx import FSxClient
     from mypy_boto3_fsx.type_defs import TagTypeDef
 
@@ -29,11 +26,11 @@ FINAL_LIFECYCLES = frozenset({"AVAILABLE", "FAILED", "DELETED"})
 # botocore's "standard" mode retries throttling and transient 5xx errors with
 # exponential backoff and jitter; attempts are raised above the default 3 so a
 # busy account's ThrottlingException does not surface as a failed deploy.
-RETRY_CONFIG = botocore.config.Config(
-    retries={"mode": "standard", "max_attempts": 10},
-    user_agent_extra="fsx-backup-provider",
-    max_pool_connections=64,
-)
+RETRY_SETTINGS: dict[str, Any] = {
+    "retries": {"mode": "standard", "max_attempts": 10},
+    "user_agent_extra": "fsx-backup-provider",
+    "max_pool_connections": 64,
+}
 
 
 class FsxApiError(Exception):
@@ -82,11 +79,20 @@ class FsxClient:
     """The FSx calls the provider makes, with errors mapped to FsxApiError."""
 
     def __init__(self, connection: Connection) -> None:
+        # Imported here: boto3 and botocore's client machinery cost ~150 ms to
+        # import, and a preview (check and diff only) never needs a client.
+        import boto3.session
+        import botocore.config
+        from botocore.exceptions import ClientError
+
+        self._client_error = ClientError
         session = boto3.session.Session(
             profile_name=connection.profile, region_name=connection.region
         )
         self._client: FSxClient = session.client(
-            "fsx", endpoint_url=connection.endpoint_url, config=RETRY_CONFIG
+            "fsx",
+            endpoint_url=connection.endpoint_url,
+            config=botocore.config.Config(**RETRY_SETTINGS),
         )
         self.region: str = self._client.meta.region_name
 
@@ -109,7 +115,7 @@ class FsxClient:
             kwargs["Tags"] = to_tag_list(tags)
         try:
             return dict(self._client.create_backup(**kwargs)["Backup"])
-        except ClientError as exc:
+        except self._client_error as exc:
             raise _wrap("CreateBackup", exc) from exc
 
     def describe_backups(self, backup_ids: Sequence[str]) -> dict[str, Backup]:
@@ -131,7 +137,7 @@ class FsxClient:
             return
         try:
             response = self._client.describe_backups(BackupIds=batch)
-        except ClientError as exc:
+        except self._client_error as exc:
             error = _wrap("DescribeBackups", exc)
             if error.code != "BackupNotFound":
                 raise error from exc
@@ -148,19 +154,19 @@ class FsxClient:
         """Delete; returns the lifecycle FSx answers with (DELETED)."""
         try:
             return str(self._client.delete_backup(BackupId=backup_id).get("Lifecycle", "DELETED"))
-        except ClientError as exc:
+        except self._client_error as exc:
             raise _wrap("DeleteBackup", exc) from exc
 
     def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
         try:
             self._client.tag_resource(ResourceARN=arn, Tags=to_tag_list(tags))
-        except ClientError as exc:
+        except self._client_error as exc:
             raise _wrap("TagResource", exc) from exc
 
     def untag_resource(self, arn: str, keys: Sequence[str]) -> None:
         try:
             self._client.untag_resource(ResourceARN=arn, TagKeys=list(keys))
-        except ClientError as exc:
+        except self._client_error as exc:
             raise _wrap("UntagResource", exc) from exc
 
 

@@ -37,6 +37,7 @@ from fsx_backup_provider.fsx import (
     client_for,
     tag_map,
 )
+from fsx_backup_provider.parallelism import widen_provider_pool
 from fsx_backup_provider.poller import BackupPoller, WaitTimeout
 from fsx_backup_provider.tokens import derived_token
 from fsx_backup_provider.validation import is_unknown, validate_inputs
@@ -124,6 +125,9 @@ class FsxBackupProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
+        # The SDK configures each unpickled provider once, before its first
+        # operation: the moment to lift the host's 4-worker limit.
+        widen_provider_pool()
         _state.settings = ProviderSettings.from_config(req.config.get)
 
     # -- connection -------------------------------------------------------
@@ -442,7 +446,7 @@ class FsxBackupProvider(ResourceProvider):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                client.delete_backup(backup_id)
+                lifecycle = client.delete_backup(backup_id)
                 break
             except FsxApiError as error:
                 if error.code == "BackupNotFound":
@@ -461,6 +465,10 @@ class FsxBackupProvider(ResourceProvider):
                     f"backup {backup_id} stayed in progress until delete_timeout_seconds ran "
                     "out and could not be deleted; run `pulumi destroy` (or up) again."
                 ) from timeout_error
+        if lifecycle == "DELETED":
+            # DELETED is final: FSx may list the backup a while longer, but it
+            # never comes back, so there is nothing left to wait for.
+            return
         try:
             poller.wait_for(
                 backup_id,

@@ -9,16 +9,17 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider.provider import (
-    DEFAULT_CREATE_TIMEOUT,
-    DEFAULT_DELETE_TIMEOUT,
-    FsxBackupProvider,
-)
+from fsx_backup_provider.provider import FsxBackupProvider
 from fsx_backup_provider.tokens import token_scope
 
+# Every output a user can read must be a key of the registered properties;
+# inputs that are also outputs are listed once, in __init__.
 OUTPUT_KEYS = (
     "backup_id",
     "arn",
+    "file_system_id",
+    "volume_id",
+    "tags",
     "tags_all",
     "lifecycle",
     "type",
@@ -27,7 +28,7 @@ OUTPUT_KEYS = (
     "kms_key_id",
     "creation_time",
     "client_request_token",
-    "implicit_tags",
+    "region",
 )
 
 
@@ -44,9 +45,10 @@ class FsxBackupArgs:
     volume_id: pulumi.Input[str] | None = None
     tags: pulumi.Input[dict[str, pulumi.Input[str]]] | None = None
     client_request_token: pulumi.Input[str] | None = None
-    wait_for_available: pulumi.Input[bool] = True
-    create_timeout_seconds: pulumi.Input[float] = DEFAULT_CREATE_TIMEOUT
-    delete_timeout_seconds: pulumi.Input[float] = DEFAULT_DELETE_TIMEOUT
+    # None means the provider's default: wait, 1800 s each.
+    wait_for_available: pulumi.Input[bool] | None = None
+    create_timeout_seconds: pulumi.Input[float] | None = None
+    delete_timeout_seconds: pulumi.Input[float] | None = None
     region: pulumi.Input[str] | None = None
 
 
@@ -103,8 +105,16 @@ class FsxBackup(Resource, module="fsx", name="FsxBackup"):
             # the given backup: create() describes it, checks its source, and
             # makes no CreateBackup call.
             opts.import_ = None
-        parent_urn: pulumi.Input[str] | None = opts.parent.urn if opts.parent else None
-        props: dict[str, Any] = {
+        scope: pulumi.Input[str]
+        if opts.parent is None:
+            scope = token_scope(pulumi.get_project(), pulumi.get_stack(), None, resource_name)
+        else:
+            scope = opts.parent.urn.apply(
+                lambda urn: token_scope(
+                    pulumi.get_project(), pulumi.get_stack(), urn, resource_name
+                )
+            )
+        inputs: dict[str, Any] = {
             "file_system_id": pick(file_system_id, base.file_system_id),
             "volume_id": pick(volume_id, base.volume_id),
             "tags": pick(tags, base.tags),
@@ -114,16 +124,14 @@ class FsxBackup(Resource, module="fsx", name="FsxBackup"):
             "delete_timeout_seconds": pick(delete_timeout_seconds, base.delete_timeout_seconds),
             "region": pick(region, base.region),
             "import_backup_id": import_backup_id,
-            "token_scope": pulumi.Output.from_input(parent_urn).apply(
-                lambda urn: token_scope(
-                    pulumi.get_project(), pulumi.get_stack(), urn, resource_name
-                )
-            ),
+            "token_scope": scope,
         }
-        if opts.id is not None:
-            # FsxBackup.get / adoption by ID: the engine only reads.
-            props = {key: None for key in props}
-        props.update({key: None for key in OUTPUT_KEYS})
+        props: dict[str, Any] = dict.fromkeys(OUTPUT_KEYS)
+        if opts.id is None:
+            # Unset inputs are left out rather than sent as nulls: every
+            # property costs serialisation on each preview, and the provider
+            # applies the defaults. (FsxBackup.get sends none: the engine only reads.)
+            props.update({key: value for key, value in inputs.items() if value is not None})
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
 
     @staticmethod

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import botocore.session
 import regex
 
 # The model's patterns are Java-style (`\p{L}`, `\p{Z}`, `\p{N}`), which the
@@ -50,6 +49,10 @@ class ListRule:
 
 @cache
 def _model() -> Any:
+    # Imported on first use: a Pulumi program that only declares resources
+    # never validates, and botocore's session costs ~80 ms to import.
+    import botocore.session
+
     return botocore.session.get_session().get_service_model("fsx")
 
 

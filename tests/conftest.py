@@ -8,9 +8,6 @@ prompts. A missing engine is a failure, never a skip: run the suite through
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,31 +15,18 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from tools.workspace import EngineMissing, inline_stack, isolated_env
+
 PROJECT = "fsx-e2e"
 
 
 @pytest.fixture(scope="session")
 def pulumi_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for the engine: isolated home, local backend, no plugin downloads."""
-    if shutil.which("pulumi") is None or shutil.which("pulumi-resource-pulumi-python") is None:
-        pytest.fail(
-            "the Pulumi engine is not on PATH: run the tests with `make test` "
-            '(or `eval "$(make -s env)"` first)'
-        )
-    root = tmp_path_factory.mktemp("pulumi")
-    (root / "backend").mkdir()
-    (root / "home").mkdir()
-    env = {
-        "PULUMI_HOME": str(root / "home"),
-        "PULUMI_BACKEND_URL": f"file://{root / 'backend'}",
-        "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_PYTHON_CMD": os.environ.get(
-            "PULUMI_PYTHON_CMD", shutil.which("python") or "python3"
-        ),
-    }
-    return env
+    try:
+        return isolated_env(tmp_path_factory.mktemp("pulumi"))
+    except EngineMissing as missing:
+        pytest.fail(str(missing))
 
 
 StackFactory = Callable[..., auto.Stack]
@@ -56,22 +40,7 @@ def new_stack(pulumi_env: dict[str, str]) -> Iterator[StackFactory]:
     def make(
         program: auto.PulumiFn, env: dict[str, str] | None = None, **config: Any
     ) -> auto.Stack:
-        stack_name = f"t{uuid.uuid4().hex[:10]}"
-        stack = auto.create_stack(
-            stack_name,
-            project_name=PROJECT,
-            program=program,
-            opts=auto.LocalWorkspaceOptions(
-                env_vars={**pulumi_env, **(env or {})},
-                project_settings=auto.ProjectSettings(
-                    name=PROJECT,
-                    runtime="python",
-                    backend=auto.ProjectBackend(pulumi_env["PULUMI_BACKEND_URL"]),
-                ),
-            ),
-        )
-        for key, value in config.items():
-            stack.set_config(key, auto.ConfigValue(value=str(value)))
+        stack = inline_stack(pulumi_env, program, PROJECT, extra_env=env, config=config)
         made.append(stack)
         return stack
 

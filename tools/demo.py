@@ -20,6 +20,7 @@ import boto3
 from pulumi import automation as auto
 
 from fsx_emulator import EmulatorProcess
+from tools.workspace import EMULATOR_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "demo"
@@ -136,11 +137,7 @@ def run(endpoint_url: str) -> None:
 
 
 def main() -> int:
-    # The emulator takes any credentials; dummy ones keep boto3 from looking
-    # further (instance metadata) and never touch a real account.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIAEMULATOREXAMPLE1")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "emulator-secret-key-example")
-    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    os.environ.update(EMULATOR_CREDENTIALS)
     print("== starting the FSx emulator")
     try:
         with EmulatorProcess(backup_seconds=2) as emulator:

@@ -10,6 +10,7 @@ import pytest
 from pulumi import automation as auto
 
 from tests.conftest import StackFactory
+from tools.workspace import EMULATOR_CREDENTIALS
 
 REGION = "us-east-1"
 
@@ -33,11 +34,7 @@ def fsx_stack(new_stack: StackFactory, fsx: Any) -> Callable[..., auto.Stack]:
     def make(program: auto.PulumiFn, **config: Any) -> auto.Stack:
         stack = new_stack(
             program,
-            env={
-                "AWS_ACCESS_KEY_ID": "AKIAEMULATOREXAMPLE1",
-                "AWS_SECRET_ACCESS_KEY": "emulator-secret-key-example",
-                "AWS_EC2_METADATA_DISABLED": "true",
-            },
+            env=EMULATOR_CREDENTIALS,
         )
         stack.set_config("aws:region", auto.ConfigValue(REGION))
         stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": fsx.endpoint_url}])))

@@ -1,0 +1,255 @@
+"""`make bench`: FsxBackup against the engine's own floor, in one run.
+
+Everything goes through the real engine (Automation API, inline programs,
+local backend) and the FSx emulator. The floor is the same stack shape built
+from a no-op dynamic resource of an installed module: what the engine costs
+by itself. Results go to bench/results.json and a table on stdout.
+
+    python -m tools.bench [--smoke] [--backup-seconds 3] [--out bench/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from fsx_backup_provider import FsxBackup
+from fsx_backup_provider.noop import Noop
+from fsx_emulator import Emulator, EmulatorProcess
+from tools.workspace import EMULATOR_CREDENTIALS, inline_stack, isolated_env
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "fsx-bench"
+REGION = "us-east-1"
+# Both the floor and FsxBackup run with the same engine parallelism, high
+# enough that the engine never queues operations of these stack sizes.
+PARALLEL = 256
+
+TARGETS = {
+    "up_ratio_vs_floor": ("<=", 1.25),
+    "calls_per_backup": ("<=", 3.0),
+    "preview_fsx_calls": ("==", 0),
+    "preview_ratio_vs_floor": ("<=", 1.1),
+    "refresh_describe_calls": ("<=", 8),
+    "provider_pickle_bytes": ("<=", 200),
+}
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+def timed(action: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def noop_program(n: int) -> auto.PulumiFn:
+    def program() -> None:
+        for i in range(n):
+            Noop(f"r{i}", value=f"v{i}")
+
+    return program
+
+
+def fsx_program(file_system_ids: list[str]) -> auto.PulumiFn:
+    def program() -> None:
+        for i, fs_id in enumerate(file_system_ids):
+            FsxBackup(f"r{i}", file_system_id=fs_id, tags={"Name": f"bench-{i}"})
+
+    return program
+
+
+class Bench:
+    def __init__(self, emulator: Emulator, work: Path) -> None:
+        self.emulator = emulator
+        self.env = isolated_env(work)
+
+    def stack(self, program: auto.PulumiFn) -> auto.Stack:
+        return inline_stack(
+            self.env,
+            program,
+            PROJECT,
+            extra_env=EMULATOR_CREDENTIALS,
+            config={
+                "aws:region": REGION,
+                "aws:endpoints": json.dumps([{"fsx": self.emulator.endpoint_url}]),
+            },
+        )
+
+    def file_systems(self, n: int) -> list[str]:
+        # One source per backup: backups of one source are serialised by FSx
+        # itself (BackupInProgress), which is not what this measures.
+        return [self.emulator.create_file_system("LUSTRE") for _ in range(n)]
+
+    def calls(self) -> dict[str, int]:
+        return dict(self.emulator.calls())
+
+    @staticmethod
+    def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+        ops = {k for k in (*before, *after) if k != "_total"}
+        return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(ops)}
+
+    def floor_up(self, n: int) -> tuple[float, auto.Stack]:
+        stack = self.stack(noop_program(n))
+        seconds = timed(lambda: stack.up(on_output=quiet, parallel=PARALLEL))
+        return seconds, stack
+
+    def up_case(self, n: int, backup_seconds: float) -> dict[str, Any]:
+        """`pulumi up` of n backups and its floor; destroy, with every FSx call counted."""
+        floor_seconds, floor_stack = self.floor_up(n)
+        floor_stack.destroy(on_output=quiet, parallel=PARALLEL)
+        self.emulator.set_faults(backup_seconds=backup_seconds)
+        stack = self.stack(fsx_program(self.file_systems(n)))
+        before = self.calls()
+        up_seconds = timed(lambda: stack.up(on_output=quiet, parallel=PARALLEL))
+        after_up = self.calls()
+        state = (stack.export_stack().deployment or {}).get("resources", [])
+        pickles = [
+            len(r["outputs"]["__provider"]) for r in state if r["type"].endswith(":FsxBackup")
+        ]
+        destroy_seconds = timed(lambda: stack.destroy(on_output=quiet, parallel=PARALLEL))
+        after = self.calls()
+        calls = self.delta(before, after)
+        return {
+            "n": n,
+            "backup_seconds": backup_seconds,
+            "up_seconds": round(up_seconds, 3),
+            "floor_up_seconds": round(floor_seconds, 3),
+            "up_ratio_vs_floor": round(up_seconds / (floor_seconds + backup_seconds), 3),
+            "destroy_seconds": round(destroy_seconds, 3),
+            "up_calls": self.delta(before, after_up),
+            "up_and_destroy_calls": calls,
+            "calls_per_backup": round(sum(calls.values()) / n, 3),
+            "provider_pickle_bytes": max(pickles),
+        }
+
+    def preview_refresh_case(self, n: int) -> dict[str, Any]:
+        """`pulumi preview` and `pulumi refresh` of n unchanged backups, and the floor's preview."""
+        floor_seconds, floor_stack = self.floor_up(n)
+        floor_preview = timed(lambda: floor_stack.preview(on_output=quiet, parallel=PARALLEL))
+        floor_stack.destroy(on_output=quiet, parallel=PARALLEL)
+
+        self.emulator.set_faults(backup_seconds=0)
+        stack = self.stack(fsx_program(self.file_systems(n)))
+        stack.up(on_output=quiet, parallel=PARALLEL)
+        before = self.calls()
+        preview_result: list[auto.PreviewResult] = []
+        preview_seconds = timed(
+            lambda: preview_result.append(stack.preview(on_output=quiet, parallel=PARALLEL))
+        )
+        after_preview = self.calls()
+        refresh_seconds = timed(lambda: stack.refresh(on_output=quiet, parallel=PARALLEL))
+        after_refresh = self.calls()
+        stack.destroy(on_output=quiet, parallel=PARALLEL)
+        changes = dict(preview_result[0].change_summary)
+        return {
+            "n": n,
+            "floor_up_seconds": round(floor_seconds, 3),
+            "floor_preview_seconds": round(floor_preview, 3),
+            "preview_seconds": round(preview_seconds, 3),
+            "preview_changes": {str(k): v for k, v in changes.items()},
+            "preview_ratio_vs_floor": round(preview_seconds / floor_preview, 3),
+            "preview_fsx_calls": sum(self.delta(before, after_preview).values()),
+            "refresh_seconds": round(refresh_seconds, 3),
+            "refresh_calls": self.delta(after_preview, after_refresh),
+            "refresh_describe_calls": self.delta(after_preview, after_refresh).get(
+                "DescribeBackups", 0
+            ),
+        }
+
+
+def verdicts(results: dict[str, Any]) -> dict[str, bool]:
+    out = {}
+    for key, (op, bound) in TARGETS.items():
+        value = results[key]
+        out[key] = value <= bound if op == "<=" else value == bound
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny N: checks the harness only")
+    parser.add_argument("--backup-seconds", type=float, default=3.0)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args(argv)
+    n_up, n_preview, scale = (2, 3, [2]) if args.smoke else (32, 200, [8, 32, 128])
+    backup_seconds = 1.0 if args.smoke else args.backup_seconds
+
+    with (
+        tempfile.TemporaryDirectory(prefix="fsx-bench-") as work,
+        EmulatorProcess(backup_seconds=backup_seconds) as emulator,
+    ):
+        bench = Bench(emulator, Path(work))
+        up = bench.up_case(n_up, backup_seconds)
+        scaling = [up if n == n_up else bench.up_case(n, backup_seconds) for n in scale]
+        preview = bench.preview_refresh_case(n_preview)
+
+    results: dict[str, Any] = {
+        "smoke": args.smoke,
+        "N_up": n_up,
+        "N_preview": n_preview,
+        "L_backup_seconds": backup_seconds,
+        "parallel": PARALLEL,
+        "up_ratio_vs_floor": up["up_ratio_vs_floor"],
+        "calls_per_backup": up["calls_per_backup"],
+        "preview_fsx_calls": preview["preview_fsx_calls"],
+        "preview_ratio_vs_floor": preview["preview_ratio_vs_floor"],
+        "refresh_describe_calls": preview["refresh_describe_calls"],
+        "provider_pickle_bytes": up["provider_pickle_bytes"],
+        "up": up,
+        "up_scaling": [
+            {
+                k: case[k]
+                for k in (
+                    "n",
+                    "up_seconds",
+                    "floor_up_seconds",
+                    "up_ratio_vs_floor",
+                    "calls_per_backup",
+                )
+            }
+            for case in scaling
+        ],
+        "preview_refresh": preview,
+        "versions": {
+            "pulumi_engine": auto.LocalWorkspace().pulumi_version,
+            "pulumi_sdk": version("pulumi"),
+            "python": platform.python_version(),
+            "boto3": version("boto3"),
+            "moto": version("moto"),
+        },
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+    }
+    results["meets_targets"] = verdicts(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+    print(f"{'metric':<26} {'value':>10}  target   ok")
+    for key, (op, bound) in TARGETS.items():
+        ok = "yes" if results["meets_targets"][key] else "NO"
+        print(f"{key:<26} {results[key]!s:>10}  {op} {bound!s:<5} {ok}")
+    print(f"\n{'N':>5} {'up s':>8} {'floor s':>8} {'ratio':>6} {'calls/backup':>13}")
+    for case in results["up_scaling"]:
+        print(
+            f"{case['n']:>5} {case['up_seconds']:>8} {case['floor_up_seconds']:>8} "
+            f"{case['up_ratio_vs_floor']:>6} {case['calls_per_backup']:>13}"
+        )
+    print(f"\nL = {backup_seconds}s; raw figures in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
