@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # no plugin downloads); tools/engine.sh builds the engine only on first use.
 WITH_ENV = eval "$$(tools/env.sh)" &&
 
-.PHONY: test unit lint demo bench doctor env engine venv clean
+.PHONY: test unit lint demo bench chaos doctor env engine venv clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is needed ($(PYTHON))" >&2; exit 1; }
@@ -39,6 +39,9 @@ demo: $(STAMP) engine
 
 bench: $(STAMP) engine
 	@$(WITH_ENV) $(PY) -m tools.bench
+
+chaos: $(STAMP) engine
+	@$(WITH_ENV) $(PY) -m tools.chaos --trials 20 --fault-runs 10
 
 doctor: $(STAMP)
 	@$(WITH_ENV) $(PY) -m tools.doctor

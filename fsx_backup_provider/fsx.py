@@ -23,24 +23,45 @@ Backup = dict[str, Any]
 
 # Lifecycles after which a backup no longer changes by itself.
 FINAL_LIFECYCLES = frozenset({"AVAILABLE", "FAILED", "DELETED"})
-# botocore's "standard" mode retries throttling and transient 5xx errors with
-# exponential backoff and jitter; attempts are raised above the default 3 so a
-# busy account's ThrottlingException does not surface as a failed deploy.
+# botocore's retry modes retry throttling and transient 5xx errors with
+# exponential backoff and jitter. "legacy" rather than "standard": standard
+# mode also keeps a per-client retry quota (500 units, 5 per throttled retry,
+# 14 per 5xx retry) that a burst of failures among dozens of concurrent
+# creates drains, after which it stops retrying at all and a deploy fails on
+# a single throttled call. Retrying is safe here for every call the provider
+# makes (CreateBackup carries its idempotency token), so attempts are bounded
+# by count, not by a shared budget. Ten attempts ride through 40% failures.
 RETRY_SETTINGS: dict[str, Any] = {
-    "retries": {"mode": "standard", "max_attempts": 10},
+    "retries": {"mode": "legacy", "max_attempts": 10},
     "user_agent_extra": "fsx-backup-provider",
     "max_pool_connections": 64,
 }
 
 
+# Error codes AWS uses for throttling, which botocore's retry modes retry too.
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException"}
+)
+
+
 class FsxApiError(Exception):
     """An FSx API call failed; `code` is the AWS error code (e.g. BackupNotFound)."""
 
-    def __init__(self, operation: str, code: str, message: str) -> None:
+    def __init__(self, operation: str, code: str, message: str, status: int = 400) -> None:
         self.operation = operation
         self.code = code
         self.message = message
+        self.status = status
         super().__init__(f"FSx {operation} failed with {code}: {message}")
+
+    @property
+    def transient(self) -> bool:
+        """Throttled or a server-side failure: worth asking again later.
+
+        Anything else (access denied, bad request, unknown backup) gives the
+        same answer however often it is asked.
+        """
+        return self.status >= 500 or self.code in THROTTLING_CODES
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,17 @@ class Connection:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+
+
+def default_region(region: str | None, profile: str | None) -> str | None:
+    """The region boto3's chain settles on; ValueError names an unknown profile."""
+    import boto3.session
+    import botocore.exceptions
+
+    try:
+        return boto3.session.Session(profile_name=profile, region_name=region).region_name
+    except botocore.exceptions.ProfileNotFound as error:
+        raise ValueError(str(error)) from error
 
 
 _clients: dict[Connection, FsxClient] = {}
@@ -72,7 +104,10 @@ def client_for(connection: Connection) -> FsxClient:
 
 def _wrap(operation: str, exc: ClientError) -> FsxApiError:
     error = exc.response.get("Error", {})
-    return FsxApiError(operation, str(error.get("Code", "Unknown")), str(error.get("Message", "")))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+    return FsxApiError(
+        operation, str(error.get("Code", "Unknown")), str(error.get("Message", "")), int(status)
+    )
 
 
 class FsxClient:
@@ -149,6 +184,21 @@ class FsxClient:
             return
         for backup in response["Backups"]:
             found[backup["BackupId"]] = dict(backup)
+
+    def user_backups_of(self, file_system_id: str | None, volume_id: str | None) -> list[Backup]:
+        """The USER_INITIATED backups FSx lists for one source (DELETED ones excluded)."""
+        name, value = ("volume-id", volume_id) if volume_id else ("file-system-id", file_system_id)
+        filters: Any = [
+            {"Name": name, "Values": [value]},
+            {"Name": "backup-type", "Values": ["USER_INITIATED"]},
+        ]
+        found: list[Backup] = []
+        try:
+            for page in self._client.get_paginator("describe_backups").paginate(Filters=filters):
+                found += [dict(b) for b in page["Backups"] if b.get("Lifecycle") != "DELETED"]
+        except self._client_error as exc:
+            raise _wrap("DescribeBackups", exc) from exc
+        return found
 
     def delete_backup(self, backup_id: str) -> str:
         """Delete; returns the lifecycle FSx answers with (DELETED)."""

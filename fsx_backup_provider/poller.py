@@ -112,6 +112,10 @@ class BackupPoller:
             try:
                 found = self._client.describe_backups([w.backup_id for w in waiters])
             except FsxApiError as error:
+                if not error.transient:
+                    # Access denied and the like: no later round answers otherwise.
+                    self._fail(waiters, error)
+                    continue
                 # botocore already retried; slow down before the next round,
                 # and fail only the waiters whose time is up.
                 backoff = min(backoff * 2, 30.0)
@@ -119,6 +123,11 @@ class BackupPoller:
                 continue
             backoff = self._interval
             self._settle(waiters, found, None)
+
+    def _fail(self, waiters: list[_Waiter], error: BaseException) -> None:
+        for waiter in waiters:
+            waiter.error = error
+        self._finish(waiters)
 
     def _settle(
         self, waiters: list[_Waiter], found: dict[str, Backup] | None, error: BaseException | None
@@ -138,6 +147,9 @@ class BackupPoller:
             if now >= waiter.deadline:
                 waiter.error = error or WaitTimeout(waiter.backup_id, waiter.seen)
                 finished.append(waiter)
+        self._finish(finished)
+
+    def _finish(self, finished: list[_Waiter]) -> None:
         with self._lock:
             for waiter in finished:
                 self._waiters.remove(waiter)

@@ -38,7 +38,8 @@ from fsx_backup_provider.fsx import (
     tag_map,
 )
 from fsx_backup_provider.parallelism import widen_provider_pool
-from fsx_backup_provider.poller import BackupPoller, WaitTimeout
+from fsx_backup_provider.poller import BackupPoller, Progress, WaitTimeout
+from fsx_backup_provider.progress import report
 from fsx_backup_provider.tokens import derived_token
 from fsx_backup_provider.validation import is_unknown, validate_inputs
 
@@ -63,6 +64,12 @@ INPUT_KEYS = (
 
 class FsxBackupError(Exception):
     """A failure the user must see: names the backup or token and what to do."""
+
+
+class _TokenUsedWithOtherTags(Exception):
+    def __init__(self, error: FsxApiError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _ProcessState:
@@ -101,6 +108,21 @@ def _declared_tags(tags: Any) -> dict[str, str]:
 
 def _source_of(props: Mapping[str, Any]) -> str:
     return str(props.get("file_system_id") or props.get("volume_id"))
+
+
+def _progress_reporter(scope: Any) -> Progress:
+    """Report each change of lifecycle or ProgressPercent, once."""
+    last: list[tuple[Any, Any]] = []
+
+    def progress(backup: Backup) -> None:
+        seen = (backup.get("Lifecycle"), backup.get("ProgressPercent"))
+        if last and last[-1] == seen:
+            return
+        last.append(seen)
+        percent = f" {seen[1]}%" if seen[1] is not None else ""
+        report(scope, f"{backup['BackupId']}: {seen[0]}{percent}")
+
+    return progress
 
 
 def _whole_number(value: Any) -> int | None:
@@ -188,6 +210,10 @@ class FsxBackupProvider(ResourceProvider):
             effective = new_region or _state.settings.region
             if effective and olds.get("region") and effective != olds.get("region"):
                 replaces.append("region")
+        if olds.get("lifecycle") == "FAILED":
+            # A refresh found the backup FAILED (say it was created without
+            # waiting): it can never become usable, so up replaces it.
+            replaces.append("lifecycle")
         tags_changed = is_unknown(news.get("tags")) or self._tags_to_change(olds, news) != ({}, [])
         changed = bool(replaces) or tags_changed
         return DiffResult(changes=changed, replaces=replaces, delete_before_replace=False)
@@ -227,7 +253,9 @@ class FsxBackupProvider(ResourceProvider):
         with _state.lock:
             _state.created_this_run.add(backup_id)
         if props.get("wait_for_available") is not False and backup["Lifecycle"] != "AVAILABLE":
-            backup = self._wait_available(poller, backup, token, deadline)
+            backup = self._wait_available(
+                poller, backup, token, deadline, _progress_reporter(props.get("token_scope"))
+            )
         if backup["Lifecycle"] == "FAILED" and token is not None:
             self._remove_failed(client, poller, backup, token)
         outputs = self._outputs(backup, props, client.region)
@@ -239,7 +267,10 @@ class FsxBackupProvider(ResourceProvider):
         self, client: FsxClient, poller: BackupPoller, backup_id: str, props: Mapping[str, Any]
     ) -> Backup:
         """An imported backup: it must exist and be a backup of the declared source."""
-        backup = poller.lookup(backup_id)
+        try:
+            backup = poller.lookup(backup_id)
+        except FsxApiError as error:
+            raise FsxBackupError(f"cannot import backup {backup_id}: {error}") from error
         if backup is None or backup.get("Lifecycle") == "DELETED":
             raise FsxBackupError(f"cannot import backup {backup_id}: FSx has no such backup")
         if backup.get("ResourceType") == "VOLUME" or backup.get("Volume"):
@@ -283,9 +314,13 @@ class FsxBackupProvider(ResourceProvider):
     ) -> tuple[Backup, str]:
         """CreateBackup with the first token that is free or names a live backup."""
         for token in self._tokens(props, client.region):
-            backup = self._create_waiting_out_in_progress(
-                client, poller, props, token, tags, deadline
-            )
+            try:
+                backup = self._create_waiting_out_in_progress(
+                    client, poller, props, token, tags, deadline
+                )
+            except _TokenUsedWithOtherTags as used:
+                self._check_token_is_spent(client, props, token, used.error)
+                continue
             if backup.get("Lifecycle") != "DELETED":
                 return backup, token
             if props.get("client_request_token"):
@@ -296,6 +331,41 @@ class FsxBackupProvider(ResourceProvider):
                     "it to let the provider derive one)."
                 )
         raise AssertionError("unreachable: token generations are unbounded")
+
+    def _check_token_is_spent(
+        self, client: FsxClient, props: Mapping[str, Any], token: str, error: FsxApiError
+    ) -> None:
+        """Decide whether a token FSx says was used with other tags can be passed over.
+
+        FSx does not say whether that backup still exists. A backup created,
+        retagged and destroyed leaves its token behind with the old tags, and
+        the next generation is then right. But an interrupted create whose
+        tags were edited before the re-run left a live backup under the
+        token, and passing over it would leave that backup unmanaged. With
+        no live user-initiated backup of the source, the token's backup is
+        gone; otherwise the provider cannot tell, and says so.
+        """
+        source = _source_of(props)
+        if not props.get("client_request_token"):
+            try:
+                live = client.user_backups_of(props.get("file_system_id"), props.get("volume_id"))
+            except FsxApiError as lookup:
+                raise FsxBackupError(
+                    f"could not list the backups of {source}: {lookup}"
+                ) from lookup
+            if not live:
+                return
+            candidates = ", ".join(sorted(b["BackupId"] for b in live))
+        else:
+            candidates = "unknown"
+        raise FsxBackupError(
+            f"FSx already has a backup made with ClientRequestToken {token!r} but with other "
+            f"tags than those declared now ({error.message}), and it cannot tell whether that "
+            f"backup is one of the live backups of {source} ({candidates}). This happens when a "
+            "create was interrupted and the tags were changed before re-running. Restore the "
+            "tags of the interrupted run and run `pulumi up` again (then change them); or, if "
+            "that backup should be left alone, set client_request_token to a new value."
+        )
 
     def _create_waiting_out_in_progress(
         self,
@@ -317,15 +387,7 @@ class FsxBackupProvider(ResourceProvider):
                 )
             except FsxApiError as error:
                 if error.code == "IncompatibleParameterError":
-                    raise FsxBackupError(
-                        f"FSx already has a backup made with ClientRequestToken {token!r} but "
-                        f"with other parameters (source or tags) than {_source_of(props)} and "
-                        f"the tags declared now: {error.message}. This happens when a create "
-                        "was interrupted and the tags were changed before re-running. Restore "
-                        "the tags of the interrupted run and run `pulumi up` again (then change "
-                        "them), or set client_request_token to a new value if that backup "
-                        "should be left alone."
-                    ) from error
+                    raise _TokenUsedWithOtherTags(error) from error
                 if error.code != "BackupInProgress":
                     raise FsxBackupError(
                         f"could not create a backup of {_source_of(props)}: {error}"
@@ -339,7 +401,12 @@ class FsxBackupProvider(ResourceProvider):
                 time.sleep(POLL_INTERVAL_SECONDS)
 
     def _wait_available(
-        self, poller: BackupPoller, backup: Backup, token: str | None, deadline: float
+        self,
+        poller: BackupPoller,
+        backup: Backup,
+        token: str | None,
+        deadline: float,
+        progress: Progress | None = None,
     ) -> Backup:
         backup_id = backup["BackupId"]
         try:
@@ -347,7 +414,14 @@ class FsxBackupProvider(ResourceProvider):
                 backup_id,
                 lambda b: b is None or b.get("Lifecycle") in FINAL_LIFECYCLES,
                 timeout=max(deadline - time.monotonic(), 0.0),
+                progress=progress,
             )
+        except FsxApiError as error:
+            raise FsxBackupError(
+                f"could not follow backup {backup_id} (token {token!r}) while it is created: "
+                f"{error}. The backup is left in FSx; once this is fixed, re-running "
+                "`pulumi up` resumes waiting on this same backup."
+            ) from error
         except WaitTimeout as timeout:
             lifecycle = (timeout.last or backup).get("Lifecycle")
             progress = (timeout.last or backup).get("ProgressPercent")
@@ -381,7 +455,10 @@ class FsxBackupProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client = self._client(props)
-        backup = _state.poller(self._connection(props)).lookup(id_)
+        try:
+            backup = _state.poller(self._connection(props)).lookup(id_)
+        except FsxApiError as error:
+            raise FsxBackupError(f"could not read backup {id_}: {error}") from error
         if backup is None or backup.get("Lifecycle") == "DELETED":
             return ReadResult(None, {})
         outputs = self._outputs(backup, props, client.region)
@@ -405,11 +482,17 @@ class FsxBackupProvider(ResourceProvider):
         arn = olds.get("arn")
         if not arn:
             raise FsxBackupError(f"backup {id_} has no ARN in the state; run `pulumi refresh`")
-        if to_remove:
-            client.untag_resource(arn, to_remove)
-        if to_set:
-            client.tag_resource(arn, to_set)
-        backup = client.describe_backups([id_]).get(id_)
+        try:
+            if to_remove:
+                client.untag_resource(arn, to_remove)
+            if to_set:
+                client.tag_resource(arn, to_set)
+            backup = client.describe_backups([id_]).get(id_)
+        except FsxApiError as error:
+            raise FsxBackupError(
+                f"could not update the tags of backup {id_}: {error}. Tags already changed "
+                "stay changed; the next `pulumi up` finishes the job."
+            ) from error
         if backup is None:
             raise FsxBackupError(
                 f"backup {id_} no longer exists in FSx; run `pulumi refresh` to drop it "
@@ -465,6 +548,10 @@ class FsxBackupProvider(ResourceProvider):
                     f"backup {backup_id} stayed in progress until delete_timeout_seconds ran "
                     "out and could not be deleted; run `pulumi destroy` (or up) again."
                 ) from timeout_error
+            except FsxApiError as error:
+                raise FsxBackupError(
+                    f"could not wait for backup {backup_id} before deleting it: {error}"
+                ) from error
         if lifecycle == "DELETED":
             # DELETED is final: FSx may list the backup a while longer, but it
             # never comes back, so there is nothing left to wait for.
@@ -480,6 +567,10 @@ class FsxBackupProvider(ResourceProvider):
                 f"backup {backup_id} was asked to delete but is still there after "
                 "delete_timeout_seconds; run `pulumi destroy` again to keep waiting."
             ) from timeout_error
+        except FsxApiError as error:
+            raise FsxBackupError(
+                f"backup {backup_id} was asked to delete, but could not be followed: {error}"
+            ) from error
 
     # -- outputs ----------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,12 @@ OUTPUT_KEYS = (
 )
 
 
+def _may_hold_outputs(tags: Any) -> bool:
+    if isinstance(tags, pulumi.Output):
+        return True
+    return isinstance(tags, Mapping) and any(isinstance(v, pulumi.Output) for v in tags.values())
+
+
 @dataclass
 class FsxBackupArgs:
     """The inputs of an FsxBackup; names follow pulumi-aws's `aws.fsx.Backup`.
@@ -43,7 +50,7 @@ class FsxBackupArgs:
 
     file_system_id: pulumi.Input[str] | None = None
     volume_id: pulumi.Input[str] | None = None
-    tags: pulumi.Input[dict[str, pulumi.Input[str]]] | None = None
+    tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
     client_request_token: pulumi.Input[str] | None = None
     # None means the provider's default: wait, 1800 s each.
     wait_for_available: pulumi.Input[bool] | None = None
@@ -82,7 +89,7 @@ class FsxBackup(Resource, module="fsx", name="FsxBackup"):
         *,
         file_system_id: pulumi.Input[str] | None = None,
         volume_id: pulumi.Input[str] | None = None,
-        tags: pulumi.Input[dict[str, pulumi.Input[str]]] | None = None,
+        tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         client_request_token: pulumi.Input[str] | None = None,
         wait_for_available: pulumi.Input[bool] | None = None,
         create_timeout_seconds: pulumi.Input[float] | None = None,
@@ -126,6 +133,15 @@ class FsxBackup(Resource, module="fsx", name="FsxBackup"):
             "import_backup_id": import_backup_id,
             "token_scope": scope,
         }
+        if _may_hold_outputs(inputs["tags"]):
+            # The engine marks an output secret when the input of the same name
+            # was, so `tags` stays secret; `tags_all` repeats those values under
+            # another name. Whether an Output is secret is only known later, so
+            # any Output among the tags makes tags_all a secret output too.
+            opts.additional_secret_outputs = [
+                *(opts.additional_secret_outputs or []),
+                "tags_all",
+            ]
         props: dict[str, Any] = dict.fromkeys(OUTPUT_KEYS)
         if opts.id is None:
             # Unset inputs are left out rather than sent as nulls: every

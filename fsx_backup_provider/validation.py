@@ -8,6 +8,7 @@ they are checked again when they are known.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,36 +47,18 @@ def tag_failures(
     prop: str, tags: Any, default_tags: Mapping[str, str] | None = None
 ) -> list[Failure]:
     """Rules for a tag map: FSx's key and value shapes, reserved prefix, count."""
-    if tags is None or is_unknown(tags):
+    if is_unknown(tags):
         return []
-    if not isinstance(tags, Mapping):
+    if tags is not None and not isinstance(tags, Mapping):
         return [Failure(prop, f"must be a map of tag keys to values, got {type(tags).__name__}")]
+    tags = tags or {}
     failures: list[Failure] = []
+    # Default tags are sent with every create, so they are held to the same
+    # rules, even on a resource that declares no tags of its own.
+    for key, value in (default_tags or {}).items():
+        failures += _one_tag_failures(prop, key, value, " (from aws:defaultTags)")
     for key, value in tags.items():
-        if is_unknown(key):
-            continue
-        if not isinstance(key, str):
-            failures.append(Failure(prop, f"tag key {key!r} must be a string"))
-            continue
-        key_problem = string_rule("TagKey").problem(key)
-        if key_problem:
-            failures.append(Failure(prop, f"tag key {key!r} {key_problem}"))
-        elif key.lower().startswith(RESERVED_TAG_PREFIX):
-            failures.append(
-                Failure(
-                    prop,
-                    f"tag key {key!r} uses the prefix {RESERVED_TAG_PREFIX!r}, "
-                    "which is reserved for AWS (in any letter case)",
-                )
-            )
-        if is_unknown(value):
-            continue
-        if not isinstance(value, str):
-            failures.append(Failure(prop, f"tag {key!r} must have a string value"))
-            continue
-        value_problem = string_rule("TagValue").problem(value)
-        if value_problem:
-            failures.append(Failure(prop, f"value of tag {key!r} {value_problem}"))
+        failures += _one_tag_failures(prop, key, value, "")
     limit = list_rule("Tags").max_items
     merged = {**(default_tags or {}), **tags}
     if len(merged) > limit:
@@ -86,13 +69,41 @@ def tag_failures(
     return failures
 
 
+def _one_tag_failures(prop: str, key: Any, value: Any, origin: str) -> list[Failure]:
+    failures: list[Failure] = []
+    if is_unknown(key):
+        return failures
+    if not isinstance(key, str):
+        return [Failure(prop, f"tag key {key!r}{origin} must be a string")]
+    key_problem = string_rule("TagKey").problem(key)
+    if key_problem:
+        failures.append(Failure(prop, f"tag key {key!r}{origin} {key_problem}"))
+    elif key.lower().startswith(RESERVED_TAG_PREFIX):
+        failures.append(
+            Failure(
+                prop,
+                f"tag key {key!r}{origin} uses the prefix {RESERVED_TAG_PREFIX!r}, "
+                "which is reserved for AWS (in any letter case)",
+            )
+        )
+    if is_unknown(value):
+        return failures
+    if not isinstance(value, str):
+        failures.append(Failure(prop, f"tag {key!r}{origin} must have a string value"))
+        return failures
+    value_problem = string_rule("TagValue").problem(value)
+    if value_problem:
+        failures.append(Failure(prop, f"value of tag {key!r}{origin} {value_problem}"))
+    return failures
+
+
 def _positive_number_failures(prop: str, value: Any) -> list[Failure]:
     if value is None or is_unknown(value):
         return []
     if isinstance(value, bool) or not isinstance(value, int | float):
         return [Failure(prop, f"must be a number of seconds, got {type(value).__name__}")]
-    if value <= 0:
-        return [Failure(prop, f"must be a positive number of seconds, got {value}")]
+    if not math.isfinite(value) or value <= 0:
+        return [Failure(prop, f"must be a positive, finite number of seconds, got {value}")]
     return []
 
 

@@ -54,7 +54,7 @@ def new_stack(pulumi_env: dict[str, str]) -> Iterator[StackFactory]:
 
 def resources_of_type(stack: auto.Stack, type_suffix: str) -> list[dict[str, Any]]:
     """The resources in the exported state whose type ends with `type_suffix`."""
-    deployment = stack.export_stack().deployment
+    deployment = stack.export_stack().deployment or {}
     return [
         r for r in deployment.get("resources", []) if str(r.get("type", "")).endswith(type_suffix)
     ]

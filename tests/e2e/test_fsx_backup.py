@@ -402,3 +402,41 @@ def test_timeout_names_the_backup_and_rerun_resumes(fsx: Any, fsx_stack: StackMa
     assert up["b"]["backup_id"] == pending["BackupId"]
     assert up["b"]["lifecycle"] == "AVAILABLE"
     assert [b["BackupId"] for b in live_backups(fsx)] == [pending["BackupId"]]
+
+
+def test_retag_destroy_then_up_passes_over_the_spent_token(fsx: Any, fsx_stack: StackMaker) -> None:
+    """The gen-0 token was used with the first tags; FSx refuses it with the
+    new ones (IncompatibleParameterError) although its backup is deleted."""
+    fs_id = fsx.create_file_system("LUSTRE")
+    spec: dict[str, dict[str, Any]] = {"b": {"file_system_id": fs_id, "tags": {"Env": "dev"}}}
+    stack = fsx_stack(program_of(spec))
+    first = outputs(stack.up(on_output=quiet))["b"]
+    spec["b"]["tags"] = {"Env": "prod"}
+    stack.up(on_output=quiet)
+    stack.destroy(on_output=quiet)
+
+    second = outputs(stack.up(on_output=quiet))["b"]
+    assert second["backup_id"] != first["backup_id"]
+    assert second["token"] == _token_for(stack, "b", fs_id, 1)
+    [live] = live_backups(fsx)
+    assert live["BackupId"] == second["backup_id"] and tags_of(live) == {"Env": "prod"}
+
+
+def test_interrupted_create_with_edited_tags_fails_naming_the_token(
+    fsx: Any, fsx_stack: StackMaker
+) -> None:
+    fs_id = fsx.create_file_system("LUSTRE")
+    stack = fsx_stack(program_of({"b": {"file_system_id": fs_id, "tags": {"Env": "edited"}}}))
+    token = _token_for(stack, "b", fs_id)
+    # An interrupted run made this backup with the tags it had then.
+    orphan = fsx.client().create_backup(
+        FileSystemId=fs_id, ClientRequestToken=token, Tags=[{"Key": "Env", "Value": "before"}]
+    )["Backup"]["BackupId"]
+
+    with pytest.raises(auto.CommandError) as failed:
+        stack.up(on_output=quiet)
+    message = str(failed.value)
+    assert token in message and orphan in message
+    assert "Restore the tags of the interrupted run" in message
+    assert [b["BackupId"] for b in live_backups(fsx)] == [orphan]
+    assert resources_of_type(stack, ":FsxBackup") == []

@@ -94,3 +94,19 @@ def test_limits_are_the_service_models() -> None:
     max_key = model.shape_for("TagKey").metadata["max"]
     assert validate_inputs({"file_system_id": FS, "tags": {"k" * max_key: "v"}}) == []
     assert validate_inputs({"file_system_id": FS, "tags": {"k" * (max_key + 1): "v"}}) != []
+
+
+def test_default_tags_are_checked_without_declared_tags() -> None:
+    """aws:defaultTags go out with every create, so they meet the same rules."""
+    defaults = {f"d{i}": "v" for i in range(51)}
+    [count] = validate_inputs({"file_system_id": FS}, defaults)
+    assert count.property == "tags" and "51 tags (including aws:defaultTags)" in count.reason
+    bad = validate_inputs({"file_system_id": FS}, {"aws:x": "y", "ok": "bad*"})
+    assert [f.property for f in bad] == ["tags", "tags"]
+    assert all("(from aws:defaultTags)" in f.reason for f in bad)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_timeouts_must_be_finite(value: float) -> None:
+    [failure] = validate_inputs({"file_system_id": FS, "create_timeout_seconds": value})
+    assert failure.property == "create_timeout_seconds" and "finite" in failure.reason

@@ -1,0 +1,117 @@
+"""Drift handled as users expect, nothing foreign deleted, no credential or secret leaked."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi import automation as auto
+
+from fsx_backup_provider import FsxBackup
+from tests.conftest import resources_of_type
+from tests.e2e.conftest import quiet
+
+# How Pulumi's state marks a secret value.
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270"
+ACCESS_KEY = "AKIAFSXBACKUPLEAKCHK"
+SECRET_KEY = "fsx-backup-secret-key-that-must-never-leak-0123"
+
+
+def live(fsx: Any) -> list[dict[str, Any]]:
+    return list(fsx.client().describe_backups()["Backups"])
+
+
+def test_a_backup_gone_failed_is_replaced(fsx: Any, fsx_stack: Any) -> None:
+    fs_id = fsx.create_file_system("LUSTRE")
+    fsx.set_faults(fail_next_backups={fs_id: "disk array offline"})
+
+    def program() -> None:
+        backup = FsxBackup("b", file_system_id=fs_id, wait_for_available=False)
+        pulumi.export("backup_id", backup.backup_id)
+
+    stack = fsx_stack(program)
+    first = stack.up(on_output=quiet).outputs["backup_id"].value
+    time.sleep(1.5)  # the emulator's 1 s backup ends FAILED
+
+    stack.refresh(on_output=quiet)
+    [state] = resources_of_type(stack, ":FsxBackup")
+    assert state["outputs"]["lifecycle"] == "FAILED"
+
+    result = stack.up(on_output=quiet)
+    assert result.summary.resource_changes == {"replace": 1, "same": 1}
+    second = result.outputs["backup_id"].value
+    assert second != first
+    [backup] = live(fsx)  # the FAILED one was deleted after its replacement was made
+    assert backup["BackupId"] == second and backup["Lifecycle"] != "FAILED"
+
+
+def test_destroy_deletes_only_what_the_stack_holds(fsx: Any, fsx_stack: Any) -> None:
+    fs_id = fsx.create_file_system("LUSTRE")
+    foreign = fsx.client().create_backup(FileSystemId=fs_id)["Backup"]["BackupId"]
+    time.sleep(1.2)  # past the emulator's 1 s backup, so ours is not BackupInProgress for long
+
+    def program() -> None:
+        FsxBackup("mine", file_system_id=fs_id)
+
+    stack = fsx_stack(program)
+    stack.up(on_output=quiet)
+    assert len(live(fsx)) == 2
+    stack.destroy(on_output=quiet)
+    assert [b["BackupId"] for b in live(fsx)] == [foreign]
+
+
+def test_credentials_never_reach_state_or_output(fsx: Any, new_stack: Any) -> None:
+    fs_id = fsx.create_file_system("LUSTRE")
+
+    def program() -> None:
+        FsxBackup(
+            "b",
+            file_system_id=fs_id,
+            tags={"Name": "plain", "Token": pulumi.Output.secret("s3cr3t-tag-value")},
+        )
+
+    stack = new_stack(
+        program,
+        env={
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+    )
+    stack.set_config("aws:region", auto.ConfigValue("us-east-1"))
+    stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": fsx.endpoint_url}])))
+    lines: list[str] = []
+    stack.up(on_output=lines.append, color="never")
+    stack.preview(on_output=lines.append, color="never")
+    stack.refresh(on_output=lines.append, color="never")
+    # Automation API's export is `pulumi stack export --show-secrets`.
+    exported = json.dumps(stack.export_stack().deployment)
+
+    engine_output = "\n".join(lines)
+    for needle in (ACCESS_KEY, SECRET_KEY):
+        assert needle not in engine_output
+        assert needle not in exported
+
+    # The secret tag value is a secret wherever it appears: in the state file
+    # on disk only as ciphertext, in the shown-secrets export only inside
+    # secret envelopes, and never in the engine's output.
+    backend = Path(stack.workspace.env_vars["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    [state_file] = [p for p in backend.rglob(f"{stack.name}.json") if "stacks" in p.parts]
+    assert "s3cr3t-tag-value" not in state_file.read_text()
+    assert "s3cr3t-tag-value" not in engine_output
+    [state] = resources_of_type(stack, ":FsxBackup")
+    assert state["inputs"]["tags"]["Token"][SECRET_SIG] == SECRET_MARK
+    assert state["outputs"]["tags"]["Token"][SECRET_SIG] == SECRET_MARK
+    assert state["outputs"]["tags_all"][SECRET_SIG] == SECRET_MARK
+    assert state["outputs"]["tags"]["Name"] == "plain"
+    # ...while FSx itself has the real value.
+    [backup] = live(fsx)
+    assert {"Key": "Token", "Value": "s3cr3t-tag-value"} in backup["Tags"]
+
+    destroy_lines: list[str] = []
+    stack.destroy(on_output=destroy_lines.append, color="never")
+    assert SECRET_KEY not in "\n".join(destroy_lines)
