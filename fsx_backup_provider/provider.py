@@ -110,15 +110,25 @@ def _source_of(props: Mapping[str, Any]) -> str:
     return str(props.get("file_system_id") or props.get("volume_id"))
 
 
+def _settled(backup: Backup | None) -> bool:
+    """FSx no longer knows the backup, or it will not change by itself any more."""
+    return backup is None or backup.get("Lifecycle") in FINAL_LIFECYCLES
+
+
+def _gone(backup: Backup | None) -> bool:
+    return backup is None or backup.get("Lifecycle") == "DELETED"
+
+
 def _progress_reporter(scope: Any) -> Progress:
     """Report each change of lifecycle or ProgressPercent, once."""
-    last: list[tuple[Any, Any]] = []
+    last: tuple[Any, Any] | None = None
 
     def progress(backup: Backup) -> None:
+        nonlocal last
         seen = (backup.get("Lifecycle"), backup.get("ProgressPercent"))
-        if last and last[-1] == seen:
+        if seen == last:
             return
-        last.append(seen)
+        last = seen
         percent = f" {seen[1]}%" if seen[1] is not None else ""
         report(scope, f"{backup['BackupId']}: {seen[0]}{percent}")
 
@@ -412,7 +422,7 @@ class FsxBackupProvider(ResourceProvider):
         try:
             final = poller.wait_for(
                 backup_id,
-                lambda b: b is None or b.get("Lifecycle") in FINAL_LIFECYCLES,
+                _settled,
                 timeout=max(deadline - time.monotonic(), 0.0),
                 progress=progress,
             )
@@ -540,7 +550,7 @@ class FsxBackupProvider(ResourceProvider):
             try:
                 poller.wait_for(
                     backup_id,
-                    lambda b: b is None or b.get("Lifecycle") in FINAL_LIFECYCLES,
+                    _settled,
                     timeout=max(deadline - time.monotonic(), 0.0),
                 )
             except WaitTimeout as timeout_error:
@@ -559,7 +569,7 @@ class FsxBackupProvider(ResourceProvider):
         try:
             poller.wait_for(
                 backup_id,
-                lambda b: b is None or b.get("Lifecycle") == "DELETED",
+                _gone,
                 timeout=max(deadline - time.monotonic(), 0.0),
             )
         except WaitTimeout as timeout_error:

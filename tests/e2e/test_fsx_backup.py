@@ -86,6 +86,17 @@ def wait_available(fsx: Any, backup_id: str, timeout: float = 30.0) -> None:
     raise AssertionError(f"{backup_id} did not become AVAILABLE in {timeout}s")
 
 
+def available_backup_made_outside(fsx: Any, fs_id: str) -> str:
+    """A backup made through boto3, not the stack, tagged Name=old, once AVAILABLE."""
+    backup_id = str(
+        fsx.client().create_backup(FileSystemId=fs_id, Tags=[{"Key": "Name", "Value": "old"}])[
+            "Backup"
+        ]["BackupId"]
+    )
+    wait_available(fsx, backup_id)
+    return backup_id
+
+
 def outputs(result: auto.UpResult) -> dict[str, Any]:
     return {key: value.value for key, value in result.outputs.items()}
 
@@ -213,10 +224,7 @@ def test_out_of_band_retag_is_restored(fsx: Any, fsx_stack: StackMaker) -> None:
 
 def test_import_adopts_without_create(fsx: Any, fsx_stack: StackMaker) -> None:
     fs_id = fsx.create_file_system("LUSTRE")
-    existing = fsx.client().create_backup(
-        FileSystemId=fs_id, Tags=[{"Key": "Name", "Value": "old"}]
-    )["Backup"]["BackupId"]
-    wait_available(fsx, existing)
+    existing = available_backup_made_outside(fsx, fs_id)
     calls = CallCounter(fsx)
 
     spec: dict[str, dict[str, Any]] = {
@@ -260,10 +268,7 @@ def test_import_of_a_backup_of_another_source_fails(fsx: Any, fsx_stack: StackMa
 
 def test_get_reads_an_existing_backup(fsx: Any, fsx_stack: StackMaker) -> None:
     fs_id = fsx.create_file_system("LUSTRE")
-    existing = fsx.client().create_backup(
-        FileSystemId=fs_id, Tags=[{"Key": "Name", "Value": "old"}]
-    )["Backup"]["BackupId"]
-    wait_available(fsx, existing)
+    existing = available_backup_made_outside(fsx, fs_id)
     calls = CallCounter(fsx)
 
     def get_program() -> None:
