@@ -2,13 +2,20 @@
 
 The model installed with boto3 is the one the API is described by; reading it
 at run time (rather than copying numbers and regexes into our source) keeps
-validation in step with whatever botocore the user has.
+validation in step with whatever botocore the user has. It is read as the JSON
+file it is, without botocore's session (see _model_file).
 """
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import json
+import os
+import threading
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import regex
@@ -47,18 +54,74 @@ class ListRule:
     max_items: int
 
 
-@cache
-def _model() -> Any:
-    # Imported on first use: a Pulumi program that only declares resources
-    # never validates, and botocore's session costs ~80 ms to import.
-    import botocore.session
+_MODEL_LOCK = threading.Lock()
 
-    return botocore.session.get_session().get_service_model("fsx")
+
+def _model_file() -> Path:
+    """The FSx service-2 model file botocore's own loader would pick.
+
+    botocore.loaders.Loader searches AWS_DATA_PATH, then ~/.aws/models, then
+    the data bundled with botocore, takes the latest API version found in
+    any of them, and loads the first copy of that version in search order,
+    as `.json` or `.json.gz`. Those ~15 lines are redone here by hand on
+    purpose: importing botocore.session and building its ServiceModel cost
+    the provider ~110 ms of CPU at the start of every preview (and
+    botocore.loaders alone ~60 ms, through botocore.compat and urllib3),
+    out of a budget of ~160 ms for 200 backups (see README, Performance).
+    tests/unit/test_servicemodel.py holds this to botocore's Loader.
+    """
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("botocore is not installed; it is a dependency of boto3")
+    extra = os.environ.get("AWS_DATA_PATH")
+    roots = [
+        *(
+            os.path.expanduser(os.path.expandvars(p))
+            for p in (extra.split(os.pathsep) if extra else [])
+        ),
+        os.path.expanduser("~/.aws/models"),
+        os.path.join(spec.submodule_search_locations[0], "data"),
+    ]
+
+    def found(root: str, version: str) -> Path | None:
+        for suffix in (".json", ".json.gz"):
+            candidate = Path(root, "fsx", version, "service-2" + suffix)
+            if candidate.is_file():
+                return candidate
+        return None
+
+    versions = {
+        version
+        for root in roots
+        if os.path.isdir(os.path.join(root, "fsx"))
+        for version in os.listdir(os.path.join(root, "fsx"))
+        if found(root, version)
+    }
+    if not versions:
+        raise RuntimeError(f"no FSx service model (fsx/*/service-2.json) under {roots}")
+    latest = max(versions)
+    return next(path for root in roots if (path := found(root, latest)))
+
+
+def _shapes() -> dict[str, Any]:
+    global _SHAPES
+    with _MODEL_LOCK:
+        # Loaded once per process, and only by the first check that needs a
+        # rule: the 200 concurrent checks of a preview wait for that one load.
+        if _SHAPES is None:
+            path = _model_file()
+            opener = gzip.open if path.suffix == ".gz" else open
+            with opener(path, "rb") as stream:
+                _SHAPES = json.loads(stream.read().decode("utf-8"))["shapes"]
+        return _SHAPES
+
+
+_SHAPES: dict[str, Any] | None = None
 
 
 @cache
 def string_rule(shape_name: str) -> StringRule:
-    metadata = _model().shape_for(shape_name).metadata
+    metadata = _shapes()[shape_name]
     text = metadata.get("pattern")
     return StringRule(
         shape=shape_name,
@@ -71,7 +134,7 @@ def string_rule(shape_name: str) -> StringRule:
 
 @cache
 def list_rule(shape_name: str) -> ListRule:
-    metadata = _model().shape_for(shape_name).metadata
+    metadata = _shapes()[shape_name]
     return ListRule(
         shape=shape_name,
         min_items=int(metadata.get("min", 0)),
