@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import Resource
@@ -67,20 +67,28 @@ class FsxBackup(Resource, module="fsx", name="FsxBackup"):
     create never leaves a second backup; then waited on until AVAILABLE.
     """
 
-    backup_id: pulumi.Output[str]
-    arn: pulumi.Output[str]
-    file_system_id: pulumi.Output[str | None]
-    volume_id: pulumi.Output[str | None]
-    tags: pulumi.Output[dict[str, str]]
-    tags_all: pulumi.Output[dict[str, str]]
-    lifecycle: pulumi.Output[str]
-    type: pulumi.Output[str]
-    resource_type: pulumi.Output[str]
-    owner_id: pulumi.Output[str]
-    kms_key_id: pulumi.Output[str | None]
-    creation_time: pulumi.Output[str]
-    client_request_token: pulumi.Output[str]
-    region: pulumi.Output[str]
+    if TYPE_CHECKING:
+        # For type checkers only. At run time the SDK re-evaluates a resource
+        # class's annotations with typing.get_type_hints on every registration
+        # (pulumi/_types.py, _types_from_annotations, uncached): for these 14
+        # that was ~0.5 ms per backup, a fifth of a 200-backup preview's extra
+        # cost over a no-op resource. It uses them only to turn output values
+        # into declared output classes or enums, and these are plain strings
+        # and string maps, which it passes through unchanged either way.
+        backup_id: pulumi.Output[str]
+        arn: pulumi.Output[str]
+        file_system_id: pulumi.Output[str | None]
+        volume_id: pulumi.Output[str | None]
+        tags: pulumi.Output[dict[str, str]]
+        tags_all: pulumi.Output[dict[str, str]]
+        lifecycle: pulumi.Output[str]
+        type: pulumi.Output[str]
+        resource_type: pulumi.Output[str]
+        owner_id: pulumi.Output[str]
+        kms_key_id: pulumi.Output[str | None]
+        creation_time: pulumi.Output[str]
+        client_request_token: pulumi.Output[str]
+        region: pulumi.Output[str]
 
     def __init__(
         self,
