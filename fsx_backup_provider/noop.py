@@ -1,16 +1,25 @@
-"""A dynamic resource that does nothing, from an installed module.
+"""Dynamic resources that do nothing, from an installed module.
 
-It measures the engine's own cost: the benchmark runs the same stack shape with
-it as the floor that FsxBackup is compared against, and the engine smoke test
-uses it to prove the toolchain works without any AWS behind it.
+Noop measures the engine's own cost: the benchmark runs the same stack shape
+with it as the floor that FsxBackup is compared against, and the engine smoke
+test uses it to prove the toolchain works without any AWS behind it.
+ShapedNoop is a diagnostic for the benchmark (see ShapedNoopProvider).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
+from pulumi.dynamic import (
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+)
 
 
 class NoopProvider(ResourceProvider):
@@ -41,3 +50,67 @@ class Noop(Resource, module="fsx-backup-provider", name="Noop"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(NoopProvider(), resource_name, {"value": value}, opts)
+
+
+class ShapedNoopProvider(ResourceProvider):
+    """Stores what an FsxBackup stores, and computes nothing.
+
+    `make bench` previews a stack of these beside the floor to split an
+    FsxBackup preview's cost in two: what the engine and SDK charge for the
+    shape of the resource (its output attributes and stored properties),
+    and what the FsxBackup provider itself adds (validation, diff, tokens).
+    """
+
+    serialize_as_secret_always = False
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult({**news, "token_epoch": 0}, [])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        source = props["file_system_id"]
+        backup_id = "backup-" + hashlib.sha256(props["token_scope"].encode()).hexdigest()[:17]
+        arn_prefix = "arn:aws:fsx:us-east-1:123456789012"
+        outputs = {
+            **props,
+            "backup_id": backup_id,
+            "arn": f"{arn_prefix}:backup/{backup_id}",
+            "tags_all": props.get("tags") or {},
+            "lifecycle": "AVAILABLE",
+            "type": "USER_INITIATED",
+            "resource_type": "FILE_SYSTEM",
+            "owner_id": "123456789012",
+            "kms_key_id": f"{arn_prefix.replace(':fsx:', ':kms:')}:key/{source}",
+            "creation_time": "2026-01-01T00:00:00.000000+00:00",
+            "client_request_token": f"fsxb-{backup_id[7:]}-g0",
+            "region": "us-east-1",
+            "implicit_tags": False,
+        }
+        return CreateResult(backup_id, outputs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replace = olds.get("file_system_id") != news.get("file_system_id")
+        changed = replace or olds.get("tags") != news.get("tags")
+        return DiffResult(changes=changed, replaces=["file_system_id"] if replace else [])
+
+
+class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
+    """Registered exactly as an FsxBackup of a file system is; see ShapedNoopProvider."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        file_system_id: str,
+        tags: dict[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        # Imported here: the resource module imports the whole provider.
+        from fsx_backup_provider.resource import OUTPUT_KEYS
+        from fsx_backup_provider.tokens import token_scope
+
+        props: dict[str, Any] = dict.fromkeys(OUTPUT_KEYS)
+        props.update(
+            file_system_id=file_system_id,
+            tags=tags,
+            token_scope=token_scope(pulumi.get_project(), pulumi.get_stack(), None, resource_name),
+        )
+        super().__init__(ShapedNoopProvider(), resource_name, props, opts)

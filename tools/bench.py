@@ -25,7 +25,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup
-from fsx_backup_provider.noop import Noop
+from fsx_backup_provider.noop import Noop, ShapedNoop
 from fsx_emulator import Emulator, EmulatorProcess
 from tools.workspace import EMULATOR_CREDENTIALS, inline_stack, isolated_env
 
@@ -35,7 +35,9 @@ REGION = "us-east-1"
 # Both the floor and FsxBackup run with the same engine parallelism, high
 # enough that the engine never queues operations of these stack sizes.
 PARALLEL = 256
-PREVIEW_SAMPLES = 3
+# Previews count as the quickest of several runs: a 2 s preview on a shared
+# 2-core machine varies by a quarter from run to run, all on the slow side.
+PREVIEW_SAMPLES = 5
 
 TARGETS = {
     "up_ratio_vs_floor": ("<=", 1.25),
@@ -57,16 +59,18 @@ def timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def fastest_of(samples: int, action: Callable[[], Any]) -> float:
-    """The quickest of several runs: a 2 s preview on a shared 2-core machine
-    varies by a quarter from run to run, and the noise is all on the slow side."""
-    return min(timed(action) for _ in range(samples))
-
-
 def noop_program(n: int) -> auto.PulumiFn:
     def program() -> None:
         for i in range(n):
             Noop(f"r{i}", value=f"v{i}")
+
+    return program
+
+
+def shaped_program(n: int) -> auto.PulumiFn:
+    def program() -> None:
+        for i in range(n):
+            ShapedNoop(f"r{i}", file_system_id=f"fs-{i:017x}", tags={"Name": f"bench-{i}"})
 
     return program
 
@@ -144,41 +148,56 @@ class Bench:
         }
 
     def preview_refresh_case(self, n: int) -> dict[str, Any]:
-        """`pulumi preview` and `pulumi refresh` of n unchanged backups, and the floor's preview."""
-        floor_seconds, floor_stack = self.floor_up(n)
-        floor_preview = fastest_of(
-            PREVIEW_SAMPLES, lambda: floor_stack.preview(on_output=quiet, parallel=PARALLEL)
-        )
-        floor_stack.destroy(on_output=quiet, parallel=PARALLEL)
+        """`pulumi preview` and `pulumi refresh` of n unchanged backups, and the floor's preview.
 
+        The shaped no-op's preview is a diagnostic beside the target: it
+        splits what FsxBackup's preview costs above the floor into the price
+        of its shape (output attributes, stored properties), which the engine
+        and SDK charge, and what the provider itself adds.
+        """
+        floor_seconds, floor_stack = self.floor_up(n)
+        shaped_stack = self.stack(shaped_program(n))
+        shaped_stack.up(on_output=quiet, parallel=PARALLEL)
         self.emulator.set_faults(backup_seconds=0)
         stack = self.stack(fsx_program(self.file_systems(n)))
         stack.up(on_output=quiet, parallel=PARALLEL)
-        before = self.calls()
+
+        def preview(target: auto.Stack) -> Callable[[], Any]:
+            return lambda: target.preview(on_output=quiet, parallel=PARALLEL)
+
+        # Interleaved, so a slow spell of the machine hits all three alike.
+        seconds: dict[str, list[float]] = {"floor": [], "shaped": [], "fsx": []}
+        preview_fsx_calls = 0
         preview_result: list[auto.PreviewResult] = []
-        preview_seconds = fastest_of(
-            PREVIEW_SAMPLES,
-            lambda: preview_result.append(stack.preview(on_output=quiet, parallel=PARALLEL)),
-        )
-        after_preview = self.calls()
+        for _ in range(PREVIEW_SAMPLES):
+            seconds["floor"].append(timed(preview(floor_stack)))
+            seconds["shaped"].append(timed(preview(shaped_stack)))
+            before = self.calls()
+            seconds["fsx"].append(timed(lambda: preview_result.append(preview(stack)())))
+            preview_fsx_calls += sum(self.delta(before, self.calls()).values())
+        before_refresh = self.calls()
         refresh_seconds = timed(lambda: stack.refresh(on_output=quiet, parallel=PARALLEL))
-        after_refresh = self.calls()
-        stack.destroy(on_output=quiet, parallel=PARALLEL)
+        refresh_calls = self.delta(before_refresh, self.calls())
+        for done in (stack, shaped_stack, floor_stack):
+            done.destroy(on_output=quiet, parallel=PARALLEL)
+        fastest = {name: min(runs) for name, runs in seconds.items()}
         changes = dict(preview_result[0].change_summary)
         return {
             "n": n,
             "floor_up_seconds": round(floor_seconds, 3),
-            "floor_preview_seconds": round(floor_preview, 3),
-            "preview_seconds": round(preview_seconds, 3),
+            "floor_preview_seconds": round(fastest["floor"], 3),
+            "preview_seconds": round(fastest["fsx"], 3),
+            "shaped_noop_preview_seconds": round(fastest["shaped"], 3),
+            "preview_runs_seconds": {k: [round(x, 3) for x in v] for k, v in seconds.items()},
             "preview_changes": {str(k): v for k, v in changes.items()},
             "preview_samples": PREVIEW_SAMPLES,
-            "preview_ratio_vs_floor": round(preview_seconds / floor_preview, 3),
-            "preview_fsx_calls": sum(self.delta(before, after_preview).values()),
+            "preview_ratio_vs_floor": round(fastest["fsx"] / fastest["floor"], 3),
+            "shaped_noop_ratio_vs_floor": round(fastest["shaped"] / fastest["floor"], 3),
+            "preview_ratio_vs_shaped_noop": round(fastest["fsx"] / fastest["shaped"], 3),
+            "preview_fsx_calls": preview_fsx_calls,
             "refresh_seconds": round(refresh_seconds, 3),
-            "refresh_calls": self.delta(after_preview, after_refresh),
-            "refresh_describe_calls": self.delta(after_preview, after_refresh).get(
-                "DescribeBackups", 0
-            ),
+            "refresh_calls": refresh_calls,
+            "refresh_describe_calls": refresh_calls.get("DescribeBackups", 0),
         }
 
 
@@ -220,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         "preview_ratio_vs_floor": preview["preview_ratio_vs_floor"],
         "refresh_describe_calls": preview["refresh_describe_calls"],
         "provider_pickle_bytes": up["provider_pickle_bytes"],
+        "diagnostics": {
+            key: preview[key]
+            for key in ("shaped_noop_ratio_vs_floor", "preview_ratio_vs_shaped_noop")
+        },
         "up": up,
         "up_scaling": [
             {
@@ -248,10 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
 
-    print(f"{'metric':<26} {'value':>10}  target   ok")
+    print(f"{'metric':<30} {'value':>10}  target   ok")
     for key, (op, bound) in TARGETS.items():
         ok = "yes" if results["meets_targets"][key] else "NO"
-        print(f"{key:<26} {results[key]!s:>10}  {op} {bound!s:<5} {ok}")
+        print(f"{key:<30} {results[key]!s:>10}  {op} {bound!s:<5} {ok}")
+    for key, value in results["diagnostics"].items():
+        print(f"{key:<30} {value!s:>10}  (diagnostic)")
     print(f"\n{'N':>5} {'up s':>8} {'floor s':>8} {'ratio':>6} {'calls/backup':>13}")
     for case in results["up_scaling"]:
         print(

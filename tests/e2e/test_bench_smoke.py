@@ -7,8 +7,16 @@ judged only by a full `make bench`, never here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from pulumi import automation as auto
+
+from fsx_backup_provider import FsxBackup
+from fsx_backup_provider.noop import ShapedNoop
+from tests.conftest import resources_of_type
+from tests.e2e.conftest import quiet
 from tools import bench
 
 
@@ -23,3 +31,27 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert results["up"]["up_and_destroy_calls"]["DeleteBackup"] == results["N_up"]
     assert 0 < results["provider_pickle_bytes"] < 200
     assert results["versions"]["pulumi_engine"]
+    assert set(results["diagnostics"]) == {
+        "shaped_noop_ratio_vs_floor",
+        "preview_ratio_vs_shaped_noop",
+    }
+
+
+def test_shaped_noop_is_stored_like_an_fsx_backup(
+    fsx_stack: Callable[..., auto.Stack], fsx: Any
+) -> None:
+    """The bench's diagnostic only means something while the two have one shape."""
+    fs_id = fsx.create_file_system("LUSTRE")
+
+    def program() -> None:
+        FsxBackup("real", file_system_id=fs_id, tags={"Name": "real"})
+        ShapedNoop("shaped", file_system_id=fs_id, tags={"Name": "shaped"})
+
+    stack = fsx_stack(program)
+    stack.up(on_output=quiet)
+    [real] = resources_of_type(stack, ":FsxBackup")
+    [shaped] = resources_of_type(stack, ":ShapedNoop")
+    assert set(shaped["inputs"]) == set(real["inputs"])
+    assert set(shaped["outputs"]) == set(real["outputs"])
+    assert set(shaped["propertyDependencies"]) == set(real["propertyDependencies"])
+    stack.destroy(on_output=quiet)
