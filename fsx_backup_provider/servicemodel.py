@@ -55,6 +55,7 @@ class ListRule:
 
 
 _MODEL_LOCK = threading.Lock()
+_SHAPES: dict[str, Any] | None = None
 
 
 def _model_file() -> Path:
@@ -83,24 +84,21 @@ def _model_file() -> Path:
         os.path.join(spec.submodule_search_locations[0], "data"),
     ]
 
-    def found(root: str, version: str) -> Path | None:
-        for suffix in (".json", ".json.gz"):
-            candidate = Path(root, "fsx", version, "service-2" + suffix)
-            if candidate.is_file():
-                return candidate
-        return None
-
-    versions = {
-        version
-        for root in roots
-        if os.path.isdir(os.path.join(root, "fsx"))
-        for version in os.listdir(os.path.join(root, "fsx"))
-        if found(root, version)
-    }
-    if not versions:
+    # Every copy of each API version, in search order.
+    copies: dict[str, list[Path]] = {}
+    for root in roots:
+        service = Path(root, "fsx")
+        if not service.is_dir():
+            continue
+        for version in sorted(os.listdir(service)):
+            for suffix in (".json", ".json.gz"):
+                candidate = service / version / ("service-2" + suffix)
+                if candidate.is_file():
+                    copies.setdefault(version, []).append(candidate)
+                    break
+    if not copies:
         raise RuntimeError(f"no FSx service model (fsx/*/service-2.json) under {roots}")
-    latest = max(versions)
-    return next(path for root in roots if (path := found(root, latest)))
+    return copies[max(copies)][0]
 
 
 def _shapes() -> dict[str, Any]:
@@ -114,9 +112,6 @@ def _shapes() -> dict[str, Any]:
             with opener(path, "rb") as stream:
                 _SHAPES = json.loads(stream.read().decode("utf-8"))["shapes"]
         return _SHAPES
-
-
-_SHAPES: dict[str, Any] | None = None
 
 
 @cache
