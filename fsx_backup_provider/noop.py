@@ -104,6 +104,7 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # Imported here: the resource module imports the whole provider.
+        from fsx_backup_provider.outputs import release_own_outputs
         from fsx_backup_provider.resource import OUTPUT_KEYS
         from fsx_backup_provider.tokens import token_scope
 
@@ -114,3 +115,4 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
             token_scope=token_scope(pulumi.get_project(), pulumi.get_stack(), None, resource_name),
         )
         super().__init__(ShapedNoopProvider(), resource_name, props, opts)
+        release_own_outputs(self, (*props, "__provider"))

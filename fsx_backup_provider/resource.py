@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from fsx_backup_provider.outputs import release_own_outputs
 from fsx_backup_provider.provider import FsxBackupProvider
 from fsx_backup_provider.tokens import token_scope
 
@@ -157,6 +158,7 @@ class FsxBackup(Resource, module="fsx", name="FsxBackup"):
             # applies the defaults. (FsxBackup.get sends none: the engine only reads.)
             props.update({key: value for key, value in inputs.items() if value is not None})
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
+        release_own_outputs(self, (*props, "__provider"))
 
     @staticmethod
     def get(
