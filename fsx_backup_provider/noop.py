@@ -115,4 +115,4 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
             token_scope=token_scope(pulumi.get_project(), pulumi.get_stack(), None, resource_name),
         )
         super().__init__(ShapedNoopProvider(), resource_name, props, opts)
-        release_own_outputs(self, (*props, "__provider"))
+        release_own_outputs(self, props)

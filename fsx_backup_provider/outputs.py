@@ -32,7 +32,8 @@ import pulumi
 
 
 def release_own_outputs(resource: pulumi.Resource, keys: Iterable[str]) -> None:
-    """Untrack the outputs the SDK created for `resource`'s id and registered `keys`.
+    """Untrack the outputs the SDK created for a dynamic `resource`'s id, its
+    `__provider` (which pulumi.dynamic.Resource registers itself) and `keys`.
 
     The urn stays tracked: it is resolved, or failed, by the same registration
     step as every other output, so the SDK still waits for this resource's
@@ -41,7 +42,7 @@ def release_own_outputs(resource: pulumi.Resource, keys: Iterable[str]) -> None:
     untrack = getattr(pulumi.Output, "_untrack", None)
     if untrack is None:
         return
-    for key in ("id", *keys):
+    for key in ("id", "__provider", *keys):
         output = resource.__dict__.get(key)
         if isinstance(output, pulumi.Output):
             untrack(output)

@@ -158,7 +158,7 @@ class FsxBackup(Resource, module="fsx", name="FsxBackup"):
             # applies the defaults. (FsxBackup.get sends none: the engine only reads.)
             props.update({key: value for key, value in inputs.items() if value is not None})
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
-        release_own_outputs(self, (*props, "__provider"))
+        release_own_outputs(self, props)
 
     @staticmethod
     def get(

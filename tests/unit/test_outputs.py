@@ -22,6 +22,7 @@ PROLOGUE = textwrap.dedent(
     import pulumi
     from pulumi.runtime.settings import SETTINGS
     from fsx_backup_provider import FsxBackup
+    from fsx_backup_provider.resource import OUTPUT_KEYS
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args):
@@ -63,8 +64,7 @@ def test_only_the_urn_of_an_fsx_backup_is_waited_for_and_derived_outputs_still_a
             backup = FsxBackup("nightly", file_system_id="fs-0123456789abcdef0",
                                tags={"Name": "nightly"})
             own = {key: tracked(getattr(backup, key))
-                   for key in ("urn", "id", "__provider", *__import__(
-                       "fsx_backup_provider.resource", fromlist=["x"]).OUTPUT_KEYS)}
+                   for key in ("urn", "id", "__provider", *OUTPUT_KEYS)}
             derived = backup.arn.apply(lambda arn: arn.upper())
             print(json.dumps({"own": own, "derived": tracked(derived)}))
             return pulumi.Output.all(backup.id, backup.arn, backup.lifecycle, derived).apply(
