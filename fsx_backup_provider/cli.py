@@ -34,6 +34,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from fsx_backup_provider.constants import FSX_BACKUP_TYPE
 from fsx_backup_provider.fsx import default_region
 
 if TYPE_CHECKING:
@@ -55,7 +56,6 @@ DEFAULT_BACKEND_DIR = "~/.fsx-backup/state"
 DEFAULT_PASSPHRASE = "fsx-backup-local"
 DEFAULT_PARALLEL = 64
 
-FSX_BACKUP_TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 OUTPUT_NAME = "backups"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # Project and stack names as the engine accepts them (a stack may be
@@ -287,7 +287,7 @@ def validate_specs(specs: Sequence[BackupSpec], common_tags: Mapping[str, str]) 
     model) run here too, so a bad spec fails before the engine starts.
     """
     from fsx_backup_provider.servicemodel import list_rule
-    from fsx_backup_provider.validation import tag_failures, validate_inputs
+    from fsx_backup_provider.validation import ONE_SOURCE, tag_failures, validate_inputs
 
     problems = [f"--tag: {f.reason}" for f in tag_failures("--tag", common_tags or None)]
     limit = list_rule("Tags").max_items
@@ -322,7 +322,7 @@ def validate_specs(specs: Sequence[BackupSpec], common_tags: Mapping[str, str]) 
             "tags": dict(spec.tags) or None,
         }
         for failure in validate_inputs(inputs):
-            if "exactly one of" in failure.reason:
+            if failure.rule == ONE_SOURCE:
                 continue  # said above, in the spec's own words
             problems.append(f"{where}: {_FIELD_OF_INPUT[failure.property]}: {failure.reason}")
         merged = {**common_tags, **spec.tags}

@@ -104,7 +104,7 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # Imported here: the resource module imports the whole provider.
-        from fsx_backup_provider.outputs import release_own_outputs
+        from fsx_backup_provider.host.outputs import release_own_outputs
         from fsx_backup_provider.resource import OUTPUT_KEYS
         from fsx_backup_provider.tokens import token_scope
 

@@ -37,9 +37,9 @@ from fsx_backup_provider.fsx import (
     client_for,
     tag_map,
 )
-from fsx_backup_provider.parallelism import widen_provider_pool
+from fsx_backup_provider.host.parallelism import widen_provider_pool
+from fsx_backup_provider.host.progress import report
 from fsx_backup_provider.poller import BackupPoller, Progress, WaitTimeout
-from fsx_backup_provider.progress import report
 from fsx_backup_provider.tokens import derived_token
 from fsx_backup_provider.validation import is_unknown, validate_inputs
 

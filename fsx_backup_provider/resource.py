@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider.outputs import release_own_outputs
+from fsx_backup_provider.constants import FSX_BACKUP_NAME, RESOURCE_MODULE
+from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.provider import FsxBackupProvider
 from fsx_backup_provider.tokens import token_scope
 
@@ -60,7 +61,7 @@ class FsxBackupArgs:
     region: pulumi.Input[str] | None = None
 
 
-class FsxBackup(Resource, module="fsx", name="FsxBackup"):
+class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
     """An Amazon FSx backup of a file system or an ONTAP volume.
 
     Created with a stable ClientRequestToken derived from the stack, the

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import hashlib
 
-TOKEN_PREFIX = "fsxb"
+from fsx_backup_provider.constants import TOKEN_PREFIX
+
 _DIGEST_CHARS = 32
 
 

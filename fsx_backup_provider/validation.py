@@ -15,11 +15,19 @@ from typing import Any
 
 from pulumi.runtime.rpc import UNKNOWN
 
+from fsx_backup_provider.constants import RESERVED_TAG_PREFIX
 from fsx_backup_provider.servicemodel import list_rule, string_rule
 
-# The reserved prefix is an AWS-wide tagging rule (any letter case), not a
-# pattern in the FSx model, so it is stated here once.
-RESERVED_TAG_PREFIX = "aws:"
+# What kind of rule a Failure broke, for callers that decide by rule (the CLI
+# says "exactly one source" in its own words) rather than by message text.
+ONE_SOURCE = "one_source"
+TYPE = "type"
+SHAPE = "shape"
+TAG_KEY = "tag_key"
+TAG_VALUE = "tag_value"
+TAG_RESERVED_PREFIX = "tag_reserved_prefix"
+TAG_COUNT = "tag_count"
+POSITIVE_NUMBER = "positive_number"
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class Failure:
 
     property: str
     reason: str
+    rule: str
 
 
 def is_unknown(value: Any) -> bool:
@@ -38,9 +47,9 @@ def _string_failures(prop: str, value: Any, shape: str) -> list[Failure]:
     if value is None or is_unknown(value):
         return []
     if not isinstance(value, str):
-        return [Failure(prop, f"must be a string, got {type(value).__name__}")]
+        return [Failure(prop, f"must be a string, got {type(value).__name__}", TYPE)]
     problem = string_rule(shape).problem(value)
-    return [Failure(prop, f"{value!r} {problem}")] if problem else []
+    return [Failure(prop, f"{value!r} {problem}", SHAPE)] if problem else []
 
 
 def tag_failures(
@@ -50,7 +59,9 @@ def tag_failures(
     if is_unknown(tags):
         return []
     if tags is not None and not isinstance(tags, Mapping):
-        return [Failure(prop, f"must be a map of tag keys to values, got {type(tags).__name__}")]
+        return [
+            Failure(prop, f"must be a map of tag keys to values, got {type(tags).__name__}", TYPE)
+        ]
     tags = tags or {}
     failures: list[Failure] = []
     # Default tags are sent with every create, so they are held to the same
@@ -64,7 +75,11 @@ def tag_failures(
     if len(merged) > limit:
         origin = " (including aws:defaultTags)" if default_tags else ""
         failures.append(
-            Failure(prop, f"has {len(merged)} tags{origin}; an FSx backup holds at most {limit}")
+            Failure(
+                prop,
+                f"has {len(merged)} tags{origin}; an FSx backup holds at most {limit}",
+                TAG_COUNT,
+            )
         )
     return failures
 
@@ -74,26 +89,27 @@ def _one_tag_failures(prop: str, key: Any, value: Any, origin: str) -> list[Fail
     if is_unknown(key):
         return failures
     if not isinstance(key, str):
-        return [Failure(prop, f"tag key {key!r}{origin} must be a string")]
+        return [Failure(prop, f"tag key {key!r}{origin} must be a string", TAG_KEY)]
     key_problem = string_rule("TagKey").problem(key)
     if key_problem:
-        failures.append(Failure(prop, f"tag key {key!r}{origin} {key_problem}"))
+        failures.append(Failure(prop, f"tag key {key!r}{origin} {key_problem}", TAG_KEY))
     elif key.lower().startswith(RESERVED_TAG_PREFIX):
         failures.append(
             Failure(
                 prop,
                 f"tag key {key!r}{origin} uses the prefix {RESERVED_TAG_PREFIX!r}, "
                 "which is reserved for AWS (in any letter case)",
+                TAG_RESERVED_PREFIX,
             )
         )
     if is_unknown(value):
         return failures
     if not isinstance(value, str):
-        failures.append(Failure(prop, f"tag {key!r}{origin} must have a string value"))
+        failures.append(Failure(prop, f"tag {key!r}{origin} must have a string value", TAG_VALUE))
         return failures
     value_problem = string_rule("TagValue").problem(value)
     if value_problem:
-        failures.append(Failure(prop, f"value of tag {key!r}{origin} {value_problem}"))
+        failures.append(Failure(prop, f"value of tag {key!r}{origin} {value_problem}", TAG_VALUE))
     return failures
 
 
@@ -101,9 +117,13 @@ def _positive_number_failures(prop: str, value: Any) -> list[Failure]:
     if value is None or is_unknown(value):
         return []
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return [Failure(prop, f"must be a number of seconds, got {type(value).__name__}")]
+        return [Failure(prop, f"must be a number of seconds, got {type(value).__name__}", TYPE)]
     if not math.isfinite(value) or value <= 0:
-        return [Failure(prop, f"must be a positive, finite number of seconds, got {value}")]
+        return [
+            Failure(
+                prop, f"must be a positive, finite number of seconds, got {value}", POSITIVE_NUMBER
+            )
+        ]
     return []
 
 
@@ -120,6 +140,7 @@ def validate_inputs(
                     "file_system_id",
                     "exactly one of file_system_id or volume_id must be set; neither is "
                     "(back up a file system with file_system_id, an ONTAP volume with volume_id)",
+                    ONE_SOURCE,
                 )
             )
         elif fs_id is not None and vol_id is not None:
@@ -128,6 +149,7 @@ def validate_inputs(
                     "volume_id",
                     "exactly one of file_system_id or volume_id must be set; both are "
                     "(an ONTAP volume backup takes only volume_id)",
+                    ONE_SOURCE,
                 )
             )
     failures += _string_failures("file_system_id", fs_id, "FileSystemId")
@@ -140,7 +162,7 @@ def validate_inputs(
     wait = inputs.get("wait_for_available")
     if wait is not None and not is_unknown(wait) and not isinstance(wait, bool):
         failures.append(
-            Failure("wait_for_available", f"must be true or false, got {type(wait).__name__}")
+            Failure("wait_for_available", f"must be true or false, got {type(wait).__name__}", TYPE)
         )
     for prop in ("create_timeout_seconds", "delete_timeout_seconds"):
         failures += _positive_number_failures(prop, inputs.get(prop))

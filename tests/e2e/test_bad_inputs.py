@@ -26,12 +26,12 @@ import pytest
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup, FsxBackupArgs
+from fsx_backup_provider.constants import FSX_BACKUP_TYPE as RESOURCE_TYPE
 from tests.e2e.conftest import REGION, quiet
 
 pytestmark = pytest.mark.e2e
 
 StackMaker = Callable[..., auto.Stack]
-RESOURCE_TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 
 FS = "fs-0123456789abcdef0"
 VOL = "fsvol-0123456789abcdef0"

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from fsx_backup_provider import parallelism
+from fsx_backup_provider.host import parallelism
 
 
 def test_outside_the_provider_process_nothing_happens(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,7 +25,7 @@ def test_the_grpc_servers_pool_is_widened_and_queued_work_gets_threads() -> None
         import threading, time
         from concurrent.futures import ThreadPoolExecutor
         import grpc
-        from fsx_backup_provider import parallelism
+        from fsx_backup_provider.host import parallelism
 
         parallelism.in_dynamic_provider_process = lambda: True
         pool = ThreadPoolExecutor(max_workers=4)
@@ -53,7 +53,7 @@ def test_changed_internals_fail_loudly() -> None:
     """No gRPC server where one is expected (the SDK changed): a clear error, not 4 workers."""
     script = textwrap.dedent(
         """
-        from fsx_backup_provider import parallelism
+        from fsx_backup_provider.host import parallelism
 
         parallelism.in_dynamic_provider_process = lambda: True
         try:

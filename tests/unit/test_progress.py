@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fsx_backup_provider.progress import urn_of
+from fsx_backup_provider.host.progress import urn_of
 from fsx_backup_provider.tokens import token_scope
 
 

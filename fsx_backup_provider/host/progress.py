@@ -14,9 +14,9 @@ import sys
 import threading
 from typing import Any
 
-from fsx_backup_provider.parallelism import in_dynamic_provider_process
+from fsx_backup_provider.constants import FSX_BACKUP_TYPE as RESOURCE_TYPE
+from fsx_backup_provider.host.parallelism import in_dynamic_provider_process
 
-RESOURCE_TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 SCOPE_SEPARATOR = "\x1f"
 
 _stub: Any = None
