@@ -68,7 +68,7 @@ class ShapedNoopProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         source = props["file_system_id"]
-        backup_id = "backup-" + hashlib.sha256(props["token_scope"].encode()).hexdigest()[:17]
+        backup_id = "backup-" + hashlib.sha256(props["resource_urn"].encode()).hexdigest()[:17]
         arn_prefix = "arn:aws:fsx:us-east-1:123456789012"
         outputs = {
             **props,
@@ -84,6 +84,7 @@ class ShapedNoopProvider(ResourceProvider):
             "client_request_token": f"fsxb-{backup_id[7:]}-g0",
             "region": "us-east-1",
             "implicit_tags": False,
+            "given": {},
         }
         return CreateResult(backup_id, outputs)
 
@@ -105,14 +106,17 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
     ) -> None:
         # Imported here: the resource module imports the whole provider.
         from fsx_backup_provider.host.outputs import release_own_outputs
+        from fsx_backup_provider.identity import child_urn
         from fsx_backup_provider.resource import OUTPUT_KEYS
-        from fsx_backup_provider.tokens import token_scope
 
         props: dict[str, Any] = dict.fromkeys(OUTPUT_KEYS)
         props.update(
             file_system_id=file_system_id,
             tags=tags,
-            token_scope=token_scope(pulumi.get_project(), pulumi.get_stack(), None, resource_name),
+            resource_urn=child_urn(
+                "pulumi-python:dynamic/fsx-backup-provider:ShapedNoop", resource_name, None
+            ),
+            identity=f"{'0' * 32}.1",
         )
         super().__init__(ShapedNoopProvider(), resource_name, props, opts)
         release_own_outputs(self, props)

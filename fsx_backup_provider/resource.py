@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider.constants import FSX_BACKUP_NAME, RESOURCE_MODULE
+from fsx_backup_provider.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
 from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.provider import FsxBackupProvider
-from fsx_backup_provider.tokens import token_scope
+from fsx_backup_provider.registration import prepare
 
 # Every output a user can read must be a key of the registered properties;
 # inputs that are also outputs are listed once, in __init__.
@@ -33,12 +32,6 @@ OUTPUT_KEYS = (
     "client_request_token",
     "region",
 )
-
-
-def _may_hold_outputs(tags: Any) -> bool:
-    if isinstance(tags, pulumi.Output):
-        return True
-    return isinstance(tags, Mapping) and any(isinstance(v, pulumi.Output) for v in tags.values())
 
 
 @dataclass
@@ -112,25 +105,6 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
         def pick(keyword: Any, from_args: Any) -> Any:
             return keyword if keyword is not None else from_args
 
-        opts = copy.copy(opts) if opts else pulumi.ResourceOptions()
-        import_backup_id = opts.import_
-        if import_backup_id is not None:
-            # The engine's import reads the resource with neither inputs nor
-            # state (ImportStep in pkg/resource/deploy/step.go), and the Python
-            # dynamic provider host needs `__provider` from one of them to find
-            # the provider at all. So an import becomes a create that adopts
-            # the given backup: create() describes it, checks its source, and
-            # makes no CreateBackup call.
-            opts.import_ = None
-        scope: pulumi.Input[str]
-        if opts.parent is None:
-            scope = token_scope(pulumi.get_project(), pulumi.get_stack(), None, resource_name)
-        else:
-            scope = opts.parent.urn.apply(
-                lambda urn: token_scope(
-                    pulumi.get_project(), pulumi.get_stack(), urn, resource_name
-                )
-            )
         inputs: dict[str, Any] = {
             "file_system_id": pick(file_system_id, base.file_system_id),
             "volume_id": pick(volume_id, base.volume_id),
@@ -140,24 +114,8 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
             "create_timeout_seconds": pick(create_timeout_seconds, base.create_timeout_seconds),
             "delete_timeout_seconds": pick(delete_timeout_seconds, base.delete_timeout_seconds),
             "region": pick(region, base.region),
-            "import_backup_id": import_backup_id,
-            "token_scope": scope,
         }
-        if _may_hold_outputs(inputs["tags"]):
-            # The engine marks an output secret when the input of the same name
-            # was, so `tags` stays secret; `tags_all` repeats those values under
-            # another name. Whether an Output is secret is only known later, so
-            # any Output among the tags makes tags_all a secret output too.
-            opts.additional_secret_outputs = [
-                *(opts.additional_secret_outputs or []),
-                "tags_all",
-            ]
-        props: dict[str, Any] = dict.fromkeys(OUTPUT_KEYS)
-        if opts.id is None:
-            # Unset inputs are left out rather than sent as nulls: every
-            # property costs serialisation on each preview, and the provider
-            # applies the defaults. (FsxBackup.get sends none: the engine only reads.)
-            props.update({key: value for key, value in inputs.items() if value is not None})
+        props, opts = prepare(FSX_BACKUP_TYPE, resource_name, opts, inputs, OUTPUT_KEYS)
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
         release_own_outputs(self, props)
 

@@ -9,6 +9,7 @@ they are checked again when they are known.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,19 +44,36 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value == UNKNOWN
 
 
-def _string_failures(prop: str, value: Any, shape: str) -> list[Failure]:
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = 300
+_SHOWN.maxother = 300
+
+
+def shown(value: Any, secret: bool = False) -> str:
+    """A value as messages quote it: shortened, and never a secret's."""
+    return "(a secret value)" if secret else _SHOWN.repr(value)
+
+
+def _string_failures(prop: str, value: Any, shape: str, secret: bool = False) -> list[Failure]:
     if value is None or is_unknown(value):
         return []
     if not isinstance(value, str):
         return [Failure(prop, f"must be a string, got {type(value).__name__}", TYPE)]
     problem = string_rule(shape).problem(value)
-    return [Failure(prop, f"{value!r} {problem}", SHAPE)] if problem else []
+    return [Failure(prop, f"{shown(value, secret)} {problem}", SHAPE)] if problem else []
 
 
 def tag_failures(
-    prop: str, tags: Any, default_tags: Mapping[str, str] | None = None
+    prop: str,
+    tags: Any,
+    default_tags: Mapping[str, str] | None = None,
+    secret: bool = False,
+    secret_defaults: bool = False,
 ) -> list[Failure]:
-    """Rules for a tag map: FSx's key and value shapes, reserved prefix, count."""
+    """Rules for a tag map: FSx's key and value shapes, reserved prefix, count.
+
+    A secret map (or secret default tags) is described without its keys and values.
+    """
     if is_unknown(tags):
         return []
     if tags is not None and not isinstance(tags, Mapping):
@@ -67,9 +85,9 @@ def tag_failures(
     # Default tags are sent with every create, so they are held to the same
     # rules, even on a resource that declares no tags of its own.
     for key, value in (default_tags or {}).items():
-        failures += _one_tag_failures(prop, key, value, " (from aws:defaultTags)")
+        failures += _one_tag_failures(prop, key, value, " (from aws:defaultTags)", secret_defaults)
     for key, value in tags.items():
-        failures += _one_tag_failures(prop, key, value, "")
+        failures += _one_tag_failures(prop, key, value, "", secret)
     limit = list_rule("Tags").max_items
     merged = {**(default_tags or {}), **tags}
     if len(merged) > limit:
@@ -84,20 +102,21 @@ def tag_failures(
     return failures
 
 
-def _one_tag_failures(prop: str, key: Any, value: Any, origin: str) -> list[Failure]:
+def _one_tag_failures(prop: str, key: Any, value: Any, origin: str, secret: bool) -> list[Failure]:
     failures: list[Failure] = []
     if is_unknown(key):
         return failures
+    name = shown(key, secret)
     if not isinstance(key, str):
-        return [Failure(prop, f"tag key {key!r}{origin} must be a string", TAG_KEY)]
+        return [Failure(prop, f"tag key {name}{origin} must be a string", TAG_KEY)]
     key_problem = string_rule("TagKey").problem(key)
     if key_problem:
-        failures.append(Failure(prop, f"tag key {key!r}{origin} {key_problem}", TAG_KEY))
+        failures.append(Failure(prop, f"tag key {name}{origin} {key_problem}", TAG_KEY))
     elif key.lower().startswith(RESERVED_TAG_PREFIX):
         failures.append(
             Failure(
                 prop,
-                f"tag key {key!r}{origin} uses the prefix {RESERVED_TAG_PREFIX!r}, "
+                f"tag key {name}{origin} uses the prefix {RESERVED_TAG_PREFIX!r}, "
                 "which is reserved for AWS (in any letter case)",
                 TAG_RESERVED_PREFIX,
             )
@@ -105,11 +124,11 @@ def _one_tag_failures(prop: str, key: Any, value: Any, origin: str) -> list[Fail
     if is_unknown(value):
         return failures
     if not isinstance(value, str):
-        failures.append(Failure(prop, f"tag {key!r}{origin} must have a string value", TAG_VALUE))
+        failures.append(Failure(prop, f"tag {name}{origin} must have a string value", TAG_VALUE))
         return failures
     value_problem = string_rule("TagValue").problem(value)
     if value_problem:
-        failures.append(Failure(prop, f"value of tag {key!r}{origin} {value_problem}", TAG_VALUE))
+        failures.append(Failure(prop, f"value of tag {name}{origin} {value_problem}", TAG_VALUE))
     return failures
 
 
@@ -128,9 +147,16 @@ def _positive_number_failures(prop: str, value: Any) -> list[Failure]:
 
 
 def validate_inputs(
-    inputs: Mapping[str, Any], default_tags: Mapping[str, str] | None = None
+    inputs: Mapping[str, Any],
+    default_tags: Mapping[str, str] | None = None,
+    secret: frozenset[str] = frozenset(),
+    secret_defaults: bool = False,
 ) -> list[Failure]:
-    """Every rule an FsxBackup's inputs break, in a stable order."""
+    """Every rule an FsxBackup's inputs break, in a stable order.
+
+    `secret` names the inputs whose values are secret: their failures name
+    the field and the rule, never the value.
+    """
     failures: list[Failure] = []
     fs_id, vol_id = inputs.get("file_system_id"), inputs.get("volume_id")
     if not is_unknown(fs_id) and not is_unknown(vol_id):
@@ -152,13 +178,13 @@ def validate_inputs(
                     ONE_SOURCE,
                 )
             )
-    failures += _string_failures("file_system_id", fs_id, "FileSystemId")
-    failures += _string_failures("volume_id", vol_id, "VolumeId")
-    failures += tag_failures("tags", inputs.get("tags"), default_tags)
-    failures += _string_failures(
-        "client_request_token", inputs.get("client_request_token"), "ClientRequestToken"
+    for prop, shape in (("file_system_id", "FileSystemId"), ("volume_id", "VolumeId")):
+        failures += _string_failures(prop, inputs.get(prop), shape, prop in secret)
+    failures += tag_failures(
+        "tags", inputs.get("tags"), default_tags, "tags" in secret, secret_defaults
     )
-    failures += _string_failures("region", inputs.get("region"), "Region")
+    for prop, shape in (("client_request_token", "ClientRequestToken"), ("region", "Region")):
+        failures += _string_failures(prop, inputs.get(prop), shape, prop in secret)
     wait = inputs.get("wait_for_available")
     if wait is not None and not is_unknown(wait) and not isinstance(wait, bool):
         failures.append(

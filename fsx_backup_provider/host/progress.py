@@ -3,9 +3,8 @@
 A dynamic provider has no API for progress, but the engine starts every
 provider plugin with the address of its Engine service as the one argument
 (`python -m pulumi.dynamic 127.0.0.1:PORT`), and that service's Log RPC
-attaches a message to a resource by URN. create() is not told its URN, so it
-is rebuilt from the token scope the program sent (project, stack, parent URN,
-name): the same parts the engine builds it from.
+attaches a message to a resource by URN. create() is not told its URN, so the
+program sends it as an input (see identity.resource_urn).
 """
 
 from __future__ import annotations
@@ -14,28 +13,10 @@ import sys
 import threading
 from typing import Any
 
-from fsx_backup_provider.constants import FSX_BACKUP_TYPE as RESOURCE_TYPE
 from fsx_backup_provider.host.parallelism import in_dynamic_provider_process
-
-SCOPE_SEPARATOR = "\x1f"
 
 _stub: Any = None
 _stub_lock = threading.Lock()
-
-
-def urn_of(scope: str) -> str | None:
-    """The URN of the FsxBackup whose token scope this is."""
-    parts = scope.split(SCOPE_SEPARATOR)
-    if len(parts) != 4:
-        return None
-    project, stack, parent_urn, name = parts
-    qualified = RESOURCE_TYPE
-    if parent_urn:
-        parent_type = parent_urn.split("::")[2] if parent_urn.count("::") >= 3 else ""
-        # Children of the stack itself carry no parent type in their URN.
-        if parent_type and parent_type != "pulumi:pulumi:Stack":
-            qualified = f"{parent_type}${RESOURCE_TYPE}"
-    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
 
 
 def _engine() -> Any:
@@ -49,13 +30,12 @@ def _engine() -> Any:
         return _stub
 
 
-def report(scope: Any, message: str) -> None:
+def report(urn: Any, message: str) -> None:
     """Show `message` as the resource's current status; never fails the operation."""
-    if not isinstance(scope, str):
+    if not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
         return
-    urn = urn_of(scope)
     engine = _engine()
-    if urn is None or engine is None:
+    if engine is None:
         return
     from pulumi.runtime.proto import engine_pb2
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pulumi import automation as auto
 
+from fsx_backup_provider.constants import FSX_BACKUP_SEED_TYPE, FSX_BACKUP_TYPE
+from fsx_backup_provider.tokens import derived_token
 from tests.conftest import StackFactory
 from tools.workspace import EMULATOR_CREDENTIALS
 
@@ -43,3 +47,40 @@ def fsx_stack(new_stack: StackFactory, fsx: Any) -> Callable[..., auto.Stack]:
         return stack
 
     return make
+
+
+def seed_of(stack: auto.Stack) -> dict[str, Any]:
+    """The outputs of the stack's FsxBackup seed (its base and serials)."""
+    deployment = stack.export_stack().deployment or {}
+    [seed] = [
+        r
+        for r in deployment.get("resources", [])
+        if r.get("type") == FSX_BACKUP_SEED_TYPE and r["urn"].endswith("::fsx-backup-seed")
+    ]
+    return dict(seed["outputs"])
+
+
+def token_for(
+    stack: auto.Stack, name: str, source: str, generation: int = 0, epoch: int = 0
+) -> str:
+    """The token a top-level FsxBackup `name` of this stack derives (the seed must exist)."""
+    seed = seed_of(stack)
+    key = f"{FSX_BACKUP_TYPE}::{name}"
+    identity = f"{seed['base']}.{int(seed['serials'][key])}"
+    return derived_token(identity, key, source, REGION, str(epoch), generation=generation)
+
+
+def pulumi_cli(stack: auto.Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `pulumi` CLI on this stack, as a user would run it (e.g. `state rename`)."""
+    workspace = stack.workspace
+    env = {**os.environ, **(getattr(workspace, "env_vars", None) or {})}
+    done = subprocess.run(
+        ["pulumi", *args, "--stack", stack.name, "--non-interactive"],
+        cwd=workspace.work_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr or done.stdout
+    return done

@@ -110,7 +110,7 @@ def test_up_preview_update_refresh_destroy(fsx: Any, cli: Cli, tmp_path: Path) -
     report = json.loads(out)
     assert report["command"] == "up" and report["stack"] == "cli-test"
     assert report["result"] == "succeeded" and report["exit_code"] == 0
-    assert report["resource_changes"] == {"create": 3}  # two backups and the stack
+    assert report["resource_changes"] == {"create": 4}  # two backups, the seed and the stack
     assert report["changes"] == {"nightly": "create", "volume": "create"}
     backups = report["backups"]
     assert set(backups) == {"nightly", "volume"}
@@ -141,7 +141,7 @@ def test_up_preview_update_refresh_destroy(fsx: Any, cli: Cli, tmp_path: Path) -
     planned = json.loads(out)
     assert planned["exit_code"] == EXIT_CHANGES
     assert planned["changes"] == {"nightly": "update"}
-    assert planned["resource_changes"] == {"update": 1, "same": 2}
+    assert planned["resource_changes"] == {"update": 1, "same": 3}
     assert mutating_calls(fsx, before) == {}
 
     code, out, err = cli("up", "--file", str(spec))

@@ -16,9 +16,8 @@ from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup, FsxBackupArgs
 from fsx_backup_provider.noop import Noop
-from fsx_backup_provider.tokens import derived_token, token_scope
-from tests.conftest import PROJECT, resources_of_type
-from tests.e2e.conftest import REGION, quiet
+from tests.conftest import resources_of_type
+from tests.e2e.conftest import quiet, token_for
 
 MUTATING = ("CreateBackup", "DeleteBackup", "TagResource", "UntagResource")
 StackMaker = Callable[..., auto.Stack]
@@ -136,7 +135,7 @@ def test_file_system_and_volume_backups_lifecycle(fsx: Any, fsx_stack: StackMake
     # preview after up: no changes, and no FSx call that changes anything.
     calls = CallCounter(fsx)
     preview = stack.preview(on_output=quiet)
-    assert preview.change_summary == {auto.OpType.SAME: 3}
+    assert preview.change_summary == {auto.OpType.SAME: 4}
     assert not any(calls.get(op) for op in MUTATING)
 
     # tag change: in place, same backup.
@@ -178,7 +177,7 @@ def test_source_change_replaces(fsx: Any, fsx_stack: StackMaker) -> None:
 
     spec["b"]["file_system_id"] = second
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"replace": 1, "same": 1}
+    assert result.summary.resource_changes == {"replace": 1, "same": 2}
     new = outputs(result)["b"]
     assert new["backup_id"] != old_id
     assert new["file_system_id"] == second
@@ -192,7 +191,7 @@ def test_out_of_band_delete_then_refresh_and_up(fsx: Any, fsx_stack: StackMaker)
     fsx.client().delete_backup(BackupId=old_id)
 
     refresh = stack.refresh(on_output=quiet)
-    assert refresh.summary.resource_changes == {"delete": 1, "same": 1}
+    assert refresh.summary.resource_changes == {"delete": 1, "same": 2}
     assert resources_of_type(stack, ":FsxBackup") == []
 
     new_id = outputs(stack.up(on_output=quiet))["b"]["backup_id"]
@@ -216,7 +215,7 @@ def test_out_of_band_retag_is_restored(fsx: Any, fsx_stack: StackMaker) -> None:
     assert state["outputs"]["tags_all"] == {"Name": "hijacked", "Extra": "1"}
 
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"update": 1, "same": 1}
+    assert result.summary.resource_changes == {"update": 1, "same": 2}
     assert outputs(result)["b"]["backup_id"] == up["backup_id"]
     [live] = live_backups(fsx)
     assert tags_of(live) == {"Name": "declared"}
@@ -244,7 +243,7 @@ def test_import_adopts_without_create(fsx: Any, fsx_stack: StackMaker) -> None:
 
     # Once adopted, the import option can stay or go: nothing changes.
     del spec["adopted"]["opts"]
-    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 2}
+    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 3}
 
     # Destroy deletes what was adopted, as with any managed resource.
     stack.destroy(on_output=quiet)
@@ -309,21 +308,31 @@ def test_two_backups_of_one_file_system(fsx: Any, fsx_stack: StackMaker) -> None
     assert len(live_backups(fsx)) == 2
 
 
-def _token_for(stack: auto.Stack, name: str, source: str, generation: int = 0) -> str:
-    """The token a new FsxBackup (epoch 0) of this stack derives."""
-    return derived_token(
-        token_scope(PROJECT, stack.name, None, name), source, REGION, 0, generation
-    )
+MISSING_FS = "fs-0000000000000000f"
+
+
+def up_that_fails_before_any_backup(stack: auto.Stack, spec: dict[str, dict[str, Any]]) -> None:
+    """An earlier `pulumi up` of the same resources that made no backup (its source was
+    wrong): the stack's seed exists, so tests can derive the tokens its backups will use."""
+    real = {name: dict(args) for name, args in spec.items()}
+    for args in spec.values():
+        args["file_system_id"] = MISSING_FS
+    with pytest.raises(auto.CommandError, match="FileSystemNotFound"):
+        stack.up(on_output=quiet)
+    spec.clear()
+    spec.update(real)
 
 
 def test_create_adopts_the_live_backup_its_token_names(fsx: Any, fsx_stack: StackMaker) -> None:
     fs_id = fsx.create_file_system("LUSTRE")
-    stack = fsx_stack(program_of({"b": {"file_system_id": fs_id, "tags": {"Name": "x"}}}))
+    spec: dict[str, dict[str, Any]] = {"b": {"file_system_id": fs_id, "tags": {"Name": "x"}}}
+    stack = fsx_stack(program_of(spec))
+    up_that_fails_before_any_backup(stack, spec)
     # As if an earlier `pulumi up` made the backup and was killed before
     # recording it: the backup exists under the token, the state has nothing.
     orphan = fsx.client().create_backup(
         FileSystemId=fs_id,
-        ClientRequestToken=_token_for(stack, "b", fs_id),
+        ClientRequestToken=token_for(stack, "b", fs_id),
         Tags=[{"Key": "Name", "Value": "x"}],
     )["Backup"]["BackupId"]
 
@@ -339,7 +348,8 @@ def test_destroy_then_up_gets_a_fresh_backup(fsx: Any, fsx_stack: StackMaker) ->
     stack.destroy(on_output=quiet)
     second = outputs(stack.up(on_output=quiet))["b"]
     assert second["backup_id"] != first["backup_id"]
-    assert second["token"] == _token_for(stack, "b", fs_id, 1)
+    # The destroy removed the stack's seed: the new one derives other tokens.
+    assert second["token"] != first["token"] and second["token"].endswith("-g0")
     assert [b["BackupId"] for b in live_backups(fsx)] == [second["backup_id"]]
 
 
@@ -366,27 +376,29 @@ def test_replacement_with_unchanged_inputs_makes_a_fresh_backup(
 
     trigger["value"] = "v2"
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"replace": 2, "same": 1}
+    assert result.summary.resource_changes == {"replace": 2, "same": 2}
     second = outputs(result)
     assert second["token"] != first["token"]
     assert second["backup_id"] != first["backup_id"]
     assert [b["BackupId"] for b in live_backups(fsx)] == [second["backup_id"]]
 
 
-def test_targeted_replace_never_loses_the_backup(fsx: Any, fsx_stack: StackMaker) -> None:
+def test_targeted_replace_keeps_the_backup(fsx: Any, fsx_stack: StackMaker) -> None:
     fs_id = fsx.create_file_system("LUSTRE")
     stack = fsx_stack(program_of({"b": {"file_system_id": fs_id}}))
     first = outputs(stack.up(on_output=quiet))["b"]
     [state] = resources_of_type(stack, ":FsxBackup")
 
     second = outputs(stack.up(on_output=quiet, replace=[state["urn"]]))["b"]
-    # With unchanged inputs the token names the same backup (README: `--replace`).
+    # README: the engine gives the provider no trace of what `--replace`
+    # replaces, so with unchanged inputs the token finds the same backup, and
+    # the replaced resource's delete leaves it to the replacement.
     assert second["backup_id"] == first["backup_id"]
     [live] = live_backups(fsx)
     assert live["BackupId"] == second["backup_id"] and live["Lifecycle"] == "AVAILABLE"
     [after] = resources_of_type(stack, ":FsxBackup")
     assert after["id"] == live["BackupId"]
-    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 2}
+    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 3}
 
 
 def test_timeout_names_the_backup_and_rerun_resumes(fsx: Any, fsx_stack: StackMaker) -> None:
@@ -409,20 +421,24 @@ def test_timeout_names_the_backup_and_rerun_resumes(fsx: Any, fsx_stack: StackMa
     assert [b["BackupId"] for b in live_backups(fsx)] == [pending["BackupId"]]
 
 
-def test_retag_destroy_then_up_passes_over_the_spent_token(fsx: Any, fsx_stack: StackMaker) -> None:
+def test_retag_targeted_destroy_then_up_passes_over_the_spent_token(
+    fsx: Any, fsx_stack: StackMaker
+) -> None:
     """The gen-0 token was used with the first tags; FSx refuses it with the
-    new ones (IncompatibleParameterError) although its backup is deleted."""
+    new ones (IncompatibleParameterError) although its backup is deleted. A
+    destroy of just this backup keeps the stack's seed, so the token is the same."""
     fs_id = fsx.create_file_system("LUSTRE")
     spec: dict[str, dict[str, Any]] = {"b": {"file_system_id": fs_id, "tags": {"Env": "dev"}}}
     stack = fsx_stack(program_of(spec))
     first = outputs(stack.up(on_output=quiet))["b"]
     spec["b"]["tags"] = {"Env": "prod"}
     stack.up(on_output=quiet)
-    stack.destroy(on_output=quiet)
+    [state] = resources_of_type(stack, ":FsxBackup")
+    stack.destroy(on_output=quiet, target=[state["urn"]])
 
     second = outputs(stack.up(on_output=quiet))["b"]
     assert second["backup_id"] != first["backup_id"]
-    assert second["token"] == _token_for(stack, "b", fs_id, 1)
+    assert second["token"] == token_for(stack, "b", fs_id, 1)
     [live] = live_backups(fsx)
     assert live["BackupId"] == second["backup_id"] and tags_of(live) == {"Env": "prod"}
 
@@ -431,8 +447,10 @@ def test_interrupted_create_with_edited_tags_fails_naming_the_token(
     fsx: Any, fsx_stack: StackMaker
 ) -> None:
     fs_id = fsx.create_file_system("LUSTRE")
-    stack = fsx_stack(program_of({"b": {"file_system_id": fs_id, "tags": {"Env": "edited"}}}))
-    token = _token_for(stack, "b", fs_id)
+    spec: dict[str, dict[str, Any]] = {"b": {"file_system_id": fs_id, "tags": {"Env": "edited"}}}
+    stack = fsx_stack(program_of(spec))
+    up_that_fails_before_any_backup(stack, spec)
+    token = token_for(stack, "b", fs_id)
     # An interrupted run made this backup with the tags it had then.
     orphan = fsx.client().create_backup(
         FileSystemId=fs_id, ClientRequestToken=token, Tags=[{"Key": "Env", "Value": "before"}]
@@ -442,6 +460,6 @@ def test_interrupted_create_with_edited_tags_fails_naming_the_token(
         stack.up(on_output=quiet)
     message = str(failed.value)
     assert token in message and orphan in message
-    assert "Restore the tags of the interrupted run" in message
+    assert "restore the tags of the interrupted run" in message
     assert [b["BackupId"] for b in live_backups(fsx)] == [orphan]
     assert resources_of_type(stack, ":FsxBackup") == []

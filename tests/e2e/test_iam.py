@@ -271,12 +271,12 @@ def test_documented_policy_runs_every_step(world: IamWorld, pulumi_env: dict[str
         calls = world.admin.calls()
         for user in (NO_FSX, FULL):
             preview = stack.as_user(user).preview(on_output=quiet)
-            assert preview.change_summary == {auto.OpType.UPDATE: 1, auto.OpType.SAME: 1}
+            assert preview.change_summary == {auto.OpType.UPDATE: 1, auto.OpType.SAME: 2}
         assert world.admin.calls() == calls
 
         # tag update in place: TagResource (Team), UntagResource (Env), DescribeBackups.
         result = stack.as_user(FULL).up(on_output=quiet)
-        assert result.summary.resource_changes == {"update": 1, "same": 1}
+        assert result.summary.resource_changes == {"update": 1, "same": 2}
         assert outputs(result)["b"]["backup_id"] == backup_id
         assert world.live_tags(backup_id) == {"Name": "iam", "Team": "storage"}
 

@@ -1,0 +1,252 @@
+"""Which stack a backup belongs to: a per-stack seed, kept in the stack's own state.
+
+A backup's ClientRequestToken must be stable (a re-run of an interrupted
+create asks FSx for the same token and gets the same backup back) and unique
+to one resource of one stack instance (two stacks, two backends, a renamed
+stack or a resource declared again later must never land on another's
+backup). Names alone are not unique: two operators' default backends, or two
+organisations, can hold stacks of the same project and stack name.
+
+So every program that declares FsxBackups also declares one small resource
+of this provider's own, the *seed*, registered before any backup (every
+FsxBackup takes an input from it, so the engine creates and checkpoints the
+seed first). Its create draws a random `base`; the state then keeps it, so a
+re-run after a crash finds the same base, and another stack, backend or
+renamed stack's new namesake has its own. A destroy removes it.
+
+The seed also numbers the resources it has seen declared: `serials` maps the
+scope key of each declared FsxBackup (its URN without stack and project) to
+the seed revision at which it was declared, for as long as it stays declared.
+A resource removed from the program (say kept with retain_on_delete) and
+declared again later gets a new serial, so it never finds the backup it left
+behind. The list comes from the program itself: every FsxBackup constructed
+while the program's main body runs is added, and the seed is registered when
+that body returns (the next turn of the event loop). A backup constructed
+later (inside an apply callback) gets a seed of its own, beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from fsx_backup_provider.constants import FSX_BACKUP_SEED_NAME, RESOURCE_MODULE, STACK_TYPE
+
+SEED_RESOURCE_NAME = "fsx-backup-seed"
+# The name a late-declared resource's own seed gets, beside the resource.
+LATE_SEED_SUFFIX = "-fsx-backup-seed"
+
+
+def scope_key(urn: str) -> str:
+    """What names a resource inside its stack: its URN without stack and project.
+
+    `urn:pulumi:<stack>::<project>::<qualified type>::<name>` gives
+    `<qualified type>::<name>`: unique in a stack (the engine refuses two
+    resources with one URN) and unchanged when the stack or project is renamed.
+    """
+    parts = urn.split("::", 2)
+    return parts[2] if len(parts) == 3 else urn
+
+
+def child_urn(resource_type: str, name: str, parent_urn: str | None) -> str:
+    """The URN the engine gives a resource of `resource_type` named `name` under a parent.
+
+    A child's type is qualified by its parent's (`parent$child`), except for
+    children of the stack itself (pkg/resource/urn.go, NewURN).
+    """
+    if parent_urn is None:
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{resource_type}::{name}"
+    prefix, parent_type, _parent_name = parent_urn.rsplit("::", 2)
+    qualified = resource_type if parent_type == STACK_TYPE else f"{parent_type}${resource_type}"
+    return f"{prefix}::{qualified}::{name}"
+
+
+def resource_urn(
+    resource_type: str, name: str, parent: pulumi.Resource | None
+) -> pulumi.Input[str]:
+    """The URN of a resource about to be registered, as an input that depends on nothing.
+
+    A child's URN needs its parent's, known only once the parent is
+    registered. Taking it with `parent.urn.apply(...)` would make the child
+    depend on its parent, and the engine expands a dependency on a component
+    to all the component's children, this one included: a cycle. So the value
+    is carried over into an Output with no resources: waiting for the parent's
+    registration, without depending on it.
+    """
+    if parent is None or parent.pulumi_resource_type == STACK_TYPE:
+        return child_urn(resource_type, name, None)
+    parent_urn = parent.urn
+
+    async def value() -> str:
+        resolved = await parent_urn.future()
+        return child_urn(resource_type, name, resolved)
+
+    return pulumi.Output(set(), value(), parent_urn.is_known(), parent_urn.is_secret())
+
+
+# -- the seed resource --------------------------------------------------------
+
+
+def _positive_int(value: Any) -> int:
+    # Pulumi carries numbers as floats: 3.0 in the state is the serial 3.
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value):
+        return int(value)
+    return 0
+
+
+class FsxBackupSeedProvider(ResourceProvider):
+    """A random base and the serials of the declared resources; nothing in AWS.
+
+    Its class path is pickled into every state that holds a seed: it must
+    keep resolving (see README, "What never moves").
+    """
+
+    serialize_as_secret_always = False
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        declared = news.get("declared")
+        failures = []
+        if not isinstance(declared, list) or not all(isinstance(k, str) for k in declared):
+            failures.append(CheckFailure("declared", "must be a list of resource scope keys"))
+        else:
+            from fsx_backup_provider.lifecycle import process_state
+
+            process_state().ownership.declare(declared)
+        return CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        declared = sorted(set(props.get("declared") or []))
+        base = secrets.token_hex(16)
+        outputs = {
+            "declared": declared,
+            "base": base,
+            "revision": 1,
+            "serials": dict.fromkeys(declared, 1),
+        }
+        return CreateResult(f"seed-{base[:12]}", outputs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = set(olds.get("declared") or []) != set(news.get("declared") or [])
+        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(next_serials(olds, news.get("declared") or []))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        return None
+
+
+def next_serials(olds: Mapping[str, Any], declared: Sequence[str]) -> dict[str, Any]:
+    """The seed's state after the program declares `declared`.
+
+    Keys still declared keep their serial (a re-run after a crash derives the
+    same tokens); a key that is new, or back after being dropped, gets the
+    next revision; keys no longer declared are forgotten.
+    """
+    raw = olds.get("serials")
+    old_serials: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    revision = _positive_int(olds.get("revision")) or 1
+    keys = sorted(set(declared))
+    if any(key not in old_serials for key in keys):
+        revision += 1
+    serials = {
+        key: _positive_int(old_serials[key]) if key in old_serials else revision for key in keys
+    }
+    return {"declared": keys, "base": olds.get("base"), "revision": revision, "serials": serials}
+
+
+class FsxBackupSeed(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_SEED_NAME):
+    """The per-stack identity every FsxBackup's token is derived from (see module docstring)."""
+
+    base: pulumi.Output[str]
+    serials: pulumi.Output[dict[str, float]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        declared: pulumi.Input[Sequence[str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"declared": declared, "base": None, "revision": None, "serials": None}
+        super().__init__(FsxBackupSeedProvider(), resource_name, props, opts)
+
+
+# -- the program side ---------------------------------------------------------
+
+
+class _ProgramSeeds:
+    """The seed of one program run and the scope keys declared for it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.keys: list[pulumi.Output[str]] = []
+        self.sealed = False
+        self.declared: asyncio.Future[list[str]] = loop.create_future()
+        self._resolving: asyncio.Future[None] | None = None
+        self.seed = FsxBackupSeed(SEED_RESOURCE_NAME, pulumi.Output.from_input(self.declared))
+        # Runs once the program's main body has returned control to the loop.
+        loop.call_soon(self._seal)
+
+    def _seal(self) -> None:
+        self.sealed = True
+        keys = list(self.keys)
+
+        async def resolve() -> None:
+            values = await asyncio.gather(*(key.future() for key in keys))
+            self.declared.set_result(sorted({value for value in values if value}))
+
+        self._resolving = asyncio.ensure_future(resolve())
+
+
+_programs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ProgramSeeds] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def stack_identity(
+    urn: pulumi.Input[str], name: str, parent: pulumi.Resource | None
+) -> pulumi.Output[str]:
+    """The identity input of a resource at `urn`: `<seed base>.<serial>`, depending on the seed.
+
+    Every resource constructed while the program's main body runs shares the
+    stack's seed; one constructed later gets a seed of its own, named after
+    it and placed beside it.
+    """
+    key = pulumi.Output.from_input(urn).apply(scope_key)
+    loop = asyncio.get_event_loop()
+    program = _programs.get(loop)
+    if program is None:
+        program = _programs[loop] = _ProgramSeeds(loop)
+    if not program.sealed:
+        program.keys.append(key)
+        seed = program.seed
+    else:
+        seed = FsxBackupSeed(
+            f"{name}{LATE_SEED_SUFFIX}",
+            key.apply(lambda k: [k]),
+            pulumi.ResourceOptions(parent=parent),
+        )
+    return pulumi.Output.all(seed.base, seed.serials, key).apply(_identity_of)
+
+
+def _identity_of(values: list[Any]) -> str:
+    base, serials, key = values
+    serial = _positive_int((serials or {}).get(key)) if isinstance(serials, Mapping) else 0
+    return f"{base}.{serial}"

@@ -1,0 +1,603 @@
+"""What every resource of this provider does the same way, in the provider process.
+
+- Ownership: which backups and tokens other resources of the stack hold, as
+  the engine shows them this run (a create never takes one of those).
+- Gates: at most one backup of a source (FSx answers BackupInProgress to a
+  second), at most five copies to a Region, started from this process at a
+  time; the rest queue here instead of asking FSx every second.
+- The create under a stable token (walk past deleted and held backups), the
+  wait for AVAILABLE with progress, and delete-and-wait.
+
+The provider instance is pickled into every resource's state, so it holds no
+state of its own: what must be shared lives in the module-level ProcessState,
+one per provider process (one per engine run).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fsx_backup_provider.config import ProviderSettings
+from fsx_backup_provider.fsx import (
+    FINAL_LIFECYCLES,
+    Backup,
+    Connection,
+    FsxApiError,
+    client_for,
+)
+from fsx_backup_provider.host.progress import report
+from fsx_backup_provider.poller import BackupPoller, Progress, WaitTimeout
+
+DEFAULT_CREATE_TIMEOUT = 1800.0
+DEFAULT_DELETE_TIMEOUT = 1800.0
+POLL_INTERVAL_SECONDS = 1.0
+# How long a create that found an existing backup under its token waits for
+# the other resources of the program to be registered before deciding the
+# backup is its own (see Ownership.settle).
+QUIET_SECONDS = 2.0
+# Backoff while FSx says "not now" for a reason outside this process
+# (another backup of the source, the copy limit, a source being copied).
+BACKOFF_START_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 30.0
+
+
+class FsxBackupError(Exception):
+    """A failure the user must see: names the backup or token and what to do."""
+
+
+def settled(backup: Backup | None) -> bool:
+    """FSx no longer knows the backup, or it will not change by itself any more."""
+    return backup is None or backup.get("Lifecycle") in FINAL_LIFECYCLES
+
+
+def gone(backup: Backup | None) -> bool:
+    return backup is None or backup.get("Lifecycle") == "DELETED"
+
+
+def remaining(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)
+
+
+def backoff(start: float = BACKOFF_START_SECONDS) -> Iterator[float]:
+    delay = start
+    while True:
+        yield delay
+        delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+
+
+# -- ownership ------------------------------------------------------------------
+
+
+class Ownership:
+    """Who holds what in the stack, learnt from the engine's calls this run.
+
+    The engine diffs every resource of the program that is already in the
+    state, and the old outputs it passes hold that resource's backup ID and
+    token: those are *held*. A create whose token finds a live backup must
+    not take it if another resource holds it (a replacement's old self, or a
+    resource renamed in the state while a new one took its old name). The
+    engine may start a create before it has diffed every other resource, so
+    such a create first waits until every resource the program declared has
+    been seen (the seed's check lists them), or until no new registration has
+    come for QUIET_SECONDS (a resource can be waiting on this very create).
+    """
+
+    def __init__(self, quiet_seconds: float = QUIET_SECONDS) -> None:
+        self._cond = threading.Condition()
+        self._quiet = quiet_seconds
+        self._declared: set[str] = set()
+        self._seen: set[str] = set()
+        self._last_event = time.monotonic()
+        self._held_tokens: dict[str, str] = {}
+        self._held_backups: dict[str, str] = {}
+        self._taken: set[str] = set()
+        self._epochs: dict[str, int] = {}
+
+    def declare(self, keys: Iterable[str]) -> None:
+        with self._cond:
+            self._declared.update(keys)
+            self._last_event = time.monotonic()
+            self._cond.notify_all()
+
+    def saw(self, key: str | None, *, token: Any = None, backup_id: Any = None) -> None:
+        """A resource of the program was checked or diffed; it holds `token` and `backup_id`."""
+        with self._cond:
+            if key:
+                self._seen.add(key)
+                if isinstance(token, str) and token:
+                    self._held_tokens[token] = key
+                if isinstance(backup_id, str) and backup_id:
+                    self._held_backups[backup_id] = key
+            self._last_event = time.monotonic()
+            self._cond.notify_all()
+
+    def epoch(self, key: str | None, old_key: str | None, old_epoch: int | None) -> int:
+        """The token epoch of a resource the engine checks now (see tokens.py).
+
+        A resource in the state (checked with its old inputs) keeps its
+        epoch, and its old scope key is marked as taken at that epoch. The
+        engine checks a resource it replaces again without old inputs (right
+        after the check with them, in this process): that check, and any new
+        resource under a key an existing resource held, moves past it, so a
+        replacement never derives the token of the backup it replaces.
+        """
+        with self._cond:
+            if old_epoch is not None:
+                for held in {old_key, key} - {None}:
+                    assert held is not None
+                    self._epochs[held] = max(self._epochs.get(held, old_epoch), old_epoch)
+                return old_epoch
+            if key is None:
+                return 0
+            return self._epochs.get(key, -1) + 1
+
+    def settle(self, deadline: float) -> None:
+        """Wait until the program's resources have all been seen, or have gone quiet."""
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if self._declared <= self._seen or now >= deadline:
+                    return
+                quiet_until = self._last_event + self._quiet
+                if now >= quiet_until:
+                    return
+                self._cond.wait(timeout=min(quiet_until, deadline) - now)
+
+    def holder(self, *, backup_id: str | None = None, token: str | None = None) -> str | None:
+        """The scope key of the resource that holds this backup or token, if one does."""
+        with self._cond:
+            if backup_id is not None and backup_id in self._held_backups:
+                return self._held_backups[backup_id]
+            if token is not None:
+                return self._held_tokens.get(token)
+            return None
+
+    def held_backups(self) -> set[str]:
+        with self._cond:
+            return set(self._held_backups)
+
+    def take(self, backup_id: str) -> None:
+        """A create of this run returned this backup: no delete of this run may remove it."""
+        with self._cond:
+            self._taken.add(backup_id)
+
+    def taken(self, backup_id: str) -> bool:
+        with self._cond:
+            return backup_id in self._taken
+
+
+# -- gates ----------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Slot:
+    backup_id: str | None = None
+    done: bool = False
+
+
+class Gate:
+    """At most `capacity` backups of one kind in progress from this process.
+
+    A slot is taken before the request and stays busy until the backup it
+    started settles, even if its create returned earlier (wait_for_available
+    false). A thread that finds every slot busy waits for one of their
+    backups through the poller: one batched DescribeBackups for all waiters,
+    instead of asking FSx to start a backup that it would refuse.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._cond = threading.Condition()
+        self._slots: list[_Slot] = []
+
+    @contextmanager
+    def slot(
+        self,
+        poller: BackupPoller,
+        deadline: float,
+        on_queued: Callable[[str], None],
+        timed_out: Callable[[str], Exception],
+    ) -> Iterator[_Slot]:
+        taken = self._enter(poller, deadline, on_queued, timed_out)
+        try:
+            yield taken
+        finally:
+            with self._cond:
+                if taken.backup_id is None:
+                    taken.done = True
+                self._cond.notify_all()
+
+    def _enter(
+        self,
+        poller: BackupPoller,
+        deadline: float,
+        on_queued: Callable[[str], None],
+        timed_out: Callable[[str], Exception],
+    ) -> _Slot:
+        while True:
+            with self._cond:
+                self._slots = [s for s in self._slots if not s.done]
+                if len(self._slots) < self.capacity:
+                    taken = _Slot()
+                    self._slots.append(taken)
+                    return taken
+                started = [s for s in self._slots if s.backup_id is not None]
+                if not started:
+                    # Every slot is still asking FSx: wait for one to get an answer.
+                    if time.monotonic() >= deadline:
+                        raise timed_out("")
+                    self._cond.wait(timeout=min(remaining(deadline), 1.0))
+                    continue
+                target = started[0]
+                assert target.backup_id is not None
+                ahead = target.backup_id
+            on_queued(ahead)
+            try:
+                poller.wait_for(ahead, settled, timeout=remaining(deadline))
+            except WaitTimeout as timeout:
+                raise timed_out(ahead) from timeout
+            with self._cond:
+                target.done = True
+                self._cond.notify_all()
+
+    def started(self, taken: _Slot, backup: Backup) -> None:
+        """The slot's request started (or found) `backup`; it is busy until that settles."""
+        with self._cond:
+            if settled(backup):
+                taken.done = True
+            else:
+                taken.backup_id = backup["BackupId"]
+            self._cond.notify_all()
+
+
+# -- the process ----------------------------------------------------------------
+
+
+class ProcessState:
+    """What the provider process shares across resources and threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.settings = ProviderSettings()
+        self.pollers: dict[Connection, BackupPoller] = {}
+        self.ownership = Ownership()
+        self.gates: dict[tuple[Any, ...], Gate] = {}
+
+    def poller(self, connection: Connection) -> BackupPoller:
+        with self.lock:
+            found = self.pollers.get(connection)
+            if found is None:
+                found = BackupPoller(client_for(connection), interval=POLL_INTERVAL_SECONDS)
+                self.pollers[connection] = found
+            return found
+
+    def gate(self, key: tuple[Any, ...], capacity: int) -> Gate:
+        with self.lock:
+            found = self.gates.get(key)
+            if found is None:
+                found = self.gates[key] = Gate(capacity)
+            return found
+
+
+_process = ProcessState()
+
+
+def process_state() -> ProcessState:
+    return _process
+
+
+# -- progress -------------------------------------------------------------------
+
+
+def progress_reporter(urn: Any) -> Progress:
+    """Report each change of lifecycle or ProgressPercent of the resource at `urn`, once."""
+    last: tuple[Any, Any] | None = None
+
+    def progress(backup: Backup) -> None:
+        nonlocal last
+        seen = (backup.get("Lifecycle"), backup.get("ProgressPercent"))
+        if seen == last:
+            return
+        last = seen
+        percent = f" {seen[1]}%" if seen[1] is not None else ""
+        report(urn, f"{backup['BackupId']}: {seen[0]}{percent}")
+
+    return progress
+
+
+# -- create under a stable token ----------------------------------------------------
+
+
+@dataclass
+class CreateRequest:
+    """One resource's create, as the shared walk needs it.
+
+    `send(token)` makes the one FSx call (CreateBackup or CopyBackup).
+    `waits` maps the error codes that mean "not now, for a reason outside
+    this process" to what the progress line says while they are waited out.
+    `candidates()` lists the live backups a token of this resource could
+    name, for the one case FSx does not say which backup a token names.
+    """
+
+    urn: Any
+    key: str
+    what: str
+    send: Callable[[str], Backup]
+    tokens: Iterator[str]
+    user_token: str | None
+    waits: Mapping[str, str]
+    candidates: Callable[[], list[Backup]]
+    # What a queued create waits for, in the progress line.
+    queue_reason: str = "one backup of a source at a time"
+
+
+class _TokenUsedWithOtherParameters(Exception):
+    def __init__(self, token: str, error: FsxApiError) -> None:
+        super().__init__(str(error))
+        self.token = token
+        self.error = error
+
+
+def send_waiting(request: CreateRequest, token: str, deadline: float) -> Backup:
+    """One request, with the waits FSx asks for waited out until the deadline."""
+    delays = backoff()
+    while True:
+        try:
+            return request.send(token)
+        except FsxApiError as error:
+            if error.code == "IncompatibleParameterError":
+                raise _TokenUsedWithOtherParameters(token, error) from None
+            if error.code not in request.waits:
+                raise FsxBackupError(f"could not create {request.what}: {error}") from None
+            delay = min(next(delays), remaining(deadline))
+            if delay <= 0:
+                raise FsxBackupError(
+                    f"could not create {request.what}: {request.waits[error.code]} until "
+                    f"create_timeout_seconds ran out (FSx: {error.code}); nothing was created "
+                    f"with token {token!r}. Run `pulumi up` again to retry, or raise "
+                    "create_timeout_seconds."
+                ) from None
+            report(request.urn, f"waiting {delay:.0f} s: {request.waits[error.code]}")
+            time.sleep(delay)
+
+
+def claim(
+    state: ProcessState,
+    request: CreateRequest,
+    gate: Gate,
+    poller: BackupPoller,
+    deadline: float,
+) -> tuple[Backup, str]:
+    """Walk the tokens to the first that is free or names a live backup no one is known to hold.
+
+    Each request goes through the resource's Gate; the backup it starts (or
+    finds) keeps the slot busy until it settles. A candidate is only
+    provisionally the resource's own: `confirm` decides once the other
+    resources of the program have been seen (the caller does that while the
+    backup is being made anyway).
+    """
+    ownership = state.ownership
+
+    def queued(ahead: str) -> None:
+        report(request.urn, f"queued behind {ahead} ({request.queue_reason})")
+
+    def timed_out(ahead: str) -> Exception:
+        behind = f" behind {ahead}" if ahead else ""
+        return FsxBackupError(
+            f"{request.what} was still queued{behind} ({request.queue_reason}) when "
+            "create_timeout_seconds ran out; nothing was created. Raise create_timeout_seconds "
+            "to cover the queue, or run `pulumi up` again."
+        )
+
+    for token in request.tokens:
+        with gate.slot(poller, deadline, queued, timed_out) as slot:
+            try:
+                backup = send_waiting(request, token, deadline)
+            except _TokenUsedWithOtherParameters as used:
+                _pass_over_used_token(state, request, used, deadline)
+                continue
+            gate.started(slot, backup)
+        if backup.get("Lifecycle") == "DELETED":
+            if request.user_token:
+                raise FsxBackupError(
+                    f"client_request_token {token!r} already named backup {backup['BackupId']}, "
+                    "which is now deleted, and FSx still remembers the token. Give this resource "
+                    "a new client_request_token (or remove it to let the provider derive one)."
+                )
+            continue
+        holder = ownership.holder(backup_id=backup["BackupId"])
+        if holder is not None:
+            _refuse_user_token(request, token, backup, holder)
+            continue
+        return backup, token
+    raise AssertionError("unreachable: token generations are unbounded")
+
+
+def confirm(
+    state: ProcessState, request: CreateRequest, backup: Backup, token: str, deadline: float
+) -> bool:
+    """True if `backup` is this resource's own; False if another resource holds it.
+
+    Waits until the program's other resources have been seen (Ownership.settle).
+    """
+    ownership = state.ownership
+    ownership.settle(deadline)
+    holder = ownership.holder(backup_id=backup["BackupId"])
+    if holder is not None:
+        _refuse_user_token(request, token, backup, holder)
+        return False
+    ownership.take(backup["BackupId"])
+    return True
+
+
+def _refuse_user_token(request: CreateRequest, token: str, backup: Backup, holder: str) -> None:
+    if request.user_token:
+        raise FsxBackupError(
+            f"client_request_token {token!r} names backup {backup['BackupId']}, which resource "
+            f"{holder} of this stack holds; give this resource a token of its own."
+        )
+
+
+def _pass_over_used_token(
+    state: ProcessState,
+    request: CreateRequest,
+    used: _TokenUsedWithOtherParameters,
+    deadline: float,
+) -> None:
+    """Decide whether a token FSx says was used with other parameters can be passed over.
+
+    FSx does not say which backup that is. If another resource of the stack
+    holds the token (a replacement whose tags changed), it is not ours. If no
+    live backup that could bear the token is left once the backups other
+    resources hold are set aside, its backup is gone and the next generation
+    is right. Otherwise an interrupted create whose declaration was edited
+    before the re-run may have left a live backup under it, and passing over
+    would leave that backup unmanaged: say so rather than guess.
+    """
+    ownership = state.ownership
+    ownership.settle(deadline)
+    if not request.user_token:
+        if ownership.holder(token=used.token) is not None:
+            return
+        try:
+            live = request.candidates()
+        except FsxApiError as lookup:
+            raise FsxBackupError(
+                f"could not list the backups {request.what} could be: {lookup}"
+            ) from None
+        unheld = sorted(
+            b["BackupId"] for b in live if b["BackupId"] not in ownership.held_backups()
+        )
+        if not unheld:
+            return
+        candidates = ", ".join(unheld)
+    else:
+        candidates = "unknown"
+    raise FsxBackupError(
+        f"FSx already has a backup made with ClientRequestToken {used.token!r} but with other "
+        f"parameters than those declared now ({used.error.message}), and it cannot tell whether "
+        f"that backup is one of the live backups no resource of this stack holds ({candidates}). "
+        "This happens when a create was interrupted and its tags were changed before re-running: "
+        "restore the tags of the interrupted run and run `pulumi up` again (then change them); "
+        "or, if that backup should be left alone, set client_request_token to a new value."
+    )
+
+
+def wait_available(
+    poller: BackupPoller,
+    backup: Backup,
+    token: str | None,
+    deadline: float,
+    progress: Progress | None,
+) -> Backup:
+    """Wait until the backup leaves its in-progress lifecycles; FsxBackupError if not in time."""
+    backup_id = backup["BackupId"]
+    try:
+        final = poller.wait_for(backup_id, settled, timeout=remaining(deadline), progress=progress)
+    except FsxApiError as error:
+        raise FsxBackupError(
+            f"could not follow backup {backup_id} (token {token!r}) while it is created: "
+            f"{error}. The backup is left in FSx; once this is fixed, re-running "
+            "`pulumi up` resumes waiting on this same backup."
+        ) from None
+    except WaitTimeout as timeout:
+        last = timeout.last or backup
+        lifecycle, percent = last.get("Lifecycle"), last.get("ProgressPercent")
+        raise FsxBackupError(
+            f"backup {backup_id} (token {token!r}) is still {lifecycle}"
+            + (f" at {percent}%" if percent is not None else "")
+            + " after create_timeout_seconds. It is left in FSx and is not lost: "
+            "re-running `pulumi up` resumes waiting on this same backup (the token "
+            "finds it again); raise create_timeout_seconds if these backups take longer."
+        ) from None
+    if final is None or final.get("Lifecycle") == "DELETED":
+        raise FsxBackupError(
+            f"backup {backup_id} (token {token!r}) was deleted outside Pulumi while it "
+            "was being created. Run `pulumi up` again to create a new one."
+        )
+    return final
+
+
+# -- delete ---------------------------------------------------------------------
+
+
+def delete_and_wait(
+    delete: Callable[[], str],
+    poller: BackupPoller,
+    backup_id: str,
+    timeout: float,
+    urn: Any = None,
+) -> None:
+    """DeleteBackup, waiting out what FSx says must finish first, then wait until it is gone.
+
+    BackupNotFound counts as done. BackupInProgress (the backup is still
+    being created) is waited out through the poller; BackupBeingCopied (a
+    copy of it is being made, perhaps in another Region) with a backoff, as
+    FSx does not say which copy.
+    """
+    deadline = time.monotonic() + timeout
+    delays = backoff()
+    while True:
+        try:
+            lifecycle = delete()
+            break
+        except FsxApiError as error:
+            if error.code == "BackupNotFound":
+                return
+            if error.code not in ("BackupInProgress", "BackupBeingCopied"):
+                raise FsxBackupError(f"could not delete backup {backup_id}: {error}") from None
+            if remaining(deadline) <= 0:
+                raise FsxBackupError(
+                    f"backup {backup_id} could not be deleted before delete_timeout_seconds ran "
+                    f"out (FSx: {error.code}); run `pulumi destroy` (or up) again."
+                ) from None
+            if error.code == "BackupBeingCopied":
+                delay = min(next(delays), remaining(deadline))
+                report(urn, f"{backup_id}: waiting {delay:.0f} s for a copy of it to finish")
+                time.sleep(delay)
+                continue
+        try:
+            poller.wait_for(backup_id, settled, timeout=remaining(deadline))
+        except WaitTimeout:
+            raise FsxBackupError(
+                f"backup {backup_id} stayed in progress until delete_timeout_seconds ran "
+                "out and could not be deleted; run `pulumi destroy` (or up) again."
+            ) from None
+        except FsxApiError as error:
+            raise FsxBackupError(
+                f"could not wait for backup {backup_id} before deleting it: {error}"
+            ) from None
+    if lifecycle == "DELETED":
+        # DELETED is final: FSx may list the backup a while longer, but it
+        # never comes back, so there is nothing left to wait for.
+        return
+    try:
+        poller.wait_for(backup_id, gone, timeout=remaining(deadline))
+    except WaitTimeout:
+        raise FsxBackupError(
+            f"backup {backup_id} was asked to delete but is still there after "
+            "delete_timeout_seconds; run `pulumi destroy` again to keep waiting."
+        ) from None
+    except FsxApiError as error:
+        raise FsxBackupError(
+            f"backup {backup_id} was asked to delete, but could not be followed: {error}"
+        ) from None
+
+
+def whole_number(value: Any) -> int | None:
+    # Pulumi carries every number as a float; 3.0 in the state is the int 3.
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value):
+        return int(value)
+    return None
+
+
+def timeout_of(props: Mapping[str, Any], key: str, default: float) -> float:
+    value = props.get(key)
+    return (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+    )

@@ -1,0 +1,94 @@
+"""What FsxBackup and FsxBackupCopy add to their inputs before registering.
+
+The provider is not told a resource's URN, options or which inputs are
+secret, but needs all three: the URN for the token and the progress lines,
+`replace_on_changes` (which the engine only applies to a detailed diff, and
+Python dynamic providers cannot return one), and which values an error may
+quote. So the program side sends them as inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime.config import is_config_secret
+
+from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG
+from fsx_backup_provider.identity import resource_urn, stack_identity
+
+
+def may_hold_outputs(value: Any) -> bool:
+    if isinstance(value, pulumi.Output):
+        return True
+    return isinstance(value, Mapping) and any(isinstance(v, pulumi.Output) for v in value.values())
+
+
+async def _constant(value: Any) -> Any:
+    return value
+
+
+def secret_input_names(inputs: Mapping[str, Any]) -> pulumi.Output[list[str]] | None:
+    """The names of the inputs whose values turn out secret, as an input that depends on nothing.
+
+    Whether an Output is secret is only known once it resolves; the
+    registration waits for its inputs anyway. None when no input is an Output
+    and the default tags are not secret (the usual case adds nothing).
+    """
+    outputs = {k: v for k, v in inputs.items() if may_hold_outputs(v)}
+    secret_defaults = is_config_secret(DEFAULT_TAGS_CONFIG)
+    if not outputs and not secret_defaults:
+        return None
+
+    async def names() -> list[str]:
+        found = [DEFAULT_TAGS_CONFIG] if secret_defaults else []
+        for key, value in outputs.items():
+            if await pulumi.Output.from_input(value).is_secret():
+                found.append(key)
+        return sorted(found)
+
+    return pulumi.Output(set(), names(), _constant(True), _constant(False))
+
+
+def prepare(
+    resource_type: str,
+    resource_name: str,
+    opts: pulumi.ResourceOptions | None,
+    inputs: dict[str, Any],
+    output_keys: tuple[str, ...],
+) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+    """The properties to register and the options to register them with."""
+    opts = copy.copy(opts) if opts else pulumi.ResourceOptions()
+    props: dict[str, Any] = dict.fromkeys(output_keys)
+    if opts.id is not None:
+        # `.get`: the engine only reads the backup; no inputs are sent.
+        return props, opts
+    if opts.import_ is not None:
+        # The engine's import reads the resource with neither inputs nor
+        # state (ImportStep in pkg/resource/deploy/step.go), and the Python
+        # dynamic provider host needs `__provider` from one of them to find
+        # the provider at all. So an import becomes a create that adopts the
+        # given backup: create() describes it, checks it, and makes no
+        # CreateBackup call.
+        inputs["import_backup_id"] = opts.import_
+        opts.import_ = None
+    secret_names = secret_input_names(inputs)
+    urn = resource_urn(resource_type, resource_name, opts.parent)
+    inputs["resource_urn"] = urn
+    inputs["identity"] = stack_identity(urn, resource_name, opts.parent)
+    if opts.replace_on_changes:
+        inputs["replace_on_changes"] = list(opts.replace_on_changes)
+    if secret_names is not None:
+        inputs["secret_inputs"] = secret_names
+    if may_hold_outputs(inputs.get("tags")) or is_config_secret(DEFAULT_TAGS_CONFIG):
+        # The engine marks an output secret when the input of the same name
+        # was, so `tags` stays secret; `tags_all` repeats those values (and the
+        # default tags) under another name. Whether an Output is secret is
+        # only known later, so any Output among the tags makes tags_all secret.
+        opts.additional_secret_outputs = [*(opts.additional_secret_outputs or []), "tags_all"]
+    # Unset inputs are left out rather than sent as nulls: every property
+    # costs serialisation on each preview, and the provider applies defaults.
+    props.update({key: value for key, value in inputs.items() if value is not None})
+    return props, opts

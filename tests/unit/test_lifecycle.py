@@ -1,0 +1,272 @@
+"""The shared create machinery: ownership, gates, the token walk (lifecycle.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from fsx_backup_provider.fsx import FsxApiError
+from fsx_backup_provider.lifecycle import (
+    CreateRequest,
+    FsxBackupError,
+    Gate,
+    Ownership,
+    ProcessState,
+    claim,
+    confirm,
+)
+from fsx_backup_provider.poller import WaitTimeout
+
+
+class FakePoller:
+    """Backups settle when the test says so."""
+
+    def __init__(self) -> None:
+        self.lifecycles: dict[str, str] = {}
+        self.cond = threading.Condition()
+        self.waited: list[str] = []
+
+    def set(self, backup_id: str, lifecycle: str) -> None:
+        with self.cond:
+            self.lifecycles[backup_id] = lifecycle
+            self.cond.notify_all()
+
+    def wait_for(
+        self, backup_id: str, condition: Callable[[Any], bool], timeout: float, progress: Any = None
+    ) -> dict[str, Any]:
+        self.waited.append(backup_id)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                backup = {"BackupId": backup_id, "Lifecycle": self.lifecycles.get(backup_id)}
+                if condition(backup):
+                    return backup
+                if time.monotonic() >= deadline:
+                    raise WaitTimeout(backup_id, backup)
+                self.cond.wait(timeout=0.05)
+
+
+def request(send: Callable[[str], dict[str, Any]], **overrides: Any) -> CreateRequest:
+    fields: dict[str, Any] = {
+        "urn": None,
+        "key": "k",
+        "what": "a backup of file system 'fs-1'",
+        "send": send,
+        "tokens": iter(f"t{g}" for g in range(100)),
+        "user_token": None,
+        "waits": {"BackupInProgress": "another backup of this source is in progress"},
+        "candidates": lambda: [],
+    }
+    fields.update(overrides)
+    return CreateRequest(**fields)
+
+
+def state(quiet: float = 0.05) -> ProcessState:
+    made = ProcessState()
+    made.ownership = Ownership(quiet_seconds=quiet)
+    return made
+
+
+def far() -> float:
+    return time.monotonic() + 30
+
+
+# -- ownership --------------------------------------------------------------------
+
+
+def test_settle_returns_once_every_declared_resource_was_seen() -> None:
+    ownership = Ownership(quiet_seconds=30)
+    ownership.declare(["a", "b"])
+    ownership.saw("a")
+    threading.Timer(0.2, lambda: ownership.saw("b", token="t", backup_id="backup-1")).start()
+    started = time.monotonic()
+    ownership.settle(far())
+    assert 0.1 < time.monotonic() - started < 5
+    assert ownership.holder(backup_id="backup-1") == "b"
+    assert ownership.holder(token="t") == "b"
+
+
+def test_settle_gives_up_waiting_once_registrations_go_quiet() -> None:
+    ownership = Ownership(quiet_seconds=0.3)
+    ownership.declare(["a", "waits-for-me"])
+    ownership.saw("a")
+    started = time.monotonic()
+    ownership.settle(far())
+    assert 0.2 < time.monotonic() - started < 5
+
+
+def test_settle_never_outlives_the_deadline() -> None:
+    ownership = Ownership(quiet_seconds=60)
+    ownership.declare(["never"])
+    started = time.monotonic()
+    ownership.settle(time.monotonic() + 0.2)
+    assert time.monotonic() - started < 2
+
+
+# -- gates ------------------------------------------------------------------------
+
+
+def _timed_out(ahead: str) -> Exception:
+    return FsxBackupError(f"timed out behind {ahead}")
+
+
+def test_a_gate_of_one_queues_the_next_create_until_the_first_backup_settles() -> None:
+    gate, poller = Gate(1), FakePoller()
+    queued: list[str] = []
+    with gate.slot(poller, far(), queued.append, _timed_out) as slot:  # type: ignore[arg-type]
+        gate.started(slot, {"BackupId": "backup-1", "Lifecycle": "CREATING"})
+    threading.Timer(0.3, lambda: poller.set("backup-1", "AVAILABLE")).start()
+    started = time.monotonic()
+    with gate.slot(poller, far(), queued.append, _timed_out):  # type: ignore[arg-type]
+        waited = time.monotonic() - started
+    assert waited >= 0.25
+    assert queued == ["backup-1"]
+
+
+def test_a_gate_lets_capacity_through_at_once() -> None:
+    gate, poller = Gate(5), FakePoller()
+    for n in range(5):
+        with gate.slot(poller, far(), lambda _a: None, _timed_out) as slot:  # type: ignore[arg-type]
+            gate.started(slot, {"BackupId": f"backup-{n}", "Lifecycle": "COPYING"})
+    assert poller.waited == []
+    soon = time.monotonic() + 0.2
+    with (
+        pytest.raises(FsxBackupError, match="timed out behind backup-0"),
+        gate.slot(poller, soon, lambda _a: None, _timed_out),  # type: ignore[arg-type]
+    ):
+        pass
+
+
+def test_a_failed_request_frees_its_slot() -> None:
+    gate, poller = Gate(1), FakePoller()
+    with (
+        pytest.raises(RuntimeError),
+        gate.slot(poller, far(), lambda _a: None, _timed_out),  # type: ignore[arg-type]
+    ):
+        raise RuntimeError("FSx said no")
+    with gate.slot(poller, time.monotonic() + 0.2, lambda _a: None, _timed_out):  # type: ignore[arg-type]
+        pass
+    assert poller.waited == []
+
+
+# -- the token walk ---------------------------------------------------------------
+
+
+def test_the_walk_passes_over_deleted_backups() -> None:
+    answers = {"t0": "DELETED", "t1": "DELETED", "t2": "CREATING"}
+    sent: list[str] = []
+
+    def send(token: str) -> dict[str, Any]:
+        sent.append(token)
+        return {"BackupId": f"backup-{token}", "Lifecycle": answers[token]}
+
+    backup, token = claim(state(), request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+    assert (backup["BackupId"], token, sent) == ("backup-t2", "t2", ["t0", "t1", "t2"])
+
+
+def test_the_walk_passes_over_a_backup_another_resource_holds() -> None:
+    made = state()
+    made.ownership.saw("old-self", token="t0", backup_id="backup-t0")
+
+    def send(token: str) -> dict[str, Any]:
+        return {"BackupId": f"backup-{token}", "Lifecycle": "AVAILABLE"}
+
+    backup, token = claim(made, request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+    assert token == "t1"
+    assert confirm(made, request(send), backup, token, far())
+    assert made.ownership.taken("backup-t1")
+
+
+def test_confirm_rejects_a_backup_whose_holder_is_seen_late() -> None:
+    """A resource renamed in the state may be diffed after the create started."""
+    made = state(quiet=5)
+    made.ownership.declare(["new", "renamed"])
+    made.ownership.saw("new")
+    backup = {"BackupId": "backup-old", "Lifecycle": "AVAILABLE"}
+    threading.Timer(
+        0.2, lambda: made.ownership.saw("renamed", token="t0", backup_id="backup-old")
+    ).start()
+    assert not confirm(made, request(lambda t: backup), backup, "t0", far())
+    assert not made.ownership.taken("backup-old")
+
+
+def test_waits_are_waited_out_with_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("fsx_backup_provider.lifecycle.time.sleep", slept.append)
+    calls = iter([FsxApiError("CreateBackup", "BackupInProgress", "busy")] * 3)
+
+    def send(token: str) -> dict[str, Any]:
+        error = next(calls, None)
+        if error is not None:
+            raise error
+        return {"BackupId": "backup-1", "Lifecycle": "CREATING"}
+
+    backup, _ = claim(state(), request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+    assert backup["BackupId"] == "backup-1"
+    assert slept == [2.0, 4.0, 8.0]
+
+
+def test_a_wait_that_outlasts_the_deadline_fails_naming_the_token() -> None:
+    def send(token: str) -> dict[str, Any]:
+        raise FsxApiError("CreateBackup", "BackupInProgress", "busy")
+
+    with pytest.raises(FsxBackupError, match=r"create_timeout_seconds ran out.*'t0'"):
+        claim(state(), request(send), Gate(1), FakePoller(), time.monotonic() + 0.1)  # type: ignore[arg-type]
+
+
+def test_other_errors_fail_at_once() -> None:
+    def send(token: str) -> dict[str, Any]:
+        raise FsxApiError("CreateBackup", "FileSystemNotFound", "no such file system")
+
+    with pytest.raises(FsxBackupError, match="FileSystemNotFound"):
+        claim(state(), request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+
+
+def _incompatible(token: str) -> dict[str, Any]:
+    if token == "t0":
+        raise FsxApiError("CreateBackup", "IncompatibleParameterError", "other tags")
+    return {"BackupId": f"backup-{token}", "Lifecycle": "CREATING"}
+
+
+def test_a_token_used_with_other_tags_is_passed_over_when_no_unheld_backup_is_left() -> None:
+    made = state()
+    made.ownership.saw("sibling", token="x", backup_id="backup-sibling")
+    sibling = {"BackupId": "backup-sibling", "Lifecycle": "AVAILABLE"}
+    found = request(_incompatible, candidates=lambda: [sibling])
+    _, token = claim(made, found, Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+    assert token == "t1"
+
+
+def test_a_token_another_resource_holds_is_passed_over_even_with_other_tags() -> None:
+    made = state()
+    made.ownership.saw("old-self", token="t0", backup_id="backup-old")
+    unheld = {"BackupId": "backup-foreign", "Lifecycle": "AVAILABLE"}
+    _, token = claim(
+        made, request(_incompatible, candidates=lambda: [unheld]), Gate(1), FakePoller(), far()
+    )  # type: ignore[arg-type]
+    assert token == "t1"
+
+
+def test_a_token_that_may_name_an_unheld_live_backup_fails_naming_both() -> None:
+    unheld = {"BackupId": "backup-maybe-mine", "Lifecycle": "AVAILABLE"}
+    with pytest.raises(FsxBackupError, match=r"'t0'.*backup-maybe-mine"):
+        claim(
+            state(),
+            request(_incompatible, candidates=lambda: [unheld]),
+            Gate(1),
+            FakePoller(),
+            far(),
+        )  # type: ignore[arg-type]
+
+
+def test_a_user_token_is_used_once_and_never_walked() -> None:
+    def send(token: str) -> dict[str, Any]:
+        return {"BackupId": "backup-gone", "Lifecycle": "DELETED"}
+
+    mine = request(send, tokens=iter(["mine"]), user_token="mine")
+    with pytest.raises(FsxBackupError, match="client_request_token 'mine' already named"):
+        claim(state(), mine, Gate(1), FakePoller(), far())  # type: ignore[arg-type]
