@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fsx_backup_provider.config import ProviderSettings
@@ -48,6 +48,11 @@ BACKOFF_MAX_SECONDS = 30.0
 
 class FsxBackupError(Exception):
     """A failure the user must see: names the backup or token and what to do."""
+
+
+# The dynamic provider host shows the engine `traceback.format_exc()`, whose
+# last line names the exception's class by module: the package's name reads best.
+FsxBackupError.__module__ = "fsx_backup_provider"
 
 
 def settled(backup: Backup | None) -> bool:
@@ -334,6 +339,8 @@ class CreateRequest:
     candidates: Callable[[], list[Backup]]
     # What a queued create waits for, in the progress line.
     queue_reason: str = "one backup of a source at a time"
+    # What to do about an error FSx answers the request with, by its code.
+    remedies: Mapping[str, str] = field(default_factory=dict)
 
 
 class _TokenUsedWithOtherParameters(Exception):
@@ -353,7 +360,10 @@ def send_waiting(request: CreateRequest, token: str, deadline: float) -> Backup:
             if error.code == "IncompatibleParameterError":
                 raise _TokenUsedWithOtherParameters(token, error) from None
             if error.code not in request.waits:
-                raise FsxBackupError(f"could not create {request.what}: {error}") from None
+                remedy = request.remedies.get(error.code, "")
+                raise FsxBackupError(
+                    f"could not create {request.what}: {error}" + (f" {remedy}" if remedy else "")
+                ) from None
             delay = min(next(delays), remaining(deadline))
             if delay <= 0:
                 raise FsxBackupError(

@@ -52,7 +52,7 @@ from fsx_backup_provider.lifecycle import (
 )
 from fsx_backup_provider.poller import BackupPoller
 from fsx_backup_provider.tokens import derived_token
-from fsx_backup_provider.validation import is_unknown, shown, validate_inputs
+from fsx_backup_provider.validation import is_unknown, redact, shown, validate_inputs
 
 __all__ = ["FsxBackupError", "FsxBackupProvider"]
 
@@ -230,6 +230,27 @@ class FsxBackupProvider(ResourceProvider):
     # -- create -----------------------------------------------------------
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        try:
+            return self._create(props)
+        except FsxBackupError as error:
+            # FSx's own messages quote what they were sent: keep secrets out.
+            raise FsxBackupError(redact(str(error), self._secret_values(props))) from None
+
+    def _secret_values(self, props: Mapping[str, Any]) -> list[str]:
+        """The values of secret inputs (and secret default tags) as they may appear in text."""
+        names = _secrets(props)
+        values = [
+            str(props[k])
+            for k in (*SOURCE_KEYS, "client_request_token")
+            if k in names and props.get(k)
+        ]
+        tags = {
+            **(process_state().settings.default_tags if DEFAULT_TAGS_CONFIG in names else {}),
+            **(_declared_tags(props.get("tags")) if "tags" in names else {}),
+        }
+        return values + [str(v) for pair in tags.items() for v in pair]
+
+    def _create(self, props: dict[str, Any]) -> CreateResult:
         state = process_state()
         client = self._client(props)
         poller = state.poller(self._connection(props))
@@ -340,6 +361,16 @@ class FsxBackupProvider(ResourceProvider):
                 props.get("file_system_id"), props.get("volume_id")
             ),
             queue_reason=f"backups of {_source_of(props)} are made one at a time",
+            remedies={
+                "FileSystemNotFound": f"Check file_system_id, and that the Region "
+                f"({client.region}) and the credentials' account are the file system's.",
+                "VolumeNotFound": f"Check volume_id, and that the Region ({client.region}) and "
+                "the credentials' account are the volume's.",
+                "UnsupportedOperation": "Back up an ONTAP volume with volume_id, not its file "
+                "system.",
+                "AccessDeniedException": "The credentials need fsx:CreateBackup, and "
+                "fsx:TagResource for a backup with tags (see docs/iam.md).",
+            },
         )
         gate = state.gate(("source", self._connection(props), source_id), 1)
         progress = progress_reporter(props.get("resource_urn"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,14 @@ _SHOWN.maxother = 300
 def shown(value: Any, secret: bool = False) -> str:
     """A value as messages quote it: shortened, and never a secret's."""
     return "(a secret value)" if secret else _SHOWN.repr(value)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret value in it replaced, longest first (FSx's own
+    messages quote IDs and tags as they were sent)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "(a secret value)")
+    return text
 
 
 def _string_failures(prop: str, value: Any, shape: str, secret: bool = False) -> list[Failure]:

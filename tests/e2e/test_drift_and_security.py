@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pytest
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup
@@ -115,3 +116,81 @@ def test_credentials_never_reach_state_or_output(fsx: Any, new_stack: Any) -> No
     destroy_lines: list[str] = []
     stack.destroy(on_output=destroy_lines.append, color="never")
     assert SECRET_KEY not in "\n".join(destroy_lines)
+
+
+def test_after_a_refresh_the_plan_shows_only_the_drift(fsx: Any, fsx_stack: Any) -> None:
+    """0.1.0 showed `[diff: -client_request_token,region~tags]` for a tag drift."""
+    fs_id = fsx.create_file_system("LUSTRE")
+
+    def program() -> None:
+        FsxBackup("b", file_system_id=fs_id, tags={"Name": "b"})
+
+    stack = fsx_stack(program)
+    stack.up(on_output=quiet)
+    [state] = resources_of_type(stack, ":FsxBackup")
+    fsx.client().tag_resource(
+        ResourceARN=state["outputs"]["arn"], Tags=[{"Key": "Name", "Value": "drifted"}]
+    )
+    stack.refresh(on_output=quiet)
+    events: list[auto.EngineEvent] = []
+    stack.preview(on_output=quiet, on_event=events.append)
+    [step] = [
+        e.resource_pre_event.metadata
+        for e in events
+        if e.resource_pre_event is not None
+        and e.resource_pre_event.metadata.type.endswith(":FsxBackup")
+    ]
+    assert step.op == auto.OpType.UPDATE
+    assert step.old is not None and step.new is not None
+    changed = {
+        key
+        for key in {*step.old.inputs, *step.new.inputs}
+        if step.old.inputs.get(key) != step.new.inputs.get(key)
+    }
+    assert changed == {"tags"}
+
+
+def test_a_secret_default_tag_makes_tags_all_secret(fsx: Any, fsx_stack: Any) -> None:
+    fs_id = fsx.create_file_system("LUSTRE")
+
+    def program() -> None:
+        FsxBackup("b", file_system_id=fs_id, tags={"Name": "b"})
+
+    stack = fsx_stack(program)
+    stack.set_config(
+        "aws:defaultTags.tags.CostCenter",
+        auto.ConfigValue("cc-4711-secret", secret=True),
+        path=True,
+    )
+    lines: list[str] = []
+    stack.up(on_output=lines.append, color="never")
+    [state] = resources_of_type(stack, ":FsxBackup")
+    assert state["outputs"]["tags_all"][SECRET_SIG] == SECRET_MARK
+    backend = Path(stack.workspace.env_vars["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    [state_file] = [p for p in backend.rglob(f"{stack.name}.json") if "stacks" in p.parts]
+    assert "cc-4711-secret" not in state_file.read_text()
+    assert "cc-4711-secret" not in "\n".join(lines)
+    [backup] = live(fsx)
+    assert {"Key": "CostCenter", "Value": "cc-4711-secret"} in backup["Tags"]
+
+
+@pytest.mark.parametrize(
+    ("source", "command"),
+    [("fs-secretnotvalid", "preview"), ("fs-0123456789abcdef9", "up")],
+)
+def test_a_secret_source_is_never_quoted_in_errors(
+    fsx: Any, fsx_stack: Any, source: str, command: str
+) -> None:
+    """A bad secret source fails preview, a missing one fails up: neither names it."""
+
+    def program() -> None:
+        FsxBackup("b", file_system_id=pulumi.Output.secret(source))
+
+    stack = fsx_stack(program)
+    lines: list[str] = []
+    with pytest.raises(auto.CommandError) as failed:
+        getattr(stack, command)(on_output=lines.append, color="never")
+    text = str(failed.value) + "\n".join(lines)
+    assert "file_system_id" in text or "file system" in text
+    assert source not in text
+    assert source[3:] not in text
