@@ -272,6 +272,9 @@ class ProcessState:
         self.pollers: dict[Connection, BackupPoller] = {}
         self.ownership = Ownership()
         self.gates: dict[tuple[Any, ...], Gate] = {}
+        # The tags of the stack's backups this process has seen, by backup ID:
+        # a copy with copy_tags checks its tag count against its source's.
+        self.known_tags: dict[str, dict[str, str]] = {}
 
     def poller(self, connection: Connection) -> BackupPoller:
         with self.lock:

@@ -17,9 +17,7 @@ def diagnostic_of(lines: list[str], resource: str) -> list[str]:
     return [line for line in block.split("\n\n", 1)[0].splitlines() if line.strip()]
 
 
-def test_a_missing_file_system_is_one_paragraph_saying_what_to_do(
-    fsx: Any, fsx_stack: Any
-) -> None:
+def test_a_missing_file_system_is_one_paragraph_saying_what_to_do(fsx: Any, fsx_stack: Any) -> None:
     def program() -> None:
         FsxBackup("missing", file_system_id="fs-0123456789abcdef9")
 

@@ -1,0 +1,516 @@
+"""What FsxBackup's and FsxBackupCopy's providers do alike, as one base class.
+
+Each resource's provider says only what is its own: which inputs it has and
+which of them replace the backup, its validation, its FSx request, its import
+check and its outputs. Configuration, ownership and epochs, the diff skeleton,
+tags in place, the create flow (token walk, gate, wait, confirm, FAILED),
+refresh, delete and keeping secrets out of messages are here, once.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from fsx_backup_provider.config import ProviderSettings
+from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX
+from fsx_backup_provider.fsx import Backup, Connection, FsxApiError, FsxClient, client_for, tag_map
+from fsx_backup_provider.host.parallelism import widen_provider_pool
+from fsx_backup_provider.identity import scope_key
+from fsx_backup_provider.lifecycle import (
+    DEFAULT_CREATE_TIMEOUT,
+    DEFAULT_DELETE_TIMEOUT,
+    CreateRequest,
+    FsxBackupError,
+    Gate,
+    ProcessState,
+    claim,
+    confirm,
+    delete_and_wait,
+    process_state,
+    progress_reporter,
+    settled,
+    timeout_of,
+    wait_available,
+    whole_number,
+)
+from fsx_backup_provider.poller import BackupPoller
+from fsx_backup_provider.tokens import derived_token
+from fsx_backup_provider.validation import Failure, is_unknown, redact
+
+# Inputs every resource of this provider has, besides its own.
+COMMON_INPUT_KEYS = (
+    "tags",
+    "client_request_token",
+    "wait_for_available",
+    "create_timeout_seconds",
+    "delete_timeout_seconds",
+    "region",
+    "import_backup_id",
+    "resource_urn",
+    "identity",
+    "token_epoch",
+    "replace_on_changes",
+    "secret_inputs",
+)
+# Inputs whose names are also outputs with another meaning (the output holds
+# the resolved Region, the token used, ...) are kept apart as given, under this
+# output, so that diff compares what was declared and refresh gives the inputs
+# back as declared (see read()).
+GIVEN_KEY = "given"
+# Inputs that only steer the provider; a change alone is no change in FSx.
+KNOBS = ("wait_for_available", "create_timeout_seconds", "delete_timeout_seconds")
+_DERIVED_TOKEN = re.compile(rf"{TOKEN_PREFIX}-[0-9a-f]{{32}}-g\d+")
+
+
+def known(value: Any) -> bool:
+    return value is not None and not is_unknown(value)
+
+
+def declared_tags(tags: Any) -> dict[str, str]:
+    return dict(tags) if isinstance(tags, Mapping) else {}
+
+
+def secret_names(props: Mapping[str, Any]) -> frozenset[str]:
+    names = props.get("secret_inputs")
+    return frozenset(names) if isinstance(names, list) else frozenset()
+
+
+def key_of(props: Mapping[str, Any]) -> str | None:
+    urn = props.get("resource_urn")
+    return scope_key(urn) if isinstance(urn, str) and not is_unknown(urn) else None
+
+
+def given_inputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs kept apart (GIVEN_KEY) that a resource was created with.
+
+    States made by 0.1.0 did not keep them apart: a token that is not of the
+    derived form was given by the user; the region input is taken as unset.
+    """
+    given = outputs.get(GIVEN_KEY)
+    if isinstance(given, Mapping):
+        return {k: v for k, v in given.items() if v is not None}
+    token = outputs.get("client_request_token")
+    if isinstance(token, str) and not _DERIVED_TOKEN.fullmatch(token):
+        return {"client_request_token": token}
+    return {}
+
+
+def replace_on_changes(patterns: Any, changed: Sequence[str], already: Sequence[str]) -> list[str]:
+    """The changed inputs the resource's replace_on_changes option names.
+
+    The engine applies that option only to a provider's detailed diff, which
+    Python dynamic providers cannot return, so the provider applies it itself
+    (the resource passes the option's list as an input).
+    """
+    if not isinstance(patterns, list):
+        return []
+    wanted = {str(p) for p in patterns}
+    return [key for key in changed if key not in already and ("*" in wanted or key in wanted)]
+
+
+def creation_time(backup: Backup) -> Any:
+    created = backup.get("CreationTime")
+    return created.isoformat() if isinstance(created, datetime) else created
+
+
+class BackupResourceProvider(ResourceProvider):
+    """check/diff/create/read/update/delete for one FSx backup; subclasses fill the gaps."""
+
+    # The provider captures no secret (credentials come from boto3's chain in
+    # the provider process), so its pickled form need not be encrypted.
+    serialize_as_secret_always = False
+
+    # The resource's own inputs, and those of them whose outputs of the same
+    # name mean something else (kept apart as given).
+    OWN_INPUT_KEYS: ClassVar[tuple[str, ...]] = ()
+    DECLARED_APART: ClassVar[tuple[str, ...]] = ("region", "client_request_token")
+    # Inputs the engine may pass from an older version of the resource.
+    LEGACY_INPUT_KEYS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def input_keys(cls) -> tuple[str, ...]:
+        return (*cls.OWN_INPUT_KEYS, *COMMON_INPUT_KEYS)
+
+    def configure(self, req: ConfigureRequest) -> None:
+        # The SDK configures each unpickled provider once, before its first
+        # operation: the moment to lift the host's 4-worker limit.
+        widen_provider_pool()
+        process_state().settings = ProviderSettings.from_config(req.config.get)
+
+    # -- what a subclass says ---------------------------------------------
+
+    def validate(
+        self, news: Mapping[str, Any], default_tags: Mapping[str, str], secrets: frozenset[str]
+    ) -> list[Failure]:
+        raise NotImplementedError
+
+    def own_replaces(
+        self, olds: Mapping[str, Any], news: Mapping[str, Any], given: Mapping[str, Any]
+    ) -> list[str]:
+        """The resource's own inputs whose change replaces the backup (unknown ones included)."""
+        raise NotImplementedError
+
+    def refreshed_inputs(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Inputs a refresh takes from what FSx says now rather than from the state."""
+        return {}
+
+    def request(
+        self,
+        state: ProcessState,
+        client: FsxClient,
+        props: Mapping[str, Any],
+        tags: Mapping[str, str],
+    ) -> tuple[CreateRequest, Gate]:
+        """The resource's FSx request under a token, and the Gate it goes through."""
+        raise NotImplementedError
+
+    def token_binding(self, props: Mapping[str, Any], region: str) -> tuple[str, ...]:
+        """What a change of replaces the backup, hashed into the token besides the identity."""
+        raise NotImplementedError
+
+    def check_adopted(self, backup: Backup, props: Mapping[str, Any]) -> None:
+        """Raise FsxBackupError if an imported backup is not what the resource declares."""
+        raise NotImplementedError
+
+    def own_outputs(self, backup: Backup, props: Mapping[str, Any]) -> dict[str, Any]:
+        """The resource's own outputs from the backup's description."""
+        raise NotImplementedError
+
+    def secret_values(self, props: Mapping[str, Any]) -> list[str]:
+        """Values of secret inputs as they may appear in text (FSx quotes what it is sent)."""
+        names = secret_names(props)
+        values = [
+            str(props[k])
+            for k in (*self.OWN_INPUT_KEYS, "client_request_token")
+            if k in names and props.get(k) and not isinstance(props.get(k), Mapping)
+        ]
+        tags = {
+            **(process_state().settings.default_tags if DEFAULT_TAGS_CONFIG in names else {}),
+            **(declared_tags(props.get("tags")) if "tags" in names else {}),
+        }
+        return values + [str(v) for pair in tags.items() for v in pair]
+
+    # -- connection -------------------------------------------------------
+
+    @staticmethod
+    def connection(props: Mapping[str, Any]) -> Connection:
+        settings = process_state().settings
+        region = props.get("region") if known(props.get("region")) else None
+        return Connection(
+            region=region or settings.region,
+            profile=settings.profile,
+            endpoint_url=settings.endpoint_url,
+        )
+
+    def client(self, props: Mapping[str, Any]) -> FsxClient:
+        return client_for(self.connection(props))
+
+    @staticmethod
+    def desired_tags_all(props: Mapping[str, Any]) -> dict[str, str]:
+        return {**process_state().settings.default_tags, **declared_tags(props.get("tags"))}
+
+    # -- check / diff -----------------------------------------------------
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        state = process_state()
+        key = key_of(news)
+        state.ownership.saw(key)
+        secrets = secret_names(news)
+        failures = self.validate(news, state.settings.default_tags, secrets)
+        inputs = {k: v for k, v in news.items() if k not in self.LEGACY_INPUT_KEYS}
+        old_epoch = (whole_number(olds.get("token_epoch")) or 0) if olds else None
+        inputs["token_epoch"] = state.ownership.epoch(key, key_of(olds) or key, old_epoch)
+        return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # The old outputs name the backup and token this resource holds: no
+        # create of this run may take them (lifecycle.Ownership).
+        process_state().ownership.saw(
+            key_of(news) or key_of(olds), token=olds.get("client_request_token"), backup_id=id_
+        )
+        self.remember(olds)
+        given = given_inputs(olds)
+        replaces = self.own_replaces(olds, news, given)
+        new_region = news.get("region")
+        if is_unknown(new_region):
+            replaces.append("region")
+        else:
+            effective = new_region or process_state().settings.region
+            if effective and olds.get("region") and effective != olds.get("region"):
+                replaces.append("region")
+        new_token = news.get("client_request_token")
+        if is_unknown(new_token) or new_token != given.get("client_request_token"):
+            # A token names one backup: another token is another backup.
+            replaces.append("client_request_token")
+        if olds.get("lifecycle") == "FAILED":
+            # A refresh found the backup FAILED (say it was created without
+            # waiting): it can never become usable, so up replaces it.
+            replaces.append("lifecycle")
+        # Inputs that change nothing in FSx by themselves, for replace_on_changes.
+        changed = [k for k in KNOBS if k in olds and olds.get(k) != news.get(k)]
+        tags_changed = is_unknown(news.get("tags")) or self.tags_to_change(olds, news) != ({}, [])
+        if tags_changed:
+            changed.append("tags")
+        replaces += replace_on_changes(news.get("replace_on_changes"), changed, replaces)
+        return DiffResult(
+            changes=bool(replaces) or tags_changed, replaces=replaces, delete_before_replace=False
+        )
+
+    def tags_to_change(
+        self, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> tuple[dict[str, str], list[str]]:
+        """Tags to set and keys to remove to bring the backup to the declared tags.
+
+        Tags FSx put there itself are not fought over: all of them on a backup
+        declared with no tags (copied from a source with CopyTagsToBackups),
+        and the keys listed in the `copied_tags` output (a copy's source tags).
+        """
+        desired = self.desired_tags_all(news)
+        current = declared_tags(olds.get("tags_all"))
+        if not desired and olds.get("implicit_tags"):
+            return {}, []
+        copied = set(olds.get("copied_tags") or [])
+        to_set = {k: v for k, v in desired.items() if current.get(k) != v}
+        to_remove = sorted(k for k in current if k not in desired and k not in copied)
+        return to_set, to_remove
+
+    def remember(self, outputs: Mapping[str, Any]) -> None:
+        """Note what the process may need to know about a backup of the stack (its tags)."""
+        backup_id = outputs.get("backup_id")
+        if isinstance(backup_id, str) and isinstance(outputs.get("tags_all"), Mapping):
+            process_state().known_tags[backup_id] = dict(outputs["tags_all"])
+
+    # -- create -----------------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        try:
+            result = self._create(props)
+        except FsxBackupError as error:
+            # FSx's own messages quote what they were sent: keep secrets out.
+            raise FsxBackupError(redact(str(error), self.secret_values(props))) from None
+        self.remember(result.outs or {})
+        return result
+
+    def _create(self, props: dict[str, Any]) -> CreateResult:
+        state = process_state()
+        client = self.client(props)
+        poller = state.poller(self.connection(props))
+        tags = self.desired_tags_all(props)
+        deadline = time.monotonic() + timeout_of(
+            props, "create_timeout_seconds", DEFAULT_CREATE_TIMEOUT
+        )
+        progress = progress_reporter(props.get("resource_urn"))
+        adopt = props.get("import_backup_id")
+        token: str | None
+        if adopt:
+            backup, token = self._adopt(state, poller, str(adopt), props, deadline), None
+            if props.get("wait_for_available") is not False and not settled(backup):
+                backup = wait_available(poller, backup, None, deadline, progress)
+        else:
+            request, gate = self.request(state, client, props, tags)
+            while True:
+                backup, token = claim(state, request, gate, poller, deadline)
+                if props.get("wait_for_available") is not False and not settled(backup):
+                    backup = wait_available(poller, backup, token, deadline, progress)
+                if confirm(state, request, backup, token, deadline):
+                    break
+        if backup["Lifecycle"] == "FAILED" and token is not None:
+            self._remove_failed(client, poller, backup, token, props)
+        outputs = self.outputs(backup, props, client.region, self._given(props))
+        outputs["client_request_token"] = token
+        outputs["implicit_tags"] = not tags
+        return CreateResult(backup["BackupId"], outputs)
+
+    def tokens(self, props: Mapping[str, Any], region: str) -> Iterator[str]:
+        user_token = props.get("client_request_token")
+        if user_token:
+            # A token the user chose is used exactly as given, like FSx's own.
+            yield str(user_token)
+            return
+        identity = str(props.get("identity") or "")
+        key = key_of(props) or ""
+        binding = self.token_binding(props, region)
+        epoch = str(whole_number(props.get("token_epoch")) or 0)
+        generation = 0
+        while True:
+            yield derived_token(identity, key, *binding, epoch, generation=generation)
+            generation += 1
+
+    def _adopt(
+        self,
+        state: ProcessState,
+        poller: BackupPoller,
+        backup_id: str,
+        props: Mapping[str, Any],
+        deadline: float,
+    ) -> Backup:
+        """An imported backup: it must exist, be what is declared, and be no one else's."""
+        try:
+            backup = poller.lookup(backup_id)
+        except FsxApiError as error:
+            raise FsxBackupError(f"cannot import backup {backup_id}: {error}") from None
+        if backup is None or backup.get("Lifecycle") == "DELETED":
+            raise FsxBackupError(f"cannot import backup {backup_id}: FSx has no such backup")
+        self.check_adopted(backup, props)
+        state.ownership.settle(deadline)
+        holder = state.ownership.holder(backup_id=backup_id)
+        if holder is not None:
+            raise FsxBackupError(
+                f"cannot import backup {backup_id}: resource {holder} of this stack already "
+                "holds it. Two resources holding one backup would delete it from under each other."
+            )
+        state.ownership.take(backup_id)
+        return backup
+
+    def _remove_failed(
+        self,
+        client: FsxClient,
+        poller: BackupPoller,
+        backup: Backup,
+        token: str,
+        props: Mapping[str, Any],
+    ) -> None:
+        backup_id = backup["BackupId"]
+        message = (backup.get("FailureDetails") or {}).get("Message") or "no reason given"
+        delete_and_wait(
+            lambda: client.delete_backup(backup_id),
+            poller,
+            backup_id,
+            DEFAULT_DELETE_TIMEOUT,
+            props.get("resource_urn"),
+        )
+        raise FsxBackupError(
+            f"backup {backup_id} (token {token!r}) FAILED: {message}. The failed backup was "
+            "deleted; `pulumi up` again creates a new one."
+        )
+
+    # -- read / update ----------------------------------------------------
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        client = self.client(props)
+        try:
+            backup = process_state().poller(self.connection(props)).lookup(id_)
+        except FsxApiError as error:
+            raise FsxBackupError(f"could not read backup {id_}: {error}") from None
+        if backup is None or backup.get("Lifecycle") == "DELETED":
+            return ReadResult(None, {})
+        given = given_inputs(props)
+        outputs = self.outputs(backup, props, client.region, given)
+        outputs["client_request_token"] = props.get("client_request_token")
+        # On refresh the state says whether the tags were left to FSx; on an
+        # import nothing was created by us, so it follows what is declared.
+        if "implicit_tags" in props:
+            outputs["implicit_tags"] = bool(props["implicit_tags"])
+        else:
+            outputs["implicit_tags"] = not self.desired_tags_all(props)
+        self.remember(outputs)
+        # The inputs as declared, but for what FSx says now: what it was made
+        # from and (unless they were left to FSx) its tags. A refresh that
+        # found drift then shows only that drift.
+        inputs = {
+            k: props.get(k)
+            for k in self.input_keys()
+            if k in props and k not in self.DECLARED_APART
+        }
+        inputs.update(given)
+        inputs.update(self.refreshed_inputs(outputs))
+        if not outputs["implicit_tags"]:
+            copied = set(outputs.get("copied_tags") or [])
+            tags = {k: v for k, v in (outputs["tags"] or {}).items() if k not in copied}
+            inputs["tags"] = tags or None
+        return ReadResult(id_, outputs, {k: v for k, v in inputs.items() if v is not None})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = self.client(news)
+        to_set, to_remove = self.tags_to_change(olds, news)
+        arn = olds.get("arn")
+        if not arn:
+            raise FsxBackupError(f"backup {id_} has no ARN in the state; run `pulumi refresh`")
+        try:
+            if to_remove:
+                client.untag_resource(arn, to_remove)
+            if to_set:
+                client.tag_resource(arn, to_set)
+            backup = client.describe_backups([id_]).get(id_)
+        except FsxApiError as error:
+            raise FsxBackupError(
+                f"could not update the tags of backup {id_}: {error}. Tags already changed "
+                "stay changed; the next `pulumi up` finishes the job."
+            ) from None
+        if backup is None:
+            raise FsxBackupError(
+                f"backup {id_} no longer exists in FSx; run `pulumi refresh` to drop it "
+                "from the state, then `pulumi up` to create it again"
+            )
+        outputs = self.outputs(backup, news, client.region, self._given(news))
+        outputs["client_request_token"] = olds.get("client_request_token")
+        outputs["implicit_tags"] = bool(olds.get("implicit_tags")) and not self.desired_tags_all(
+            news
+        )
+        if "copied_tags" in olds:
+            outputs["copied_tags"] = olds["copied_tags"]
+        self.remember(outputs)
+        return UpdateResult(outputs)
+
+    # -- delete -----------------------------------------------------------
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        state = process_state()
+        if state.ownership.taken(id_):
+            # A create of this run took this backup (`--replace`, or a resource
+            # renamed in the state whose old name is declared again): the
+            # state keeps it under the new resource, so deleting "the old
+            # one" would delete the one kept.
+            return
+        client = self.client(props)
+        delete_and_wait(
+            lambda: client.delete_backup(id_),
+            state.poller(self.connection(props)),
+            id_,
+            timeout_of(props, "delete_timeout_seconds", DEFAULT_DELETE_TIMEOUT),
+            props.get("resource_urn"),
+        )
+
+    # -- outputs ----------------------------------------------------------
+
+    def _given(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: inputs[k] for k in self.DECLARED_APART if inputs.get(k) is not None}
+
+    def outputs(
+        self, backup: Backup, props: Mapping[str, Any], region: str, given: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The outputs of `backup`; `props` are the inputs (or, on refresh, the old outputs)."""
+        tags_all = tag_map(backup)
+        defaults = process_state().settings.default_tags
+        outputs = {key: props.get(key) for key in self.input_keys() if key in props}
+        outputs[GIVEN_KEY] = dict(given)
+        outputs.update(
+            backup_id=backup["BackupId"],
+            arn=backup.get("ResourceARN"),
+            tags={k: v for k, v in tags_all.items() if defaults.get(k) != v},
+            tags_all=tags_all,
+            lifecycle=backup.get("Lifecycle"),
+            type=backup.get("Type"),
+            resource_type=backup.get("ResourceType"),
+            owner_id=backup.get("OwnerId") or (backup.get("FileSystem") or {}).get("OwnerId"),
+            kms_key_id=backup.get("KmsKeyId"),
+            creation_time=creation_time(backup),
+            region=region,
+        )
+        outputs.update(self.own_outputs(backup, props))
+        return outputs
