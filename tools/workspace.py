@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +75,14 @@ def inline_stack(
     for key, value in (config or {}).items():
         stack.set_config(key, auto.ConfigValue(value=str(value)))
     return stack
+
+
+def most_in_flight(creation_times: Iterable[datetime], backup_seconds: float) -> int:
+    """The most backups CREATING at one moment, from when each was requested.
+
+    The emulator makes a backup AVAILABLE `backup_seconds` after its
+    CreationTime, and a create holds its provider worker until then: with the
+    dynamic host's 4 workers this can never exceed 4.
+    """
+    starts = sorted(t.timestamp() for t in creation_times)
+    return max((sum(s <= t < s + backup_seconds for s in starts) for t in starts), default=0)
