@@ -42,8 +42,8 @@ unit: $(STAMP)
 	@$(PY) -m pytest tests/unit -q
 
 lint: $(STAMP)
-	@$(PY) -m ruff check fsx_backup_provider fsx_emulator tests tools __main__.py
-	@$(PY) -m mypy --strict fsx_backup_provider fsx_emulator tools
+	@$(PY) -m ruff check fsx_backup_provider fsx_emulator bench tests tools __main__.py
+	@$(PY) -m mypy --strict fsx_backup_provider fsx_emulator bench tools
 
 demo: $(STAMP) engine
 	@$(WITH_ENV) $(PY) -m tools.demo

@@ -17,6 +17,8 @@ from typing import Any
 
 from pulumi import automation as auto
 
+ROOT = Path(__file__).resolve().parent.parent
+
 EMULATOR_CREDENTIALS = {
     # The emulator takes any credentials; dummy ones keep boto3 from looking
     # further (instance metadata) and can never reach a real account.
@@ -47,6 +49,12 @@ def isolated_env(root: Path) -> dict[str, str]:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_PYTHON_CMD": os.environ.get(
             "PULUMI_PYTHON_CMD", shutil.which("python") or "python3"
+        ),
+        # The benchmark's no-op resources live in the checkout (bench/noop.py),
+        # not in the installed package; their providers are pickled by
+        # reference, so the provider process must import them from here.
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
         ),
     }
 

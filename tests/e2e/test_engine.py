@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi
 from pulumi import automation as auto
 
-from fsx_backup_provider.noop import Noop
+from bench.noop import Noop
 from tests.conftest import StackFactory, resources_of_type
 
 
