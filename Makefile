@@ -13,7 +13,7 @@ AWS_STAMP := $(VENV_AWS)/.installed-stamp
 # no plugin downloads); tools/engine.sh builds the engine only on first use.
 WITH_ENV = eval "$$(tools/env.sh)" &&
 
-.PHONY: test unit lint demo bench chaos doctor env engine sdk-smoke venv clean
+.PHONY: test unit lint demo bench chaos doctor env engine engine-path sdk-smoke venv clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is needed ($(PYTHON))" >&2; exit 1; }
@@ -30,6 +30,11 @@ venv: $(STAMP)
 
 engine:
 	@tools/engine.sh >/dev/null
+
+# Only `export PATH=...` for the engine, for a user's own repo:
+# eval "$(make -s -C /path/to/checkout engine-path)". `make env` is this repo's dev shell.
+engine-path:
+	@tools/engine.sh --print-path
 
 env: $(STAMP)
 	@tools/env.sh
