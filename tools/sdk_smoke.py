@@ -5,7 +5,7 @@ For each, a virtualenv in the cache outside the checkout
 gets a wheel of this checkout (not an editable install) and:
 
 - oldest: every runtime dependency pinned at the lower bound pyproject.toml
-  admits (`pulumi==3.220.0`, `boto3==...`), so a lower bound that no longer
+  admits (`pulumi==3.216.0`, `boto3==1.35.0`, ...), so a lower bound that no longer
   works fails here;
 - newest: the newest pulumi below 4 the package index serves now, with
   whatever the resolver picks for the rest.
@@ -17,7 +17,10 @@ reinstalled: a warm cache costs seconds. Then, in a Pulumi project whose
 real engine and the FSx emulator: `pulumi up` of 8 FsxBackups of 8 file
 systems, more than 4 of them CREATING at once; `pulumi preview
 --expect-no-changes`; `pulumi refresh --expect-no-changes`; `pulumi destroy`;
-and no backup left in the emulator.
+and no backup left in the emulator. Then the rest of what users do: the
+`import_` option adopting a backup made outside Pulumi without a
+CreateBackup, `FsxBackup.get` reading one, and the `fsx-backup` CLI's up and
+destroy.
 
     python -m tools.sdk_smoke [oldest|newest ...]
 """
@@ -35,6 +38,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from packaging.requirements import Requirement
@@ -42,7 +46,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from uv import find_uv_bin
 
-from fsx_emulator import EmulatorProcess
+from fsx_emulator import Emulator, EmulatorProcess
 from tools.workspace import EMULATOR_CREDENTIALS, ROOT, isolated_env, most_in_flight
 
 KINDS = ("oldest", "newest")
@@ -63,11 +67,22 @@ import pulumi
 import fsx_backup_provider
 from fsx_backup_provider import FsxBackup
 
+config = pulumi.Config()
 backups = [
     FsxBackup(f"b{i}", file_system_id=fs_id, tags={"Name": f"smoke-{i}"})
-    for i, fs_id in enumerate(pulumi.Config().require_object("fileSystemIds"))
+    for i, fs_id in enumerate(config.get_object("fileSystemIds") or [])
 ]
 pulumi.export("backup_ids", [backup.backup_id for backup in backups])
+
+if adopt := config.get("adoptBackupId"):
+    adopted = FsxBackup(
+        "adopted",
+        file_system_id=config.require("adoptFileSystemId"),
+        opts=pulumi.ResourceOptions(import_=adopt),
+    )
+    pulumi.export("adopted_id", adopted.backup_id)
+if got := config.get("getBackupId"):
+    pulumi.export("got_file_system_id", FsxBackup.get("got", got).file_system_id)
 # Where the program found the SDK and the package: the smoke checks both.
 pulumi.export("pulumi_sdk", version("pulumi"))
 pulumi.export("package_file", fsx_backup_provider.__file__)
@@ -203,81 +218,135 @@ class SmokeResult:
     seconds: dict[str, float]
 
     def describe(self) -> str:
-        steps = ", ".join(
-            f"{step} {s:.0f}s" for step, s in self.seconds.items() if step in STEPS
-        )
+        steps = ", ".join(f"{step} {s:.0f}s" for step, s in self.seconds.items())
         return (
             f"{self.venv.describe()}\n  up of {BACKUPS} backups with {self.most_in_flight} "
-            f"CREATING at once, preview without changes, refresh without changes, destroy "
-            f"leaving nothing: ok ({steps})"
+            f"CREATING at once, preview and refresh without changes, destroy leaving "
+            f"nothing; import_ adopting without CreateBackup, FsxBackup.get, the fsx-backup "
+            f"CLI up and destroy: ok ({steps})"
         )
 
 
-def smoke(venv: SdkVenv, work: Path) -> SmokeResult:
-    """up, preview, refresh and destroy of 8 backups, run from `venv`, on the emulator."""
-    project = work / "project"
-    project.mkdir()
-    (project / "__main__.py").write_text(PROGRAM)
-    (project / "Pulumi.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "name": PROJECT,
-                "runtime": {"name": "python", "options": {"virtualenv": str(venv.path)}},
-            }
-        )
-    )
-    env = {**os.environ, **isolated_env(work / "pulumi"), **EMULATOR_CREDENTIALS}
-    # Only the virtualenv under test may provide the package: not the
-    # checkout (the benchmark's PYTHONPATH), not the caller's virtualenv.
-    env.pop("PYTHONPATH", None)
-    env.pop("VIRTUAL_ENV", None)
-    env["PULUMI_PYTHON_CMD"] = str(venv.python)
-    seconds: dict[str, float] = {}
+class Smoke:
+    """One Pulumi project run from `venv`, and the emulator its backups live in."""
 
-    def pulumi(*args: str) -> str:
+    def __init__(self, venv: SdkVenv, work: Path, emulator: Emulator) -> None:
+        self.venv = venv
+        self.work = work
+        self.emulator = emulator
+        self.project = work / "project"
+        self.project.mkdir()
+        (self.project / "__main__.py").write_text(PROGRAM)
+        runtime = {"name": "python", "options": {"virtualenv": str(venv.path)}}
+        (self.project / "Pulumi.yaml").write_text(
+            yaml.safe_dump({"name": PROJECT, "runtime": runtime})
+        )
+        env = {**os.environ, **isolated_env(work / "pulumi"), **EMULATOR_CREDENTIALS}
+        # Only the virtualenv under test may provide the package: not the
+        # checkout (the benchmark's PYTHONPATH), not the caller's virtualenv.
+        env.pop("PYTHONPATH", None)
+        env.pop("VIRTUAL_ENV", None)
+        env["PULUMI_PYTHON_CMD"] = str(venv.python)
+        self.env = env
+        self.seconds: dict[str, float] = {}
+
+    def pulumi(self, *args: str) -> str:
         start = time.monotonic()
-        out = _run(["pulumi", *args, "--color", "never"], cwd=project, env=env)
-        seconds[args[0]] = time.monotonic() - start
+        out = _run(["pulumi", *args, "--color", "never"], cwd=self.project, env=self.env)
+        if args[0] in STEPS:
+            self.seconds[args[0]] = self.seconds.get(args[0], 0.0) + time.monotonic() - start
         return out
 
-    with EmulatorProcess(backup_seconds=BACKUP_SECONDS) as emulator:
-        fs_ids = [emulator.create_file_system("LUSTRE") for _ in range(BACKUPS)]
-        pulumi("stack", "init", "smoke")
-        stack_file = project / "Pulumi.smoke.yaml"
+    def configure(self, **program_config: object) -> None:
+        stack_file = self.project / "Pulumi.smoke.yaml"
         settings = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None
         settings = settings or {}
         settings["config"] = {
             "aws:region": REGION,
-            "aws:endpoints": json.dumps([{"fsx": emulator.endpoint_url}]),
-            f"{PROJECT}:fileSystemIds": fs_ids,
+            "aws:endpoints": json.dumps([{"fsx": self.emulator.endpoint_url}]),
+            **{f"{PROJECT}:{key}": value for key, value in program_config.items()},
         }
         stack_file.write_text(yaml.safe_dump(settings))
+
+    def backups(self) -> list[Any]:
+        return list(self.emulator.client().describe_backups()["Backups"])
+
+    def creates(self) -> int:
+        return int(self.emulator.calls().get("CreateBackup", 0))
+
+    def fleet(self, fs_ids: list[str]) -> int:
+        """up of one backup per file system, preview, refresh, destroy: the most in flight."""
+        self.configure(fileSystemIds=fs_ids)
         try:
-            pulumi("up", "--yes", "--skip-preview", "--parallel", "16")
-            backups = emulator.client().describe_backups()["Backups"]
-            if len(backups) != BACKUPS or any(b["Lifecycle"] != "AVAILABLE" for b in backups):
+            self.pulumi("up", "--yes", "--skip-preview", "--parallel", "16")
+            backups = self.backups()
+            if len(backups) != len(fs_ids) or any(b["Lifecycle"] != "AVAILABLE" for b in backups):
                 raise SmokeFailed(f"after up: {[(b['BackupId'], b['Lifecycle']) for b in backups]}")
-            outputs = json.loads(pulumi("stack", "output", "--json"))
+            outputs = json.loads(self.pulumi("stack", "output", "--json"))
             ran_from = (outputs["pulumi_sdk"], outputs["package_file"])
-            if ran_from[0] != venv.versions["pulumi"] or not ran_from[1].startswith(
-                str(venv.path)
+            if ran_from[0] != self.venv.versions["pulumi"] or not ran_from[1].startswith(
+                str(self.venv.path)
             ):
-                raise SmokeFailed(f"the program did not run from {venv.path}: {ran_from}")
+                raise SmokeFailed(f"the program did not run from {self.venv.path}: {ran_from}")
             in_flight = most_in_flight([b["CreationTime"] for b in backups], BACKUP_SECONDS)
             if in_flight <= 4:
                 raise SmokeFailed(
                     f"at most {in_flight} backups were CREATING at once: the provider's "
                     "worker pool was not widened on this SDK"
                 )
-            pulumi("preview", "--expect-no-changes")
-            pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+            self.pulumi("preview", "--expect-no-changes")
+            self.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
         finally:
-            pulumi("destroy", "--yes", "--skip-preview", "--parallel", "16")
-        left = emulator.client().describe_backups()["Backups"]
-        if left:
-            raise SmokeFailed(f"destroy left backups in the emulator: {left}")
-        pulumi("stack", "rm", "--yes")
-    return SmokeResult(venv, in_flight, seconds)
+            self.pulumi("destroy", "--yes", "--skip-preview", "--parallel", "16")
+        if self.backups():
+            raise SmokeFailed(f"destroy left backups in the emulator: {self.backups()}")
+        return in_flight
+
+    def adopt_and_get(self, adopt_fs: str, get_fs: str) -> None:
+        """import_ adopts a backup made outside Pulumi; FsxBackup.get reads one it never owns."""
+        client = self.emulator.client()
+        adopt_id = client.create_backup(FileSystemId=adopt_fs)["Backup"]["BackupId"]
+        get_id = client.create_backup(FileSystemId=get_fs)["Backup"]["BackupId"]
+        self.configure(
+            adoptBackupId=adopt_id, adoptFileSystemId=adopt_fs, getBackupId=get_id
+        )
+        creates = self.creates()
+        self.pulumi("up", "--yes", "--skip-preview")
+        outputs = json.loads(self.pulumi("stack", "output", "--json"))
+        seen = (outputs.get("adopted_id"), outputs.get("got_file_system_id"), self.creates())
+        if seen != (adopt_id, get_fs, creates):
+            raise SmokeFailed(f"import_/get: {seen}, expected {(adopt_id, get_fs, creates)}")
+        self.pulumi("destroy", "--yes", "--skip-preview")
+        left = [b["BackupId"] for b in self.backups()]
+        if left != [get_id]:
+            raise SmokeFailed(f"destroy of an adopted backup and a got one left {left}")
+        client.delete_backup(BackupId=get_id)
+
+    def cli(self, fs_id: str) -> None:
+        """The console script of the virtualenv, on a stack and backend of its own."""
+        backend = f"file://{self.work / 'cli-state'}"
+        common = ["--stack", "cli", "--region", REGION, "--endpoint-url",
+                  self.emulator.endpoint_url, "--backend", backend]  # fmt: skip
+        script = self.venv.path / "bin" / "fsx-backup"
+        _run([script, "up", "--backup", f"cli={fs_id},Name=cli", *common], self.work, self.env)
+        if [b["FileSystem"]["FileSystemId"] for b in self.backups()] != [fs_id]:
+            raise SmokeFailed(f"fsx-backup up made {self.backups()}")
+        _run([script, "destroy", *common], self.work, self.env)
+        if self.backups():
+            raise SmokeFailed(f"fsx-backup destroy left {self.backups()}")
+
+
+def smoke(venv: SdkVenv, work: Path) -> SmokeResult:
+    """Everything above, run from `venv`, on a fresh emulator."""
+    with EmulatorProcess(backup_seconds=BACKUP_SECONDS) as emulator:
+        fs_ids = [emulator.create_file_system("LUSTRE") for _ in range(BACKUPS)]
+        run = Smoke(venv, work, emulator)
+        run.pulumi("stack", "init", "smoke")
+        in_flight = run.fleet(fs_ids)
+        run.adopt_and_get(fs_ids[0], fs_ids[1])
+        run.cli(fs_ids[2])
+        run.pulumi("stack", "rm", "--yes")
+    return SmokeResult(venv, in_flight, run.seconds)
 
 
 def run(kind: str) -> SmokeResult:
