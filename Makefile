@@ -13,7 +13,7 @@ AWS_STAMP := $(VENV_AWS)/.installed-stamp
 # no plugin downloads); tools/engine.sh builds the engine only on first use.
 WITH_ENV = eval "$$(tools/env.sh)" &&
 
-.PHONY: test unit lint demo bench chaos doctor env engine venv clean
+.PHONY: test unit lint demo bench chaos doctor env engine engine-path sdk-smoke venv clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is needed ($(PYTHON))" >&2; exit 1; }
@@ -31,6 +31,11 @@ venv: $(STAMP)
 engine:
 	@tools/engine.sh >/dev/null
 
+# Only `export PATH=...` for the engine, for a user's own repo:
+# eval "$(make -s -C /path/to/checkout engine-path)". `make env` is this repo's dev shell.
+engine-path:
+	@tools/engine.sh --print-path
+
 env: $(STAMP)
 	@tools/env.sh
 
@@ -38,12 +43,16 @@ test: $(STAMP) $(AWS_STAMP) engine lint
 	@$(VENV_AWS)/bin/python -m pytest -q -p no:cacheprovider tests/interop
 	@$(WITH_ENV) $(PY) -m pytest tests --ignore=tests/interop
 
+# The oldest and the newest admitted SDK end to end (also part of `make test`).
+sdk-smoke: $(STAMP) engine
+	@$(WITH_ENV) $(PY) -m tools.sdk_smoke
+
 unit: $(STAMP)
 	@$(PY) -m pytest tests/unit -q
 
 lint: $(STAMP)
-	@$(PY) -m ruff check fsx_backup_provider fsx_emulator tests tools __main__.py
-	@$(PY) -m mypy --strict fsx_backup_provider fsx_emulator tools
+	@$(PY) -m ruff check fsx_backup_provider fsx_emulator bench tests tools __main__.py
+	@$(PY) -m mypy --strict fsx_backup_provider fsx_emulator bench tools
 
 demo: $(STAMP) engine
 	@$(WITH_ENV) $(PY) -m tools.demo

@@ -24,8 +24,8 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from bench.noop import Noop, ShapedNoop
 from fsx_backup_provider import FsxBackup
-from fsx_backup_provider.noop import Noop, ShapedNoop
 from fsx_emulator import Emulator, EmulatorProcess
 from tools.workspace import EMULATOR_CREDENTIALS, inline_stack, isolated_env
 

@@ -10,7 +10,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +26,18 @@ def _go_mod_version(go_mod: Path, module: str) -> str:
         if len(words) >= 2 and words[0] == module:
             return words[1]
     raise LookupError(f"{module} is not required in {go_mod}")
+
+
+def _declared_minimum(dist: str) -> str:
+    """The lowest version pyproject.toml admits for `dist` (runtime or emulator)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for text in (*project["dependencies"], *project["optional-dependencies"]["emulator"]):
+        requirement = Requirement(text)
+        if requirement.name.lower() == dist:
+            for spec in requirement.specifier:
+                if spec.operator in (">=", "=="):
+                    return spec.version
+    raise LookupError(f"{dist} has no lower bound in pyproject.toml")
 
 
 def _parse(version: str) -> tuple[int, ...]:
@@ -63,7 +78,8 @@ def main() -> int:
         )
     )
     rows.append(("python", sys.version.split()[0], sys.executable, "3.11"))
-    for dist, minimum in (("pulumi", "3.272.0"), ("boto3", "1.35"), ("moto", "5.2.5")):
+    for dist in ("pulumi", "boto3", "moto"):
+        minimum = _declared_minimum(dist)
         try:
             found: str | None = importlib.metadata.version(dist)
             location = str(importlib.metadata.distribution(dist).locate_file(dist))

@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
 # Make a Pulumi engine available and print the directory that holds it.
 #
+#   tools/engine.sh               the directory, for scripts
+#   tools/engine.sh --print-path  one line, `export PATH="<dir>:$PATH"`, and
+#                                 nothing else: eval "$(tools/engine.sh --print-path)"
+#                                 gives a shell the engine without this repo's
+#                                 virtualenv, backend or Pulumi home (make env).
+#
 # `pip install pulumi` ships only the SDK, and the engine's npm/PyPI wrappers
 # download release binaries at run time. So, unless a new enough `pulumi` is
 # already on PATH, build the CLI and the Python language host from Pulumi's Go
 # modules, pinned and checksum-verified by the wrapper modules under engine/,
 # into a cache outside the repo keyed by version (a warm machine pays nothing).
 set -euo pipefail
+
+case "${1:-}" in
+  "") print_path= ;;
+  --print-path) print_path=1 ;;
+  *) echo "usage: tools/engine.sh [--print-path]" >&2; exit 2 ;;
+esac
+found() {
+  if [ -n "$print_path" ]; then
+    printf 'export PATH="%s:$PATH"\n' "$1"
+  else
+    echo "$1"
+  fi
+  exit 0
+}
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 # The versions are read from the committed go.mod files: they are the pin.
@@ -27,15 +47,13 @@ if [ -z "${FSX_FORCE_ENGINE_BUILD:-}" ] && existing=$(command -v pulumi 2>/dev/n
   have=$(pulumi version 2>/dev/null || true)
   if [ -n "$have" ] && version_at_least "$have" "$PULUMI_VERSION" \
      && command -v pulumi-language-python >/dev/null 2>&1; then
-    dirname "$existing"
-    exit 0
+    found "$(dirname "$existing")"
   fi
 fi
 
 if [ -x "$bin_dir/pulumi" ] && [ -x "$bin_dir/pulumi-language-python" ] \
    && [ -x "$bin_dir/pulumi-resource-pulumi-python" ] && [ -x "$bin_dir/pulumi-language-python-exec" ]; then
-  echo "$bin_dir"
-  exit 0
+  found "$bin_dir"
 fi
 
 command -v go >/dev/null 2>&1 || { echo "engine.sh: Go is needed to build the Pulumi engine; install Go >= 1.26" >&2; exit 1; }
@@ -58,4 +76,4 @@ install -m 0755 "$cli_sdk/python/dist/pulumi-resource-pulumi-python" "$tmp/"
 install -m 0755 "$host_sdk/python/cmd/pulumi-language-python-exec" "$tmp/"
 mv "$tmp"/* "$bin_dir/"
 echo "engine.sh: built in $(( $(date +%s) - start ))s" >&2
-echo "$bin_dir"
+found "$bin_dir"

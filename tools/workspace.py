@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
+
+ROOT = Path(__file__).resolve().parent.parent
 
 EMULATOR_CREDENTIALS = {
     # The emulator takes any credentials; dummy ones keep boto3 from looking
@@ -46,6 +50,12 @@ def isolated_env(root: Path) -> dict[str, str]:
         "PULUMI_PYTHON_CMD": os.environ.get(
             "PULUMI_PYTHON_CMD", shutil.which("python") or "python3"
         ),
+        # The benchmark's no-op resources live in the checkout (bench/noop.py),
+        # not in the installed package; their providers are pickled by
+        # reference, so the provider process must import them from here.
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+        ),
     }
 
 
@@ -73,3 +83,14 @@ def inline_stack(
     for key, value in (config or {}).items():
         stack.set_config(key, auto.ConfigValue(value=str(value)))
     return stack
+
+
+def most_in_flight(creation_times: Iterable[datetime], backup_seconds: float) -> int:
+    """The most backups CREATING at one moment, from when each was requested.
+
+    The emulator makes a backup AVAILABLE `backup_seconds` after its
+    CreationTime, and a create holds its provider worker until then: with the
+    dynamic host's 4 workers this can never exceed 4.
+    """
+    starts = sorted(t.timestamp() for t in creation_times)
+    return max((sum(s <= t < s + backup_seconds for s in starts) for t in starts), default=0)

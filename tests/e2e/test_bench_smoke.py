@@ -13,8 +13,8 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from bench.noop import ShapedNoop
 from fsx_backup_provider import FsxBackup
-from fsx_backup_provider.noop import ShapedNoop
 from tests.conftest import resources_of_type
 from tests.e2e.conftest import quiet
 from tools import bench

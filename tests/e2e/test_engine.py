@@ -1,12 +1,17 @@
 """The engine toolchain works: a dynamic resource from an installed module
-goes through up, preview, refresh and destroy on a local backend."""
+goes through up, preview, refresh and destroy on a local backend; and a user's
+own repo can get just the engine on PATH."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
 
 import pulumi
 from pulumi import automation as auto
 
-from fsx_backup_provider.noop import Noop
+from bench.noop import Noop
 from tests.conftest import StackFactory, resources_of_type
 
 
@@ -41,3 +46,33 @@ def test_up_preview_refresh_destroy(new_stack: StackFactory) -> None:
     assert destroy.summary.result == "succeeded"
     assert destroy.summary.resource_changes == {"delete": 2}
     assert resources_of_type(stack, ":Noop") == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_engine_path_exports_only_the_engine() -> None:
+    """`tools/engine.sh --print-path` (`make -s engine-path`): one `export PATH=`
+    line that, eval'd in a shell with nothing of this repo, runs the engine."""
+    bare = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": os.environ["HOME"],
+        **{k: v for k, v in os.environ.items() if k == "XDG_CACHE_HOME"},
+    }
+    printed = subprocess.run(
+        [ROOT / "tools/engine.sh", "--print-path"],
+        env=bare, capture_output=True, text=True, check=True, timeout=1200,
+    ).stdout  # fmt: skip
+    [line] = printed.splitlines()
+    assert line.startswith('export PATH="') and line.endswith(':$PATH"'), line
+    shell = subprocess.run(
+        ["bash", "-c", f"{line}\n"
+         "command -v pulumi pulumi-language-python pulumi-resource-pulumi-python\n"
+         "pulumi version\nenv"],
+        env=bare, capture_output=True, text=True, check=True, timeout=120, cwd="/",
+    ).stdout.splitlines()  # fmt: skip
+    engine_dir = line.removeprefix('export PATH="').removesuffix(':$PATH"')
+    assert [Path(found).parent for found in shell[:3]] == [Path(engine_dir)] * 3
+    assert shell[3].startswith("v3."), shell[3]
+    # Nothing of the dev shell (`make env`): no backend, home, venv or passphrase.
+    assert not [v for v in shell[4:] if v.startswith(("PULUMI_", "VIRTUAL_ENV="))]

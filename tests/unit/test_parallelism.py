@@ -1,8 +1,8 @@
-"""The provider pool is widened only in the dynamic provider process, or fails loudly."""
+"""The provider pool is widened only in the dynamic provider process; a failure
+to widen it is reported once and never raised."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,9 +13,9 @@ from fsx_backup_provider.host import parallelism
 
 
 def test_outside_the_provider_process_nothing_happens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallelism, "_done", False)
-    parallelism.widen_provider_pool()
-    assert parallelism._done is False
+    monkeypatch.setattr(parallelism, "_wide", None)
+    assert parallelism.widen_provider_pool() is False
+    assert parallelism._wide is None
 
 
 def test_the_grpc_servers_pool_is_widened_and_queued_work_gets_threads() -> None:
@@ -36,7 +36,7 @@ def test_the_grpc_servers_pool_is_widened_and_queued_work_gets_threads() -> None
             pool.submit(lambda: (running.append(1), release.wait(10)))
         time.sleep(0.2)
         assert len(running) == 4, running
-        parallelism.widen_provider_pool(64)
+        assert parallelism.widen_provider_pool(64) is True
         time.sleep(0.5)
         print(pool._max_workers, len(running))
         release.set()
@@ -49,22 +49,25 @@ def test_the_grpc_servers_pool_is_widened_and_queued_work_gets_threads() -> None
     assert done.stdout.split() == ["64", "12"], done.stderr
 
 
-def test_changed_internals_fail_loudly() -> None:
-    """No gRPC server where one is expected (the SDK changed): a clear error, not 4 workers."""
+def test_changed_internals_cost_speed_not_an_operation() -> None:
+    """No gRPC server where one is expected (the SDK changed): one warning, no error.
+
+    Outside an engine there is no Log RPC to reach, so the warning goes to
+    stderr; tests/e2e/test_parallelism.py shows it in the engine's output.
+    """
     script = textwrap.dedent(
         """
         from fsx_backup_provider.host import parallelism
 
         parallelism.in_dynamic_provider_process = lambda: True
-        try:
-            parallelism.widen_provider_pool()
-        except parallelism.ParallelismUnavailable as error:
-            print("raised:", error)
+        print(parallelism.widen_provider_pool(), parallelism.widen_provider_pool())
         """
     )
-    env = {k: v for k, v in os.environ.items() if k != parallelism.ALLOW_SERIAL_ENV}
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
-    assert done.stdout.startswith("raised:"), (done.stdout, done.stderr)
-    assert "4 at a time" in done.stdout and parallelism.ALLOW_SERIAL_ENV in done.stdout
+    assert done.stdout.split() == ["False", "False"], done.stderr
+    [warning] = done.stderr.splitlines()
+    assert warning.startswith(parallelism.WARNING_PREFIX), warning
+    assert "found 0 grpc._server._Server thread pools" in warning
+    assert "at most 4 FsxBackups at a time" in warning and "pulumi 3." in warning

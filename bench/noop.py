@@ -1,4 +1,4 @@
-"""Dynamic resources that do nothing, from an installed module.
+"""Dynamic resources that do nothing, from a module the provider process imports.
 
 Noop measures the engine's own cost: the benchmark runs the same stack shape
 with it as the floor that FsxBackup is compared against, and the engine smoke
