@@ -14,8 +14,8 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
+from bench.noop import Noop
 from fsx_backup_provider import FsxBackup, FsxBackupArgs
-from fsx_backup_provider.noop import Noop
 from tests.conftest import resources_of_type
 from tests.e2e.conftest import quiet, token_for
 
