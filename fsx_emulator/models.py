@@ -1,17 +1,17 @@
 """FSx state and rules: file systems, storage virtual machines, ONTAP volumes and backups.
 
-`EmulatorFSxBackend` extends moto's FSxBackend: it keeps moto's per-account, per-region
-backend plumbing (BackendDict, reset) and its TaggingService, and replaces the parts that
-are too thin for a backup provider to be tested against (see EMULATOR_NOTES.md): IDs in
-AWS's 17-hex format, idempotency tokens, a backup lifecycle, BackupInProgress, volumes
-and SVMs, and the FSx rules on which sources can be backed up.
+Shaped as moto shapes a service (`moto/fsx/models.py`): `EmulatorFSxBackend` is a moto
+`BaseBackend`, one per account and Region through `BackendDict` (so a request is served
+by the backend of the Region it is signed for, and `reset()` starts it afresh), tagging
+through moto's `TaggingService`. It holds what a backup provider is tested against and
+moto's own FSx backend lacks (see EMULATOR_NOTES.md): IDs in AWS's 17-hex format,
+idempotency tokens, backup lifecycles, BackupInProgress, volumes and SVMs, FSx's rules on
+which sources can be backed up, and backup copies across Regions.
 
-moto's FileSystem and Backup entity classes are not reused: they mint 8-hex IDs, tag
-themselves on construction, and describe themselves by echoing request configuration
-the model's description shapes do not hold, so nothing of them would survive in a
-subclass. The emulator keeps its own entities in its own stores, which is why moto's
-`file_systems` and `backups` dicts stay empty, and why the methods that replace moto's
-return different types (the `type: ignore[override]` comments).
+moto's FSxBackend and its FileSystem and Backup entities are not reused: they mint 8-hex
+IDs, tag themselves on construction, describe themselves by echoing request
+configuration the model's description shapes do not hold, and their methods take and
+return other things than these do, so a subclass would keep nothing of them but the name.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from botocore.model import StructureShape
-from moto.core.base_backend import BackendDict
+from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import InvalidToken
-from moto.fsx.models import FSxBackend
 from moto.utilities.paginator import Paginator
-from moto.utilities.utils import get_partition
+from moto.utilities.tagging_service import TaggingService
 
 from fsx_emulator import servicemodel
 from fsx_emulator.exceptions import (
@@ -353,11 +352,12 @@ def _page(
     return page, following
 
 
-class EmulatorFSxBackend(FSxBackend):
-    """moto's FSx backend with the state and rules a backup provider depends on."""
+class EmulatorFSxBackend(BaseBackend):
+    """The FSx state of one account in one Region, and the rules that change it."""
 
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
+        self.tagger = TaggingService()
         self.file_systems_by_id: dict[str, FileSystem] = {}
         self.storage_virtual_machines_by_id: dict[str, StorageVirtualMachine] = {}
         self.volumes_by_id: dict[str, Volume] = {}
@@ -365,9 +365,10 @@ class EmulatorFSxBackend(FSxBackend):
         self.resource_arns: set[str] = set()
         self.tokens: dict[str, TokenRecord] = {}
         self.latest_backup_by_source: dict[str, Backup] = {}
-        partition = get_partition(region_name)
-        self.arn_prefix = f"arn:{partition}:fsx:{region_name}:{account_id}"
-        self.default_kms_key_id = f"arn:{partition}:kms:{region_name}:{account_id}:key/{uuid4()}"
+        self.arn_prefix = f"arn:{self.partition}:fsx:{region_name}:{account_id}"
+        self.default_kms_key_id = (
+            f"arn:{self.partition}:kms:{region_name}:{account_id}:key/{uuid4()}"
+        )
 
     # ---- tags -------------------------------------------------------------------------
 
@@ -405,7 +406,7 @@ class EmulatorFSxBackend(FSxBackend):
 
     # ---- file systems -----------------------------------------------------------------
 
-    def create_file_system(  # type: ignore[override]
+    def create_file_system(
         self,
         file_system_type: object,
         storage_capacity: object,
@@ -501,7 +502,7 @@ class EmulatorFSxBackend(FSxBackend):
             configuration["RootVolumeId"] = _new_id("fsvol")
         return configuration
 
-    def describe_file_systems(  # type: ignore[override]
+    def describe_file_systems(
         self, file_system_ids: object, max_results: object, next_token: object
     ) -> tuple[list[FileSystem], str | None]:
         selected = _select_by_ids(
@@ -519,7 +520,7 @@ class EmulatorFSxBackend(FSxBackend):
             {"file_system_ids": file_system_ids},
         )
 
-    def delete_file_system(  # type: ignore[override]
+    def delete_file_system(
         self, file_system_id: object
     ) -> FileSystem:
         checked = servicemodel.check_string(file_system_id, "FileSystemId", "FileSystemId")
@@ -700,7 +701,7 @@ class EmulatorFSxBackend(FSxBackend):
 
     # ---- backups ----------------------------------------------------------------------
 
-    def create_backup(  # type: ignore[override]
+    def create_backup(
         self,
         file_system_id: object,
         client_request_token: object,
@@ -829,7 +830,7 @@ class EmulatorFSxBackend(FSxBackend):
         self.tagger.delete_all_tags_for_resource(backup.resource_arn)
         return {"BackupId": checked, "Lifecycle": "DELETED"}
 
-    def describe_backups(  # type: ignore[override]
+    def describe_backups(
         self, backup_ids: object, filters: object, max_results: object, next_token: object
     ) -> tuple[list[Backup], str | None]:
         selected = _select_by_ids(
