@@ -68,6 +68,12 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         help="how long a backup stays CREATING (default: %(default)s)",
     )
     parser.add_argument(
+        "--copy-seconds",
+        type=_non_negative,
+        default=None,
+        help="how long a backup copy stays PENDING and COPYING (default: --backup-seconds)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=None,
@@ -110,6 +116,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         port=args.port,
         region=args.region,
         backup_seconds=args.backup_seconds,
+        copy_seconds=args.copy_seconds,
         seed=args.seed,
         throttle_rate=args.throttle_rate,
         error_rate=args.error_rate,

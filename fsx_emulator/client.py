@@ -34,7 +34,11 @@ _DEFAULT_DEPLOYMENT_TYPE = {
 
 
 class Emulator:
-    """A running FSx emulator at `endpoint_url`, serving `region`."""
+    """A running FSx emulator at `endpoint_url`; `region` is where requests go by default.
+
+    The emulator serves every Region at the one endpoint: each request is served in the
+    Region it is signed for, so `client(region=...)` reaches another Region.
+    """
 
     def __init__(self, endpoint_url: str, region: str = "us-east-1") -> None:
         self.endpoint_url = endpoint_url.rstrip("/")
@@ -44,8 +48,9 @@ class Emulator:
             aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
             region_name=region,
         )
-        self._default_client: FSxClient | None = None
-        self._ontap_svm_id: str | None = None
+        self._shared_clients: dict[str, FSxClient] = {}
+        # Region -> the storage virtual machine create_ontap_volume puts volumes on.
+        self._ontap_svm_ids: dict[str, str] = {}
         # Control calls bypass any HTTP(S)_PROXY in the environment: the emulator is local.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -54,13 +59,23 @@ class Emulator:
 
     # ---- boto3 ------------------------------------------------------------------------
 
-    def client(self, config: Config | None = None) -> FSxClient:
-        """A boto3 FSx client for the emulator; without `config`, one shared client."""
+    def client(self, config: Config | None = None, region: str | None = None) -> FSxClient:
+        """A boto3 FSx client for the emulator, signing for `region` (default: `self.region`).
+
+        Without `config`, one shared client per Region; with one, a new client.
+        """
+        region_name = region or self.region
         if config is not None:
-            return self._session.client("fsx", endpoint_url=self.endpoint_url, config=config)
-        if self._default_client is None:
-            self._default_client = self._session.client("fsx", endpoint_url=self.endpoint_url)
-        return self._default_client
+            return self._session.client(
+                "fsx", endpoint_url=self.endpoint_url, config=config, region_name=region_name
+            )
+        shared = self._shared_clients.get(region_name)
+        if shared is None:
+            shared = self._session.client(
+                "fsx", endpoint_url=self.endpoint_url, region_name=region_name
+            )
+            self._shared_clients[region_name] = shared
+        return shared
 
     # ---- control endpoints ------------------------------------------------------------
 
@@ -86,15 +101,19 @@ class Emulator:
     def reset(self) -> None:
         """Forget all FSx state and counts; restore the faults the emulator started with."""
         self._control("POST", "reset", {})
-        self._ontap_svm_id = None
+        self._ontap_svm_ids.clear()
 
     def faults(self) -> dict[str, Any]:
         result: dict[str, Any] = self._control("GET", "faults")
         return result
 
     def set_faults(self, **settings: Any) -> dict[str, Any]:
-        """Change fault settings: throttle_rate, error_rate, seed, backup_seconds,
-        fail_next_backups ({source ID: FailureDetails.Message}). Returns them all."""
+        """Change fault settings; returns them all (docs/emulator.md, "Control endpoints").
+
+        throttle_rate, error_rate, seed, backup_seconds, copy_seconds, fail_next_backups
+        ({file system or volume ID: FailureDetails.Message}) and fail_next_copies
+        ({source backup ID: FailureDetails.Message}).
+        """
         result: dict[str, Any] = self._control("POST", "faults", settings)
         return result
 
@@ -107,9 +126,10 @@ class Emulator:
         import_path: str | None = None,
         tags: dict[str, str] | None = None,
         copy_tags_to_backups: bool | None = None,
+        region: str | None = None,
         **kw: Any,
     ) -> str:
-        """Create a file system of `type` and return its ID.
+        """Create a file system of `type` in `region` (default: `self.region`), return its ID.
 
         `deployment_type` defaults to PERSISTENT_1 for LUSTRE (a type FSx can back up)
         and SINGLE_AZ_1 otherwise; `import_path` links a Lustre file system to a data
@@ -144,30 +164,35 @@ class Emulator:
         if tags:
             request["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
         request.update(kw)
-        return self.client().create_file_system(**request)["FileSystem"]["FileSystemId"]
+        created = self.client(region=region).create_file_system(**request)
+        return created["FileSystem"]["FileSystemId"]
 
     def create_ontap_volume(
         self,
         name: str = "vol1",
         tags: dict[str, str] | None = None,
         copy_tags_to_backups: bool = False,
+        region: str | None = None,
     ) -> str:
-        """Create an ONTAP volume and return its ID.
+        """Create an ONTAP volume in `region` (default: `self.region`) and return its ID.
 
-        The ONTAP file system and storage virtual machine it needs are created on first
-        use and reused until `reset()`.
+        The ONTAP file system and storage virtual machine it needs are created in that
+        Region on first use and reused until `reset()`.
         """
-        fsx = self.client()
-        if self._ontap_svm_id is None:
-            file_system_id = self.create_file_system(type="ONTAP")
-            self._ontap_svm_id = fsx.create_storage_virtual_machine(
-                FileSystemId=file_system_id, Name="svm1"
-            )["StorageVirtualMachine"]["StorageVirtualMachineId"]
+        region_name = region or self.region
+        fsx = self.client(region=region_name)
+        svm_id = self._ontap_svm_ids.get(region_name)
+        if svm_id is None:
+            file_system_id = self.create_file_system(type="ONTAP", region=region_name)
+            svm_id = fsx.create_storage_virtual_machine(FileSystemId=file_system_id, Name="svm1")[
+                "StorageVirtualMachine"
+            ]["StorageVirtualMachineId"]
+            self._ontap_svm_ids[region_name] = svm_id
         request: dict[str, Any] = {
             "VolumeType": "ONTAP",
             "Name": name,
             "OntapConfiguration": {
-                "StorageVirtualMachineId": self._ontap_svm_id,
+                "StorageVirtualMachineId": svm_id,
                 "JunctionPath": f"/{name}",
                 "SizeInMegabytes": 1024,
                 "StorageEfficiencyEnabled": True,

@@ -33,6 +33,7 @@ class EmulatorProcess:
         port: int = 0,
         region: str = "us-east-1",
         backup_seconds: float | None = None,
+        copy_seconds: float | None = None,
         seed: int | None = None,
         throttle_rate: float | None = None,
         error_rate: float | None = None,
@@ -55,6 +56,7 @@ class EmulatorProcess:
         ]
         flags = {
             "--backup-seconds": backup_seconds,
+            "--copy-seconds": copy_seconds,
             "--seed": seed,
             "--throttle-rate": throttle_rate,
             "--error-rate": error_rate,

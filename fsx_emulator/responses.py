@@ -211,6 +211,19 @@ class EmulatorFSxResponse(BaseResponse):
             {"Backups": [backend.describe_backup(backup, now) for backup in backups]}, next_token
         )
 
+    def copy_backup(self) -> str:
+        params = self._params()
+        backend = self.fsx_backend
+        copy = backend.copy_backup(
+            source_backup_id=params.get("SourceBackupId"),
+            source_region=params.get("SourceRegion"),
+            kms_key_id=params.get("KmsKeyId"),
+            copy_tags=params.get("CopyTags"),
+            tags=params.get("Tags"),
+            client_request_token=params.get("ClientRequestToken"),
+        )
+        return _dumps({"Backup": backend.describe_backup(copy, time.monotonic())})
+
     def delete_backup(self) -> str:
         params = self._params()
         return _dumps(

@@ -47,6 +47,8 @@ class EmulatorConfig:
     port: int = 0
     region: str = "us-east-1"
     backup_seconds: float = 3.0
+    # None: copies take as long as backups.
+    copy_seconds: float | None = None
     seed: int | None = None
     throttle_rate: float = 0.0
     error_rate: float = 0.0
@@ -118,8 +120,11 @@ def build_server(config: EmulatorConfig) -> BaseWSGIServer:
         seed=random.SystemRandom().randrange(2**32) if config.seed is None else config.seed,
         rates=FaultRates(throttle_rate=config.throttle_rate, error_rate=config.error_rate),
         backup_seconds=config.backup_seconds,
+        copy_seconds=config.copy_seconds,
     )
     settings.backup_seconds = config.backup_seconds
+    settings.copy_seconds = config.copy_seconds
+    settings.fail_next_copies.clear()
     settings.token_ttl_seconds = config.token_ttl_seconds
     settings.fail_next_backups.clear()
     EmulatorFSxResponse.default_region = config.region

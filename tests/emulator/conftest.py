@@ -125,11 +125,22 @@ def watch_responses(client: Any, sink: list[str]) -> None:
     client.meta.events.register("before-parse.fsx", check)
 
 
+# The Region backup copies go to or come from, besides the emulator's default one.
+OTHER_REGION = "eu-west-1"
+
+
 @pytest.fixture(scope="session")
 def _violations(fsx_emulator: Emulator) -> list[str]:
     found: list[str] = []
     watch_responses(fsx_emulator.client(), found)
+    watch_responses(fsx_emulator.client(region=OTHER_REGION), found)
     return found
+
+
+@pytest.fixture
+def other_region() -> str:
+    """A second Region of the emulator; its shared client's responses are checked too."""
+    return OTHER_REGION
 
 
 @pytest.fixture(autouse=True)
