@@ -12,7 +12,6 @@ import random
 import sys
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
@@ -27,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from fsx_emulator import servicemodel
+from fsx_emulator.config import EmulatorConfig
 from fsx_emulator.control import CONTROL_PREFIX, ControlPlane, StartupState
 from fsx_emulator.exceptions import InternalServerError, UnknownOperationException, shown
 from fsx_emulator.faults import CallCounter, FaultInjector, FaultRates
@@ -37,24 +37,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 JSON_CONTENT_TYPE = f"application/x-amz-json-{servicemodel.FSX_MODEL.metadata['jsonVersion']}"
-
-
-@dataclass(frozen=True)
-class EmulatorConfig:
-    """How to start the emulator; the CLI flags, one field each."""
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    region: str = "us-east-1"
-    backup_seconds: float = 3.0
-    # None: copies take as long as backups.
-    copy_seconds: float | None = None
-    seed: int | None = None
-    throttle_rate: float = 0.0
-    error_rate: float = 0.0
-    token_ttl_seconds: float | None = None
-    enforce_iam: int | None = None
-    log_requests: bool = False
 
 
 class _ServerRequest(Request):

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from fsx_emulator import Emulator, EmulatorProcess, EmulatorStartError
 from fsx_emulator.cli import parse_args
-from fsx_emulator.server import EmulatorConfig
+from fsx_emulator.config import EmulatorConfig
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 SEED, THROTTLE_RATE, ERROR_RATE = 42, 0.3, 0.1
