@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_fsx import FSxClient
@@ -22,6 +23,16 @@ DUMMY_ACCESS_KEY_ID = "testing"
 DUMMY_SECRET_ACCESS_KEY = "testing"
 
 DEFAULT_SUBNET_ID = "subnet-0123456789abcdef0"
+
+# What the Pulumi engine's S3 backend needs in its environment to use the emulator: some
+# credentials (or it asks instance metadata), and no demand for response checksums, which
+# moto's S3 does not send (the engine's AWS SDK would warn on every read).
+S3_BACKEND_ENV = {
+    "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+    "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+}
 
 # The smallest valid request for each file system type, so tests name only what they test.
 _STORAGE_CAPACITY = {"LUSTRE": 1200, "WINDOWS": 32, "ONTAP": 1024, "OPENZFS": 64}
@@ -76,6 +87,42 @@ class Emulator:
             )
             self._shared_clients[region_name] = shared
         return shared
+
+    # ---- S3 at the same endpoint -------------------------------------------------------
+
+    def s3_client(self, region: str | None = None) -> Any:
+        """A boto3 S3 client for the emulator's S3 (moto's), path-style, dummy credentials.
+
+        Typed Any: the project's boto3 stubs cover FSx and IAM, not S3.
+        """
+        return self._session.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=region or self.region,
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+    def s3_backend_url(self, bucket: str, create_bucket: bool = True) -> str:
+        """A Pulumi `s3://` backend URL that keeps state in `bucket` of the emulator.
+
+        The bucket is created first (if it does not exist yet) unless `create_bucket` is
+        false. Run the engine with `S3_BACKEND_ENV` in its environment. Path-style
+        addressing is required: the endpoint is an address, not a domain with buckets
+        under it.
+        """
+        if create_bucket:
+            s3 = self.s3_client()
+            request: dict[str, Any] = {"Bucket": bucket}
+            if self.region != "us-east-1":
+                request["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+            try:
+                s3.create_bucket(**request)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+                    raise
+        return (
+            f"s3://{bucket}?endpoint={self.endpoint_url}&use_path_style=true&region={self.region}"
+        )
 
     # ---- control endpoints ------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 The front door routes each request: `/_emulator/...` to the control plane; FSx requests
 (recognised by their X-Amz-Target) through the call counter and fault injector to the
-emulator's FSx response class; anything else (IAM and STS, which IAM enforcement needs)
-to moto's own dispatcher, exactly as `moto_server` would serve it.
+emulator's FSx response class; anything else (IAM and STS, which IAM enforcement needs,
+and S3, which can hold a Pulumi state backend) to moto's own dispatcher, exactly as
+`moto_server` would serve it.
 """
 
 from __future__ import annotations
