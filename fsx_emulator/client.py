@@ -88,6 +88,15 @@ class Emulator:
             self._shared_clients[region_name] = shared
         return shared
 
+    def _seeding_client(self, region: str | None) -> FSxClient:
+        """The client the seeding helpers call FSx with.
+
+        `region` is passed on only when given, so that a subclass overriding
+        `client(config)` alone (tests/e2e/test_iam.py signs with an IAM user's keys) still
+        seeds its default Region.
+        """
+        return self.client() if region is None else self.client(region=region)
+
     # ---- S3 at the same endpoint -------------------------------------------------------
 
     def s3_client(self, region: str | None = None) -> Any:
@@ -211,7 +220,7 @@ class Emulator:
         if tags:
             request["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
         request.update(kw)
-        created = self.client(region=region).create_file_system(**request)
+        created = self._seeding_client(region).create_file_system(**request)
         return created["FileSystem"]["FileSystemId"]
 
     def create_ontap_volume(
@@ -227,7 +236,7 @@ class Emulator:
         Region on first use and reused until `reset()`.
         """
         region_name = region or self.region
-        fsx = self.client(region=region_name)
+        fsx = self._seeding_client(region)
         svm_id = self._ontap_svm_ids.get(region_name)
         if svm_id is None:
             file_system_id = self.create_file_system(type="ONTAP", region=region_name)
