@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
+import warnings
 from collections.abc import Sequence
 
+from fsx_emulator.config import EmulatorConfig
+from fsx_emulator.extra import missing_extra_message
 from fsx_emulator.process import READY_PREFIX
-from fsx_emulator.server import EmulatorConfig, build_server
 
 
 def _non_negative(text: str) -> float:
@@ -68,6 +71,12 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         help="how long a backup stays CREATING (default: %(default)s)",
     )
     parser.add_argument(
+        "--copy-seconds",
+        type=_non_negative,
+        default=None,
+        help="how long a backup copy stays PENDING and COPYING (default: --backup-seconds)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=None,
@@ -110,6 +119,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         port=args.port,
         region=args.region,
         backup_seconds=args.backup_seconds,
+        copy_seconds=args.copy_seconds,
         seed=args.seed,
         throttle_rate=args.throttle_rate,
         error_rate=args.error_rate,
@@ -121,6 +131,15 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
+    # Imported here so that a missing `emulator` extra is told in one line, not a traceback
+    # (nor moto's own multi-line warning about the same thing).
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from fsx_emulator.server import build_server
+    except ModuleNotFoundError as missing:
+        print(f"fsx-emulator: {missing_extra_message(str(missing.name))}", file=sys.stderr)
+        return 1
     server = build_server(config)
     stop = threading.Event()
 

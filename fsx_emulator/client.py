@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_fsx import FSxClient
@@ -22,6 +23,16 @@ DUMMY_ACCESS_KEY_ID = "testing"
 DUMMY_SECRET_ACCESS_KEY = "testing"
 
 DEFAULT_SUBNET_ID = "subnet-0123456789abcdef0"
+
+# What the Pulumi engine's S3 backend needs in its environment to use the emulator: some
+# credentials (or it asks instance metadata), and no demand for response checksums, which
+# moto's S3 does not send (the engine's AWS SDK would warn on every read).
+S3_BACKEND_ENV = {
+    "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+    "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+}
 
 # The smallest valid request for each file system type, so tests name only what they test.
 _STORAGE_CAPACITY = {"LUSTRE": 1200, "WINDOWS": 32, "ONTAP": 1024, "OPENZFS": 64}
@@ -34,7 +45,11 @@ _DEFAULT_DEPLOYMENT_TYPE = {
 
 
 class Emulator:
-    """A running FSx emulator at `endpoint_url`, serving `region`."""
+    """A running FSx emulator at `endpoint_url`; `region` is where requests go by default.
+
+    The emulator serves every Region at the one endpoint: each request is served in the
+    Region it is signed for, so `client(region=...)` reaches another Region.
+    """
 
     def __init__(self, endpoint_url: str, region: str = "us-east-1") -> None:
         self.endpoint_url = endpoint_url.rstrip("/")
@@ -44,8 +59,9 @@ class Emulator:
             aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
             region_name=region,
         )
-        self._default_client: FSxClient | None = None
-        self._ontap_svm_id: str | None = None
+        self._shared_clients: dict[str, FSxClient] = {}
+        # Region -> the storage virtual machine create_ontap_volume puts volumes on.
+        self._ontap_svm_ids: dict[str, str] = {}
         # Control calls bypass any HTTP(S)_PROXY in the environment: the emulator is local.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -54,13 +70,68 @@ class Emulator:
 
     # ---- boto3 ------------------------------------------------------------------------
 
-    def client(self, config: Config | None = None) -> FSxClient:
-        """A boto3 FSx client for the emulator; without `config`, one shared client."""
+    def client(self, config: Config | None = None, region: str | None = None) -> FSxClient:
+        """A boto3 FSx client for the emulator, signing for `region` (default: `self.region`).
+
+        Without `config`, one shared client per Region; with one, a new client.
+        """
+        region_name = region or self.region
         if config is not None:
-            return self._session.client("fsx", endpoint_url=self.endpoint_url, config=config)
-        if self._default_client is None:
-            self._default_client = self._session.client("fsx", endpoint_url=self.endpoint_url)
-        return self._default_client
+            return self._session.client(
+                "fsx", endpoint_url=self.endpoint_url, config=config, region_name=region_name
+            )
+        shared = self._shared_clients.get(region_name)
+        if shared is None:
+            shared = self._session.client(
+                "fsx", endpoint_url=self.endpoint_url, region_name=region_name
+            )
+            self._shared_clients[region_name] = shared
+        return shared
+
+    def _seeding_client(self, region: str | None) -> FSxClient:
+        """The client the seeding helpers call FSx with.
+
+        `region` is passed on only when given, so that a subclass overriding
+        `client(config)` alone (tests/e2e/test_iam.py signs with an IAM user's keys) still
+        seeds its default Region.
+        """
+        return self.client() if region is None else self.client(region=region)
+
+    # ---- S3 at the same endpoint -------------------------------------------------------
+
+    def s3_client(self, region: str | None = None) -> Any:
+        """A boto3 S3 client for the emulator's S3 (moto's), path-style, dummy credentials.
+
+        Typed Any: the project's boto3 stubs cover FSx and IAM, not S3.
+        """
+        return self._session.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=region or self.region,
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+    def s3_backend_url(self, bucket: str, create_bucket: bool = True) -> str:
+        """A Pulumi `s3://` backend URL that keeps state in `bucket` of the emulator.
+
+        The bucket is created first (if it does not exist yet) unless `create_bucket` is
+        false. Run the engine with `S3_BACKEND_ENV` in its environment. Path-style
+        addressing is required: the endpoint is an address, not a domain with buckets
+        under it.
+        """
+        if create_bucket:
+            s3 = self.s3_client()
+            request: dict[str, Any] = {"Bucket": bucket}
+            if self.region != "us-east-1":
+                request["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+            try:
+                s3.create_bucket(**request)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+                    raise
+        return (
+            f"s3://{bucket}?endpoint={self.endpoint_url}&use_path_style=true&region={self.region}"
+        )
 
     # ---- control endpoints ------------------------------------------------------------
 
@@ -86,15 +157,19 @@ class Emulator:
     def reset(self) -> None:
         """Forget all FSx state and counts; restore the faults the emulator started with."""
         self._control("POST", "reset", {})
-        self._ontap_svm_id = None
+        self._ontap_svm_ids.clear()
 
     def faults(self) -> dict[str, Any]:
         result: dict[str, Any] = self._control("GET", "faults")
         return result
 
     def set_faults(self, **settings: Any) -> dict[str, Any]:
-        """Change fault settings: throttle_rate, error_rate, seed, backup_seconds,
-        fail_next_backups ({source ID: FailureDetails.Message}). Returns them all."""
+        """Change fault settings; returns them all (docs/emulator.md, "Control endpoints").
+
+        throttle_rate, error_rate, seed, backup_seconds, copy_seconds, fail_next_backups
+        ({file system or volume ID: FailureDetails.Message}) and fail_next_copies
+        ({source backup ID: FailureDetails.Message}).
+        """
         result: dict[str, Any] = self._control("POST", "faults", settings)
         return result
 
@@ -107,9 +182,10 @@ class Emulator:
         import_path: str | None = None,
         tags: dict[str, str] | None = None,
         copy_tags_to_backups: bool | None = None,
+        region: str | None = None,
         **kw: Any,
     ) -> str:
-        """Create a file system of `type` and return its ID.
+        """Create a file system of `type` in `region` (default: `self.region`), return its ID.
 
         `deployment_type` defaults to PERSISTENT_1 for LUSTRE (a type FSx can back up)
         and SINGLE_AZ_1 otherwise; `import_path` links a Lustre file system to a data
@@ -144,30 +220,35 @@ class Emulator:
         if tags:
             request["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
         request.update(kw)
-        return self.client().create_file_system(**request)["FileSystem"]["FileSystemId"]
+        created = self._seeding_client(region).create_file_system(**request)
+        return created["FileSystem"]["FileSystemId"]
 
     def create_ontap_volume(
         self,
         name: str = "vol1",
         tags: dict[str, str] | None = None,
         copy_tags_to_backups: bool = False,
+        region: str | None = None,
     ) -> str:
-        """Create an ONTAP volume and return its ID.
+        """Create an ONTAP volume in `region` (default: `self.region`) and return its ID.
 
-        The ONTAP file system and storage virtual machine it needs are created on first
-        use and reused until `reset()`.
+        The ONTAP file system and storage virtual machine it needs are created in that
+        Region on first use and reused until `reset()`.
         """
-        fsx = self.client()
-        if self._ontap_svm_id is None:
-            file_system_id = self.create_file_system(type="ONTAP")
-            self._ontap_svm_id = fsx.create_storage_virtual_machine(
-                FileSystemId=file_system_id, Name="svm1"
-            )["StorageVirtualMachine"]["StorageVirtualMachineId"]
+        region_name = region or self.region
+        fsx = self._seeding_client(region)
+        svm_id = self._ontap_svm_ids.get(region_name)
+        if svm_id is None:
+            file_system_id = self.create_file_system(type="ONTAP", region=region_name)
+            svm_id = fsx.create_storage_virtual_machine(FileSystemId=file_system_id, Name="svm1")[
+                "StorageVirtualMachine"
+            ]["StorageVirtualMachineId"]
+            self._ontap_svm_ids[region_name] = svm_id
         request: dict[str, Any] = {
             "VolumeType": "ONTAP",
             "Name": name,
             "OntapConfiguration": {
-                "StorageVirtualMachineId": self._ontap_svm_id,
+                "StorageVirtualMachineId": svm_id,
                 "JunctionPath": f"/{name}",
                 "SizeInMegabytes": 1024,
                 "StorageEfficiencyEnabled": True,

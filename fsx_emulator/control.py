@@ -23,7 +23,15 @@ if TYPE_CHECKING:
 
 CONTROL_PREFIX = "/_emulator/"
 
-FAULT_KEYS = ("throttle_rate", "error_rate", "seed", "backup_seconds", "fail_next_backups")
+FAULT_KEYS = (
+    "throttle_rate",
+    "error_rate",
+    "seed",
+    "backup_seconds",
+    "copy_seconds",
+    "fail_next_backups",
+    "fail_next_copies",
+)
 
 
 class ControlError(Exception):
@@ -38,6 +46,7 @@ class StartupState:
     seed: int
     rates: FaultRates
     backup_seconds: float
+    copy_seconds: float | None
 
 
 def _number(payload: Mapping[str, Any], key: str) -> float | None:
@@ -49,20 +58,31 @@ def _number(payload: Mapping[str, Any], key: str) -> float | None:
     return float(value)
 
 
-def _fail_next_backups(value: object) -> dict[str, str]:
+def _duration(payload: Mapping[str, Any], key: str) -> float | None:
+    value = _number(payload, key)
+    if value is not None and value < 0:
+        raise ControlError(f"{key} must be 0 or more, got {value}.")
+    return value
+
+
+def _failures(key: str, value: object, what: str, shape_of: Callable[[str], str]) -> dict[str, str]:
+    """A fail_next_* setting: IDs (each checked against its model shape) -> messages."""
     if not isinstance(value, Mapping):
-        raise ControlError("fail_next_backups must map file system or volume IDs to messages.")
+        raise ControlError(f"{key} must map {what} to messages.")
     checked: dict[str, str] = {}
     for source_id, message in value.items():
-        shape = "VolumeId" if str(source_id).startswith("fsvol-") else "FileSystemId"
         try:
-            servicemodel.check_string(source_id, shape, "fail_next_backups key")
+            servicemodel.check_string(source_id, shape_of(str(source_id)), f"{key} key")
         except ServiceException as error:
             raise ControlError(error.message) from error
         if not isinstance(message, str) or not message:
-            raise ControlError(f"fail_next_backups[{source_id!r}] must be a non-empty message.")
+            raise ControlError(f"{key}[{source_id!r}] must be a non-empty message.")
         checked[source_id] = message
     return checked
+
+
+def _source_shape(source_id: str) -> str:
+    return "VolumeId" if source_id.startswith("fsvol-") else "FileSystemId"
 
 
 class ControlPlane:
@@ -106,7 +126,9 @@ class ControlPlane:
         with STATE_LOCK:
             reset_state()
             settings.backup_seconds = self.startup.backup_seconds
+            settings.copy_seconds = self.startup.copy_seconds
             settings.fail_next_backups.clear()
+            settings.fail_next_copies.clear()
             self.faults.restart(self.startup.seed, self.startup.rates)
             self.calls.reset()
         return {"reset": True}
@@ -114,13 +136,17 @@ class ControlPlane:
     def _fault_document(self) -> dict[str, Any]:
         with STATE_LOCK:
             pending = dict(settings.fail_next_backups)
+            pending_copies = dict(settings.fail_next_copies)
             backup_seconds = settings.backup_seconds
+            copy_seconds = settings.effective_copy_seconds
         return {
             "throttle_rate": self.faults.rates.throttle_rate,
             "error_rate": self.faults.rates.error_rate,
             "seed": self.faults.seed,
             "backup_seconds": backup_seconds,
+            "copy_seconds": copy_seconds,
             "fail_next_backups": pending,
+            "fail_next_copies": pending_copies,
             "injected": self.faults.injected(),
         }
 
@@ -147,14 +173,27 @@ class ControlPlane:
         seed = payload.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ControlError(f"seed must be an integer, got {seed!r}.")
-        backup_seconds = _number(payload, "backup_seconds")
-        if backup_seconds is not None and backup_seconds < 0:
-            raise ControlError(f"backup_seconds must be 0 or more, got {backup_seconds}.")
-        fail_next = _fail_next_backups(payload.get("fail_next_backups", {}))
+        backup_seconds = _duration(payload, "backup_seconds")
+        copy_seconds = _duration(payload, "copy_seconds")
+        fail_next = _failures(
+            "fail_next_backups",
+            payload.get("fail_next_backups", {}),
+            "file system or volume IDs",
+            _source_shape,
+        )
+        fail_next_copies = _failures(
+            "fail_next_copies",
+            payload.get("fail_next_copies", {}),
+            "source backup IDs",
+            lambda _backup_id: "BackupId",
+        )
 
         with STATE_LOCK:
             if backup_seconds is not None:
                 settings.backup_seconds = backup_seconds
+            if copy_seconds is not None:
+                settings.copy_seconds = copy_seconds
             settings.fail_next_backups.update(fail_next)
+            settings.fail_next_copies.update(fail_next_copies)
             self.faults.configure(rates=rates, seed=seed)
         return self._fault_document()

@@ -30,12 +30,51 @@ class BadRequest(ServiceException):
 class BackupNotFound(ServiceException):
     code = "BackupNotFound"
 
-    def __init__(self, backup_id: str) -> None:
-        super().__init__(f"Backup '{backup_id}' does not exist.")
+    def __init__(self, backup_id: str, region: str | None = None) -> None:
+        where = "" if region is None else f" in {region}"
+        super().__init__(f"Backup '{backup_id}' does not exist{where}.")
 
 
 class BackupInProgress(ServiceException):
     code = "BackupInProgress"
+
+
+class BackupBeingCopied(ServiceException):
+    code = "BackupBeingCopied"
+
+    def __init__(self, backup_id: str, copy_id: str) -> None:
+        super().__init__(
+            f"Backup '{backup_id}' is being copied to '{copy_id}': wait until the copy is "
+            f"AVAILABLE or FAILED, then delete it."
+        )
+        self.backup_id = backup_id
+
+
+class SourceBackupUnavailable(ServiceException):
+    code = "SourceBackupUnavailable"
+
+    def __init__(self, backup_id: str, lifecycle: str) -> None:
+        super().__init__(
+            f"Source backup '{backup_id}' is {lifecycle}: only an AVAILABLE backup can be "
+            f"copied; wait until it is AVAILABLE, then retry."
+        )
+        self.backup_id = backup_id
+
+
+class ServiceLimitExceeded(ServiceException):
+    code = "ServiceLimitExceeded"
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class InvalidRegion(ServiceException):
+    code = "InvalidRegion"
+
+
+class InvalidDestinationKmsKey(ServiceException):
+    code = "InvalidDestinationKmsKey"
 
 
 class FileSystemNotFound(ServiceException):

@@ -1,17 +1,17 @@
 """FSx state and rules: file systems, storage virtual machines, ONTAP volumes and backups.
 
-`EmulatorFSxBackend` extends moto's FSxBackend: it keeps moto's per-account, per-region
-backend plumbing (BackendDict, reset) and its TaggingService, and replaces the parts that
-are too thin for a backup provider to be tested against (see EMULATOR_NOTES.md): IDs in
-AWS's 17-hex format, idempotency tokens, a backup lifecycle, BackupInProgress, volumes
-and SVMs, and the FSx rules on which sources can be backed up.
+Shaped as moto shapes a service (`moto/fsx/models.py`): `EmulatorFSxBackend` is a moto
+`BaseBackend`, one per account and Region through `BackendDict` (so a request is served
+by the backend of the Region it is signed for, and `reset()` starts it afresh), tagging
+through moto's `TaggingService`. It holds what a backup provider is tested against and
+moto's own FSx backend lacks (see EMULATOR_NOTES.md): IDs in AWS's 17-hex format,
+idempotency tokens, backup lifecycles, BackupInProgress, volumes and SVMs, FSx's rules on
+which sources can be backed up, and backup copies across Regions.
 
-moto's FileSystem and Backup entity classes are not reused: they mint 8-hex IDs, tag
-themselves on construction, and describe themselves by echoing request configuration
-the model's description shapes do not hold, so nothing of them would survive in a
-subclass. The emulator keeps its own entities in its own stores, which is why moto's
-`file_systems` and `backups` dicts stay empty, and why the methods that replace moto's
-return different types (the `type: ignore[override]` comments).
+moto's FSxBackend and its FileSystem and Backup entities are not reused: they mint 8-hex
+IDs, tag themselves on construction, describe themselves by echoing request
+configuration the model's description shapes do not hold, and their methods take and
+return other things than these do, so a subclass would keep nothing of them but the name.
 """
 
 from __future__ import annotations
@@ -24,22 +24,28 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from botocore.model import StructureShape
-from moto.core.base_backend import BackendDict
+from botocore.utils import ArnParser, InvalidArnException
+from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import InvalidToken
-from moto.fsx.models import FSxBackend
 from moto.utilities.paginator import Paginator
+from moto.utilities.tagging_service import TaggingService
 from moto.utilities.utils import get_partition
 
 from fsx_emulator import servicemodel
 from fsx_emulator.exceptions import (
+    BackupBeingCopied,
     BackupInProgress,
     BackupNotFound,
     BadRequest,
     FileSystemNotFound,
     IncompatibleParameterError,
+    InvalidDestinationKmsKey,
+    InvalidRegion,
     MissingFileSystemConfiguration,
     MissingVolumeConfiguration,
     ResourceNotFound,
+    ServiceLimitExceeded,
+    SourceBackupUnavailable,
     StorageVirtualMachineNotFound,
     UnsupportedOperation,
     VolumeNotFound,
@@ -61,6 +67,13 @@ CONFIGURATION_MEMBER = {
 
 ONTAP_FILE_SYSTEM_BACKUP_MESSAGE = "ONTAP file system backup is unsupported."
 
+# CopyBackup's documentation in the model states this limit in prose only ("up to five
+# backup copy requests in progress to a single destination Region per account").
+COPY_REQUESTS_IN_PROGRESS_LIMIT = 5
+# A copy is PENDING (FSx has accepted it, nothing is copied yet) for this share of its
+# copy time, then COPYING for the rest.
+COPY_PENDING_SHARE = 0.2
+
 _T = TypeVar("_T")
 
 
@@ -69,9 +82,17 @@ class EmulatorSettings:
     """Run-time knobs shared by every account and region the emulator serves."""
 
     backup_seconds: float = 3.0
+    # None: copies take the backup_seconds in force when they are made.
+    copy_seconds: float | None = None
     token_ttl_seconds: float | None = None
     # Source (file system or volume) ID -> FailureDetails.Message of its next backup.
     fail_next_backups: dict[str, str] = field(default_factory=dict)
+    # Source backup ID -> FailureDetails.Message of its next copy.
+    fail_next_copies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_copy_seconds(self) -> float:
+        return self.backup_seconds if self.copy_seconds is None else self.copy_seconds
 
 
 settings = EmulatorSettings()
@@ -205,13 +226,39 @@ class BackupRequest:
     volume_id: str | None
     tags: tuple[tuple[str, str], ...] | None
 
+    # Named in IncompatibleParameterError's message.
+    OPERATION = "CreateBackup"
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    """The CopyBackup parameters an idempotency token is bound to.
+
+    The Region and key are the ones in effect, so leaving SourceRegion or KmsKeyId out and
+    naming their defaults are the same parameters.
+    """
+
+    source_backup_id: str
+    source_region: str
+    kms_key_id: str
+    copy_tags: bool
+    tags: tuple[tuple[str, str], ...] | None
+
+    OPERATION = "CopyBackup"
+
+
+def _tag_key(tags: Mapping[str, str] | None) -> tuple[tuple[str, str], ...] | None:
+    """Tags as idempotency compares them: their order in the request does not matter."""
+    return None if tags is None else tuple(sorted(tags.items()))
+
 
 @dataclass(eq=False)
 class Backup:
-    """A user-initiated backup whose lifecycle is derived from the clock when read.
+    """A user-initiated backup or backup copy, whose lifecycle is derived from the clock.
 
-    Deriving CREATING -> AVAILABLE/FAILED lazily from the elapsed time needs no
-    background thread and makes every description consistent with the moment it is read.
+    Deriving CREATING (a copy: PENDING, COPYING) -> AVAILABLE/FAILED lazily from the
+    elapsed time needs no background thread and makes every description consistent with
+    the moment it is read.
     """
 
     backup_id: str
@@ -227,28 +274,50 @@ class Backup:
     file_system_type: str
     volume_id: str | None
     source_id: str
-    request: BackupRequest
+    request: BackupRequest | CopyRequest
     file_system_description: dict[str, Any]
     volume_description: dict[str, Any] | None
     # The tags the backup had when it was deleted; None while it exists.
     tags_at_deletion: dict[str, str] | None = None
+    # Copies of this backup into any Region that may be in progress: while one is, the
+    # backup cannot be deleted.
+    copies: list[Backup] = field(default_factory=list)
+
+    @property
+    def copied_from(self) -> CopyRequest | None:
+        return self.request if isinstance(self.request, CopyRequest) else None
 
     def finished(self, now: float) -> bool:
         return now - self.started >= self.duration
+
+    def _work_started(self) -> float:
+        """When, after `started`, the data starts to move (a copy waits PENDING first)."""
+        return self.started + (
+            0.0 if self.copied_from is None else COPY_PENDING_SHARE * self.duration
+        )
 
     def lifecycle(self, now: float) -> str:
         if self.tags_at_deletion is not None:
             return "DELETED"
         if not self.finished(now):
-            return "CREATING"
+            if self.copied_from is None:
+                return "CREATING"
+            return "PENDING" if now < self._work_started() else "COPYING"
         return "AVAILABLE" if self.failure_message is None else "FAILED"
 
     def progress_percent(self, now: float) -> int:
         if not self.finished(now):
-            # Never 100 while CREATING: a poller must see AVAILABLE to know it is done.
-            return min(99, int(100 * (now - self.started) / self.duration))
+            work_started = self._work_started()
+            if now < work_started:
+                return 0
+            # Never 100 while in progress: a poller must see AVAILABLE to know it is done.
+            working = self.started + self.duration - work_started
+            return min(99, int(100 * (now - work_started) / working))
         # A failed backup produced nothing usable, so it reports no progress.
         return 0 if self.failure_message is not None else 100
+
+    def copy_in_progress(self, now: float) -> Backup | None:
+        return next((copy for copy in self.copies if not copy.finished(now)), None)
 
     def describe(self, tags: Mapping[str, str], now: float) -> dict[str, Any]:
         lifecycle = self.lifecycle(now)
@@ -267,9 +336,16 @@ class Backup:
         }
         if self.volume_description is not None:
             description["Volume"] = self.volume_description
+        if self.copied_from is not None:
+            description["SourceBackupId"] = self.copied_from.source_backup_id
+            description["SourceBackupRegion"] = self.copied_from.source_region
         if lifecycle == "FAILED" and self.failure_message is not None:
             description["FailureDetails"] = {"Message": self.failure_message}
         return description
+
+
+def _in_progress(backups: list[Backup], now: float) -> list[Backup]:
+    return [backup for backup in backups if not backup.finished(now)]
 
 
 @dataclass
@@ -353,11 +429,12 @@ def _page(
     return page, following
 
 
-class EmulatorFSxBackend(FSxBackend):
-    """moto's FSx backend with the state and rules a backup provider depends on."""
+class EmulatorFSxBackend(BaseBackend):
+    """The FSx state of one account in one Region, and the rules that change it."""
 
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
+        self.tagger = TaggingService()
         self.file_systems_by_id: dict[str, FileSystem] = {}
         self.storage_virtual_machines_by_id: dict[str, StorageVirtualMachine] = {}
         self.volumes_by_id: dict[str, Volume] = {}
@@ -365,9 +442,12 @@ class EmulatorFSxBackend(FSxBackend):
         self.resource_arns: set[str] = set()
         self.tokens: dict[str, TokenRecord] = {}
         self.latest_backup_by_source: dict[str, Backup] = {}
-        partition = get_partition(region_name)
-        self.arn_prefix = f"arn:{partition}:fsx:{region_name}:{account_id}"
-        self.default_kms_key_id = f"arn:{partition}:kms:{region_name}:{account_id}:key/{uuid4()}"
+        # Copies made in this Region, pruned of finished ones whenever they are counted.
+        self.copies_in_progress: list[Backup] = []
+        self.arn_prefix = f"arn:{self.partition}:fsx:{region_name}:{account_id}"
+        self.default_kms_key_id = (
+            f"arn:{self.partition}:kms:{region_name}:{account_id}:key/{uuid4()}"
+        )
 
     # ---- tags -------------------------------------------------------------------------
 
@@ -405,7 +485,7 @@ class EmulatorFSxBackend(FSxBackend):
 
     # ---- file systems -----------------------------------------------------------------
 
-    def create_file_system(  # type: ignore[override]
+    def create_file_system(
         self,
         file_system_type: object,
         storage_capacity: object,
@@ -501,7 +581,7 @@ class EmulatorFSxBackend(FSxBackend):
             configuration["RootVolumeId"] = _new_id("fsvol")
         return configuration
 
-    def describe_file_systems(  # type: ignore[override]
+    def describe_file_systems(
         self, file_system_ids: object, max_results: object, next_token: object
     ) -> tuple[list[FileSystem], str | None]:
         selected = _select_by_ids(
@@ -519,9 +599,7 @@ class EmulatorFSxBackend(FSxBackend):
             {"file_system_ids": file_system_ids},
         )
 
-    def delete_file_system(  # type: ignore[override]
-        self, file_system_id: object
-    ) -> FileSystem:
+    def delete_file_system(self, file_system_id: object) -> FileSystem:
         checked = servicemodel.check_string(file_system_id, "FileSystemId", "FileSystemId")
         file_system = self.file_systems_by_id.get(checked)
         if file_system is None:
@@ -700,7 +778,7 @@ class EmulatorFSxBackend(FSxBackend):
 
     # ---- backups ----------------------------------------------------------------------
 
-    def create_backup(  # type: ignore[override]
+    def create_backup(
         self,
         file_system_id: object,
         client_request_token: object,
@@ -719,23 +797,12 @@ class EmulatorFSxBackend(FSxBackend):
         )
         requested_tags = None if tags is None else servicemodel.check_tags(tags)
         request = BackupRequest(
-            file_system_id=fs_id,
-            volume_id=vol_id,
-            tags=None if requested_tags is None else tuple(sorted(requested_tags.items())),
+            file_system_id=fs_id, volume_id=vol_id, tags=_tag_key(requested_tags)
         )
         now = time.monotonic()
-
-        if token is not None:
-            existing = self._remembered_backup(token, now)
-            if existing is not None:
-                if existing.request != request:
-                    raise IncompatibleParameterError(
-                        "ClientRequestToken",
-                        f"ClientRequestToken '{token}' was already used for backup "
-                        f"'{existing.backup_id}' with different parameters (FileSystemId, "
-                        f"VolumeId or Tags): use a new token for a different backup.",
-                    )
-                return existing
+        existing = self._remembered_backup(token, request, now)
+        if existing is not None:
+            return existing
 
         volume: Volume | None = None
         if vol_id is not None:
@@ -796,7 +863,16 @@ class EmulatorFSxBackend(FSxBackend):
             self.tokens[token] = TokenRecord(backup=backup, registered=now)
         return backup
 
-    def _remembered_backup(self, token: str, now: float) -> Backup | None:
+    def _remembered_backup(
+        self, token: str | None, request: BackupRequest | CopyRequest, now: float
+    ) -> Backup | None:
+        """The backup an earlier request with `token` made, if it asked for the same.
+
+        CreateBackup and CopyBackup share the Region's tokens, so a token of one reused
+        for the other is a reuse with other parameters too.
+        """
+        if token is None:
+            return None
         record = self.tokens.get(token)
         if record is None:
             return None
@@ -804,7 +880,132 @@ class EmulatorFSxBackend(FSxBackend):
         if ttl is not None and now - record.registered > ttl:
             del self.tokens[token]
             return None
-        return record.backup
+        existing = record.backup
+        if existing.request != request:
+            raise IncompatibleParameterError(
+                "ClientRequestToken",
+                f"ClientRequestToken '{token}' was already used with other parameters, by "
+                f"the {existing.request.OPERATION} that made backup '{existing.backup_id}': "
+                f"use a new token for a different request.",
+            )
+        return existing
+
+    def copy_backup(
+        self,
+        source_backup_id: object,
+        source_region: object,
+        kms_key_id: object,
+        copy_tags: object,
+        tags: object,
+        client_request_token: object,
+    ) -> Backup:
+        """Copy a backup of `source_region` (default: this Region) into this Region."""
+        source_id = servicemodel.check_string(source_backup_id, "SourceBackupId", "SourceBackupId")
+        region = (
+            servicemodel.check_optional_string(source_region, "Region", "SourceRegion")
+            or self.region_name
+        )
+        kms = servicemodel.check_optional_string(kms_key_id, "KmsKeyId", "KmsKeyId")
+        copy_source_tags = _optional_bool(copy_tags, "CopyTags")
+        requested_tags = None if tags is None else servicemodel.check_tags(tags)
+        token = servicemodel.check_optional_string(
+            client_request_token, "ClientRequestToken", "ClientRequestToken"
+        )
+        request = CopyRequest(
+            source_backup_id=source_id,
+            source_region=region,
+            kms_key_id=kms or self.default_kms_key_id,
+            copy_tags=copy_source_tags,
+            tags=_tag_key(requested_tags),
+        )
+        now = time.monotonic()
+        existing = self._remembered_backup(token, request, now)
+        if existing is not None:
+            return existing
+
+        source_backend = self._source_region_backend(region)
+        if kms is not None:
+            self._check_destination_key(kms)
+        source = source_backend.backups_by_id.get(source_id)
+        if source is None:
+            raise BackupNotFound(source_id, region)
+        source_lifecycle = source.lifecycle(now)
+        if source_lifecycle != "AVAILABLE":
+            raise SourceBackupUnavailable(source_id, source_lifecycle)
+        self.copies_in_progress = _in_progress(self.copies_in_progress, now)
+        if len(self.copies_in_progress) >= COPY_REQUESTS_IN_PROGRESS_LIMIT:
+            raise ServiceLimitExceeded(
+                "TOTAL_IN_PROGRESS_COPY_BACKUPS",
+                f"{len(self.copies_in_progress)} backup copies to {self.region_name} are already "
+                f"in progress, the most an account may have: retry when one is AVAILABLE "
+                f"or FAILED.",
+            )
+
+        copy_tags_now = dict(requested_tags or {})
+        if copy_source_tags:
+            # The requested tags win over the source's on a key both have.
+            copy_tags_now = {**source_backend.tags_of(source.resource_arn), **copy_tags_now}
+        limit = servicemodel.FSX_MODEL.shape_for("Tags").metadata["max"]
+        if len(copy_tags_now) > limit:
+            raise BadRequest(
+                f"Tags: the copy would have {len(copy_tags_now)} tags (the source backup's "
+                f"and Tags merged); at most {limit} are allowed. Pass fewer Tags or set "
+                f"CopyTags to false."
+            )
+
+        backup_id = _new_id("backup")
+        copy = Backup(
+            backup_id=backup_id,
+            resource_arn=f"{self.arn_prefix}:backup/{backup_id}",
+            owner_id=self.account_id,
+            kms_key_id=request.kms_key_id,
+            creation_time=time.time(),
+            started=now,
+            duration=settings.effective_copy_seconds,
+            failure_message=settings.fail_next_copies.pop(source_id, None),
+            resource_type=source.resource_type,
+            file_system_id=source.file_system_id,
+            file_system_type=source.file_system_type,
+            volume_id=source.volume_id,
+            source_id=source.source_id,
+            request=request,
+            file_system_description=source.file_system_description,
+            volume_description=source.volume_description,
+        )
+        self.backups_by_id[backup_id] = copy
+        self.resource_arns.add(copy.resource_arn)
+        self.copies_in_progress.append(copy)
+        source.copies = [*_in_progress(source.copies, now), copy]
+        self._set_tags(copy.resource_arn, copy_tags_now)
+        if token is not None:
+            self.tokens[token] = TokenRecord(backup=copy, registered=now)
+        return copy
+
+    def _source_region_backend(self, region: str) -> EmulatorFSxBackend:
+        """The backend of this account in `region`, if FSx could copy from there to here."""
+        account = fsx_backends[self.account_id]
+        if region not in account.regions or get_partition(region) != self.partition:
+            raise InvalidRegion(
+                f"SourceRegion {shown(region)} is not a Region of FSx in the "
+                f"{self.partition} partition, where this copy to {self.region_name} is made: "
+                f"name the Region the source backup is in, in the same partition."
+            )
+        return account[region]
+
+    def _check_destination_key(self, kms_key_id: str) -> None:
+        """KMS keys are regional: a key ARN must name this (the destination) Region.
+
+        A key ID or alias, which names no Region, is taken to be one of this Region's.
+        """
+        try:
+            arn = ArnParser().parse_arn(kms_key_id)
+        except InvalidArnException:
+            return
+        if arn["service"] != "kms" or arn["region"] != self.region_name:
+            raise InvalidDestinationKmsKey(
+                f"KmsKeyId {shown(kms_key_id)} is not a KMS key of {self.region_name}, where "
+                f"the copy is made: name a key of that Region, or none for its default key."
+            )
 
     def describe_backup(self, backup: Backup, now: float) -> dict[str, Any]:
         tags = backup.tags_at_deletion
@@ -818,18 +1019,22 @@ class EmulatorFSxBackend(FSxBackend):
         backup = self.backups_by_id.get(checked)
         if backup is None:
             raise BackupNotFound(checked)
-        if backup.lifecycle(time.monotonic()) == "CREATING":
+        now = time.monotonic()
+        if not backup.finished(now):
             raise BackupInProgress(
-                f"Backup '{checked}' is still being created: wait until it is AVAILABLE or "
-                f"FAILED, then delete it."
+                f"Backup '{checked}' is still {backup.lifecycle(now)}: wait until it is "
+                f"AVAILABLE or FAILED, then delete it."
             )
+        copy = backup.copy_in_progress(now)
+        if copy is not None:
+            raise BackupBeingCopied(checked, copy.backup_id)
         del self.backups_by_id[checked]
         self.resource_arns.discard(backup.resource_arn)
         backup.tags_at_deletion = self.tags_of(backup.resource_arn)
         self.tagger.delete_all_tags_for_resource(backup.resource_arn)
         return {"BackupId": checked, "Lifecycle": "DELETED"}
 
-    def describe_backups(  # type: ignore[override]
+    def describe_backups(
         self, backup_ids: object, filters: object, max_results: object, next_token: object
     ) -> tuple[list[Backup], str | None]:
         selected = _select_by_ids(

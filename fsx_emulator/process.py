@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import IO
 
 from fsx_emulator.client import Emulator
+from fsx_emulator.extra import missing_extra_message, missing_extra_module
 
 # The line the CLI prints once it serves; defined here, not in cli.py, so that starting
 # a child process does not import moto into the parent.
@@ -18,6 +19,10 @@ READY_PREFIX = "fsx-emulator listening on "
 
 class EmulatorStartError(RuntimeError):
     """The emulator process exited or stayed silent instead of reporting it was ready."""
+
+
+class EmulatorExtraMissing(EmulatorStartError):
+    """The `emulator` extra is not installed, so no emulator process was started."""
 
 
 class EmulatorProcess:
@@ -33,6 +38,7 @@ class EmulatorProcess:
         port: int = 0,
         region: str = "us-east-1",
         backup_seconds: float | None = None,
+        copy_seconds: float | None = None,
         seed: int | None = None,
         throttle_rate: float | None = None,
         error_rate: float | None = None,
@@ -55,6 +61,7 @@ class EmulatorProcess:
         ]
         flags = {
             "--backup-seconds": backup_seconds,
+            "--copy-seconds": copy_seconds,
             "--seed": seed,
             "--throttle-rate": throttle_rate,
             "--error-rate": error_rate,
@@ -67,6 +74,11 @@ class EmulatorProcess:
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> Emulator:
+        # The child runs this same interpreter, so what it could not import is known here,
+        # before a child fails with a traceback on its own stderr.
+        missing = missing_extra_module()
+        if missing is not None:
+            raise EmulatorExtraMissing(missing_extra_message(missing))
         process = subprocess.Popen(
             self.args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
         )

@@ -1,8 +1,9 @@
 """FSx's AWS JSON 1.1 wire protocol: parse requests, serialise descriptions.
 
-`EmulatorFSxResponse` extends moto's FSxResponse, keeping moto's dispatch, signature and
-IAM checks and its model-driven error serialisation, and hands every operation to the
-emulator's backend. Rules live in models.py; this module only moves JSON.
+`EmulatorFSxResponse` is a moto `BaseResponse`, as moto's own `FSxResponse` is: moto's
+dispatch, signature and IAM checks and its model-driven error serialisation, with every
+operation handed to the emulator's backend of the request's account and Region. Rules
+live in models.py; this module only moves JSON.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from moto.core.exceptions import (
     InvalidClientTokenIdError,
     SignatureDoesNotMatchError,
 )
-from moto.core.responses import ActionResult
-from moto.fsx.responses import FSxResponse
+from moto.core.responses import ActionResult, BaseResponse
 
 from fsx_emulator.exceptions import (
     AccessDeniedException,
@@ -46,8 +46,11 @@ def _with_token(document: dict[str, Any], next_token: str | None) -> str:
     return _dumps(document)
 
 
-class EmulatorFSxResponse(FSxResponse):
+class EmulatorFSxResponse(BaseResponse):
     """One FSx request; moto instantiates it per request and calls the action method."""
+
+    def __init__(self) -> None:
+        super().__init__(service_name="fsx")
 
     @property
     def fsx_backend(self) -> EmulatorFSxBackend:
@@ -208,6 +211,19 @@ class EmulatorFSxResponse(FSxResponse):
             {"Backups": [backend.describe_backup(backup, now) for backup in backups]}, next_token
         )
 
+    def copy_backup(self) -> str:
+        params = self._params()
+        backend = self.fsx_backend
+        copy = backend.copy_backup(
+            source_backup_id=params.get("SourceBackupId"),
+            source_region=params.get("SourceRegion"),
+            kms_key_id=params.get("KmsKeyId"),
+            copy_tags=params.get("CopyTags"),
+            tags=params.get("Tags"),
+            client_request_token=params.get("ClientRequestToken"),
+        )
+        return _dumps({"Backup": backend.describe_backup(copy, time.monotonic())})
+
     def delete_backup(self) -> str:
         params = self._params()
         return _dumps(
@@ -219,14 +235,12 @@ class EmulatorFSxResponse(FSxResponse):
 
     # ---- tags -------------------------------------------------------------------------
 
-    # moto's tag handlers return a (status, headers, body) tuple; like every other
-    # handler here these return the body alone, which moto serves with status 200.
-    def tag_resource(self) -> str:  # type: ignore[override]
+    def tag_resource(self) -> str:
         params = self._params()
         self.fsx_backend.tag_resource(params.get("ResourceARN"), params.get("Tags"))
         return "{}"
 
-    def untag_resource(self) -> str:  # type: ignore[override]
+    def untag_resource(self) -> str:
         params = self._params()
         self.fsx_backend.untag_resource(params.get("ResourceARN"), params.get("TagKeys"))
         return "{}"

@@ -2,8 +2,9 @@
 
 The front door routes each request: `/_emulator/...` to the control plane; FSx requests
 (recognised by their X-Amz-Target) through the call counter and fault injector to the
-emulator's FSx response class; anything else (IAM and STS, which IAM enforcement needs)
-to moto's own dispatcher, exactly as `moto_server` would serve it.
+emulator's FSx response class; anything else (IAM and STS, which IAM enforcement needs,
+and S3, which can hold a Pulumi state backend) to moto's own dispatcher, exactly as
+`moto_server` would serve it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import random
 import sys
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
@@ -27,6 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from fsx_emulator import servicemodel
+from fsx_emulator.config import EmulatorConfig
 from fsx_emulator.control import CONTROL_PREFIX, ControlPlane, StartupState
 from fsx_emulator.exceptions import InternalServerError, UnknownOperationException, shown
 from fsx_emulator.faults import CallCounter, FaultInjector, FaultRates
@@ -37,22 +38,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 JSON_CONTENT_TYPE = f"application/x-amz-json-{servicemodel.FSX_MODEL.metadata['jsonVersion']}"
-
-
-@dataclass(frozen=True)
-class EmulatorConfig:
-    """How to start the emulator; the CLI flags, one field each."""
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    region: str = "us-east-1"
-    backup_seconds: float = 3.0
-    seed: int | None = None
-    throttle_rate: float = 0.0
-    error_rate: float = 0.0
-    token_ttl_seconds: float | None = None
-    enforce_iam: int | None = None
-    log_requests: bool = False
 
 
 class _ServerRequest(Request):
@@ -118,8 +103,11 @@ def build_server(config: EmulatorConfig) -> BaseWSGIServer:
         seed=random.SystemRandom().randrange(2**32) if config.seed is None else config.seed,
         rates=FaultRates(throttle_rate=config.throttle_rate, error_rate=config.error_rate),
         backup_seconds=config.backup_seconds,
+        copy_seconds=config.copy_seconds,
     )
     settings.backup_seconds = config.backup_seconds
+    settings.copy_seconds = config.copy_seconds
+    settings.fail_next_copies.clear()
     settings.token_ttl_seconds = config.token_ttl_seconds
     settings.fail_next_backups.clear()
     EmulatorFSxResponse.default_region = config.region

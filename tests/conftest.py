@@ -10,14 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pulumi import automation as auto
 
 from tools.workspace import EngineMissing, inline_stack, isolated_env
 
+if TYPE_CHECKING:
+    from fsx_emulator import Emulator
+
+# The emulator's fixtures are opt-in; this repository opts in here, its root conftest.
+pytest_plugins = ["fsx_emulator.pytest_plugin"]
+
 PROJECT = "fsx-e2e"
+
+
+@pytest.fixture
+def fsx(fsx_emulator: Emulator) -> Emulator:
+    """The plugin's `fsx_emulator` (a reset emulator, per test) under this repo's short name."""
+    return fsx_emulator
 
 
 @pytest.fixture(scope="session")

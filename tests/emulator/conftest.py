@@ -1,8 +1,9 @@
 """Fixtures for the emulator's own tests.
 
-The plugin's fixtures are imported rather than registered with `pytest_plugins`, which
-pytest allows only in the root conftest and which would clash with the plugin once it is
-also registered through its `pytest11` entry point.
+The plugin's emulator fixtures are imported here, which defines them again for this
+directory: with `fsx_emulator_options` overridden below, the emulator tests get an
+emulator process of their own, started with those options, while the rest of the suite
+keeps the plugin's (started with its defaults).
 
 Every response any test receives through the shared client is checked against the FSx
 model (the raw JSON, before botocore's parser drops what it does not know).
@@ -21,9 +22,9 @@ from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from fsx_emulator.client import Emulator
-from fsx_emulator.pytest_plugin import fsx, fsx_emulator
+from fsx_emulator.pytest_plugin import fsx_emulator, fsx_emulator_session
 
-__all__ = ["fsx", "fsx_emulator"]
+__all__ = ["fsx_emulator", "fsx_emulator_session"]
 
 FSX_MODEL = botocore.session.get_session().get_service_model("fsx")
 # Errors any AWS JSON service may answer besides those an operation's model lists.
@@ -125,11 +126,22 @@ def watch_responses(client: Any, sink: list[str]) -> None:
     client.meta.events.register("before-parse.fsx", check)
 
 
+# The Region backup copies go to or come from, besides the emulator's default one.
+OTHER_REGION = "eu-west-1"
+
+
 @pytest.fixture(scope="session")
-def _violations(fsx_emulator: Emulator) -> list[str]:
+def _violations(fsx_emulator_session: Emulator) -> list[str]:
     found: list[str] = []
-    watch_responses(fsx_emulator.client(), found)
+    watch_responses(fsx_emulator_session.client(), found)
+    watch_responses(fsx_emulator_session.client(region=OTHER_REGION), found)
     return found
+
+
+@pytest.fixture
+def other_region() -> str:
+    """A second Region of the emulator; its shared client's responses are checked too."""
+    return OTHER_REGION
 
 
 @pytest.fixture(autouse=True)

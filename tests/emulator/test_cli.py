@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from fsx_emulator import Emulator, EmulatorProcess, EmulatorStartError
 from fsx_emulator.cli import parse_args
-from fsx_emulator.server import EmulatorConfig
+from fsx_emulator.config import EmulatorConfig
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 SEED, THROTTLE_RATE, ERROR_RATE = 42, 0.3, 0.1
@@ -31,6 +31,7 @@ def configured() -> Iterator[Emulator]:
         error_rate=ERROR_RATE,
         token_ttl_seconds=0.5,
         backup_seconds=0,
+        copy_seconds=2,
     )
     with process as emulator:
         yield emulator
@@ -57,10 +58,13 @@ def test_flags_reach_the_server(configured: Emulator) -> None:
         THROTTLE_RATE,
         ERROR_RATE,
     )
+    assert (faults["backup_seconds"], faults["copy_seconds"]) == (0, 2)
     configured.set_faults(throttle_rate=0, error_rate=0)
     backup = configured.client().create_backup(FileSystemId=configured.create_file_system())
     assert backup["Backup"]["ResourceARN"].startswith("arn:aws:fsx:eu-west-1:")
     assert backup["Backup"]["Lifecycle"] == "AVAILABLE"
+    copy = configured.client().copy_backup(SourceBackupId=backup["Backup"]["BackupId"])
+    assert copy["Backup"]["Lifecycle"] == "PENDING"
 
 
 def test_same_seed_same_faults_across_processes(configured: Emulator, fsx: Emulator) -> None:
@@ -112,10 +116,13 @@ def test_defaults_and_bad_flags() -> None:
     assert parse_args([]) == EmulatorConfig()
     assert EmulatorConfig().host == "127.0.0.1"
     assert EmulatorConfig().backup_seconds == 3
+    assert EmulatorConfig().copy_seconds is None
+    assert parse_args(["--copy-seconds", "0.5"]).copy_seconds == 0.5
     for bad in (
         ["--throttle-rate", "0.7", "--error-rate", "0.5"],
         ["--throttle-rate", "1.5"],
         ["--backup-seconds", "-1"],
+        ["--copy-seconds", "-1"],
         ["--token-ttl-seconds", "0"],
         ["--enforce-iam", "-1"],
     ):

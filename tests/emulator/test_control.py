@@ -46,15 +46,25 @@ def test_calls_count_every_fsx_request_and_reset_clears_everything(fsx: Emulator
         "DescribeBackups": 3,
         "_total": 5,
     }
-    fsx.set_faults(throttle_rate=0.5, backup_seconds=9, fail_next_backups={file_system_id: "x"})
+    fsx.set_faults(
+        throttle_rate=0.5,
+        backup_seconds=9,
+        copy_seconds=7,
+        fail_next_backups={file_system_id: "x"},
+        fail_next_copies={"backup-0123456789abcdef0": "y"},
+    )
 
     fsx.reset()
     assert fsx.calls() == {"_total": 0}
     assert client.describe_file_systems()["FileSystems"] == []
     assert client.describe_backups()["Backups"] == []
     faults = fsx.faults()
-    assert (faults["throttle_rate"], faults["backup_seconds"]) == (0.0, 0.0)
-    assert (faults["fail_next_backups"], faults["injected"]) == ({}, {})
+    assert (faults["throttle_rate"], faults["backup_seconds"], faults["copy_seconds"]) == (0, 0, 0)
+    assert (faults["fail_next_backups"], faults["fail_next_copies"], faults["injected"]) == (
+        {},
+        {},
+        {},
+    )
 
 
 def test_control_endpoints_are_never_faulted_or_counted(fsx: Emulator) -> None:
@@ -72,9 +82,13 @@ def test_control_endpoints_are_never_faulted_or_counted(fsx: Emulator) -> None:
         {"throttle_rate": 0.6, "error_rate": 0.6},
         {"error_rate": "high"},
         {"backup_seconds": -1},
+        {"copy_seconds": -1},
+        {"copy_seconds": "slow"},
         {"seed": 1.5},
         {"fail_next_backups": {"not-an-id": "x"}},
         {"fail_next_backups": {"fs-0123456789abcdef0": ""}},
+        {"fail_next_copies": {"fs-0123456789abcdef0": "a file system is not a backup"}},
+        {"fail_next_copies": {"backup-0123456789abcdef0": ""}},
         {"no_such_setting": 1},
         [1, 2],
     ],

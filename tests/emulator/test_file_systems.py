@@ -236,6 +236,6 @@ def test_openzfs_volumes_are_not_emulated(fsx: Emulator, client_error: ClientErr
 
 
 def test_operations_not_emulated(fsx: Emulator, client_error: ClientErrorOf) -> None:
-    error = client_error(fsx.client().copy_backup, SourceBackupId="backup-0123456789abcdef0")
+    error = client_error(fsx.client().update_file_system, FileSystemId=fsx.create_file_system())
     assert error.response["Error"]["Code"] == "UnsupportedOperation"
-    assert "CopyBackup" in error.response["Error"]["Message"]
+    assert "UpdateFileSystem" in error.response["Error"]["Message"]

@@ -1,0 +1,23 @@
+"""How to start the emulator, kept apart from the server so that reading flags needs no moto."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How to start the emulator; the CLI flags, one field each."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    region: str = "us-east-1"
+    backup_seconds: float = 3.0
+    # None: copies take as long as backups.
+    copy_seconds: float | None = None
+    seed: int | None = None
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    token_ttl_seconds: float | None = None
+    enforce_iam: int | None = None
+    log_requests: bool = False
