@@ -6,6 +6,7 @@ FsxBackup("nightly", file_system_id="fs-0123456789abcdef0", tags={"Name": "night
 
 from importlib.metadata import PackageNotFoundError, version
 
+from fsx_backup_provider.backup_copy import FsxBackupCopy, FsxBackupCopyArgs
 from fsx_backup_provider.lifecycle import FsxBackupError
 from fsx_backup_provider.resource import FsxBackup, FsxBackupArgs
 
@@ -15,4 +16,11 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["FsxBackup", "FsxBackupArgs", "FsxBackupError", "__version__"]
+__all__ = [
+    "FsxBackup",
+    "FsxBackupArgs",
+    "FsxBackupCopy",
+    "FsxBackupCopyArgs",
+    "FsxBackupError",
+    "__version__",
+]

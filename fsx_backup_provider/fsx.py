@@ -200,6 +200,48 @@ class FsxClient:
             raise _wrap("DescribeBackups", exc) from exc
         return found
 
+    def copy_backup(
+        self,
+        *,
+        client_request_token: str,
+        source_backup_id: str,
+        source_region: str | None,
+        kms_key_id: str | None,
+        copy_tags: bool,
+        tags: Mapping[str, str],
+    ) -> Backup:
+        """CopyBackup into this client's Region; `source_region` None copies in-Region."""
+        kwargs: dict[str, Any] = {
+            "ClientRequestToken": client_request_token,
+            "SourceBackupId": source_backup_id,
+            "CopyTags": copy_tags,
+        }
+        if source_region is not None:
+            kwargs["SourceRegion"] = source_region
+        if kms_key_id is not None:
+            kwargs["KmsKeyId"] = kms_key_id
+        if tags:
+            kwargs["Tags"] = to_tag_list(tags)
+        try:
+            return dict(self._client.copy_backup(**kwargs)["Backup"])
+        except self._client_error as exc:
+            raise _wrap("CopyBackup", exc) from exc
+
+    def copies_of(self, source_backup_id: str) -> list[Backup]:
+        """The live backups in this client's Region that are copies of `source_backup_id`."""
+        found: list[Backup] = []
+        try:
+            for page in self._client.get_paginator("describe_backups").paginate():
+                found += [
+                    dict(b)
+                    for b in page["Backups"]
+                    if b.get("SourceBackupId") == source_backup_id
+                    and b.get("Lifecycle") != "DELETED"
+                ]
+        except self._client_error as exc:
+            raise _wrap("DescribeBackups", exc) from exc
+        return found
+
     def delete_backup(self, backup_id: str) -> str:
         """Delete; returns the lifecycle FSx answers with (DELETED)."""
         try:

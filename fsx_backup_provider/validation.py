@@ -22,6 +22,7 @@ from fsx_backup_provider.servicemodel import list_rule, string_rule
 # What kind of rule a Failure broke, for callers that decide by rule (the CLI
 # says "exactly one source" in its own words) rather than by message text.
 ONE_SOURCE = "one_source"
+REQUIRED = "required"
 TYPE = "type"
 SHAPE = "shape"
 TAG_KEY = "tag_key"
@@ -191,6 +192,12 @@ def validate_inputs(
     failures += tag_failures(
         "tags", inputs.get("tags"), default_tags, "tags" in secret, secret_defaults
     )
+    return failures + _common_failures(inputs, secret)
+
+
+def _common_failures(inputs: Mapping[str, Any], secret: frozenset[str]) -> list[Failure]:
+    """Rules for the inputs every resource of this provider has, but tags."""
+    failures: list[Failure] = []
     for prop, shape in (("client_request_token", "ClientRequestToken"), ("region", "Region")):
         failures += _string_failures(prop, inputs.get(prop), shape, prop in secret)
     wait = inputs.get("wait_for_available")
@@ -200,4 +207,56 @@ def validate_inputs(
         )
     for prop in ("create_timeout_seconds", "delete_timeout_seconds"):
         failures += _positive_number_failures(prop, inputs.get(prop))
+    return failures
+
+
+def validate_copy_inputs(
+    inputs: Mapping[str, Any],
+    default_tags: Mapping[str, str] | None = None,
+    secret: frozenset[str] = frozenset(),
+    secret_defaults: bool = False,
+    source_tags: Mapping[str, str] | None = None,
+) -> list[Failure]:
+    """Every rule an FsxBackupCopy's inputs break, in a stable order.
+
+    `source_tags` are the source backup's tags when this process knows them
+    (the source is a backup of the same stack): with copy_tags, FSx copies
+    them onto the copy, and the sum must stay within the limit. Unknown, FSx
+    itself refuses too many at create.
+    """
+    failures: list[Failure] = []
+    source = inputs.get("source_backup_id")
+    if source is None:
+        failures.append(
+            Failure("source_backup_id", "is required: the ID of the backup to copy", REQUIRED)
+        )
+    failures += _string_failures(
+        "source_backup_id", source, "SourceBackupId", "source_backup_id" in secret
+    )
+    failures += _string_failures(
+        "source_region", inputs.get("source_region"), "Region", "source_region" in secret
+    )
+    failures += _string_failures(
+        "kms_key_id", inputs.get("kms_key_id"), "KmsKeyId", "kms_key_id" in secret
+    )
+    copy_tags = inputs.get("copy_tags")
+    if copy_tags is not None and not is_unknown(copy_tags) and not isinstance(copy_tags, bool):
+        failures.append(
+            Failure("copy_tags", f"must be true or false, got {type(copy_tags).__name__}", TYPE)
+        )
+    tags = inputs.get("tags")
+    failures += tag_failures("tags", tags, default_tags, "tags" in secret, secret_defaults)
+    if copy_tags is True and source_tags is not None and isinstance(tags, Mapping | None):
+        merged = {**source_tags, **(default_tags or {}), **(tags or {})}
+        limit = list_rule("Tags").max_items
+        if len(merged) > limit and not is_unknown(tags):
+            failures.append(
+                Failure(
+                    "tags",
+                    f"with copy_tags the copy would have {len(merged)} tags (its source's "
+                    f"{len(source_tags)} and these); an FSx backup holds at most {limit}",
+                    TAG_COUNT,
+                )
+            )
+    failures += _common_failures(inputs, secret)
     return failures

@@ -32,7 +32,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from pulumi import automation as auto
 
-from fsx_backup_provider import FsxBackup, FsxBackupArgs
+from fsx_backup_provider import FsxBackup, FsxBackupArgs, FsxBackupCopy
 from fsx_emulator import Emulator, EmulatorProcess
 from tests.conftest import PROJECT, resources_of_type
 from tests.e2e.conftest import REGION, quiet
@@ -50,6 +50,7 @@ FSX_MODULE = ROOT / "fsx_backup_provider" / "fsx.py"
 
 ACTIONS = (
     "fsx:CreateBackup",
+    "fsx:CopyBackup",
     "fsx:DescribeBackups",
     "fsx:DeleteBackup",
     "fsx:TagResource",
@@ -58,6 +59,7 @@ ACTIONS = (
 # CreateUser, CreatePolicy, AttachUserPolicy and CreateAccessKey for the administrator:
 # the requests the emulator serves before it starts enforcing IAM.
 SETUP_CALLS = 4
+DR_REGION = "eu-west-1"
 FULL = "full-policy"
 NO_FSX = "no-fsx-permission"
 TAGS = {"Name": "iam", "Env": "test"}
@@ -181,16 +183,28 @@ def world() -> Iterator[IamWorld]:
 
 
 def program_of(spec: dict[str, dict[str, Any]]) -> auto.PulumiFn:
-    """One FsxBackup per entry of `spec` (read at each run); `import_` adopts a backup."""
+    """One FsxBackup per entry of `spec` (read at each run); `import_` adopts a backup;
+    an entry with `copy_of` is an FsxBackupCopy (in DR_REGION) of that entry's backup."""
 
     def program() -> None:
+        made: dict[str, FsxBackup | FsxBackupCopy] = {}
         for name, entry in spec.items():
-            args = {key: value for key, value in entry.items() if key != "import_"}
+            args = {key: value for key, value in entry.items() if key not in ("import_", "copy_of")}
             opts = pulumi.ResourceOptions(import_=entry["import_"]) if "import_" in entry else None
-            backup = FsxBackup(name, FsxBackupArgs(**args), opts=opts)
+            if "copy_of" in entry:
+                source = made[entry["copy_of"]]
+                made[name] = FsxBackupCopy(
+                    name, source.backup_id, source_region=REGION, region=DR_REGION, **args
+                )
+            else:
+                made[name] = FsxBackup(name, FsxBackupArgs(**args), opts=opts)
             pulumi.export(
                 name,
-                {"backup_id": backup.backup_id, "lifecycle": backup.lifecycle, "arn": backup.arn},
+                {
+                    "backup_id": made[name].backup_id,
+                    "lifecycle": made[name].lifecycle,
+                    "arn": made[name].arn,
+                },
             )
 
     return program
@@ -304,7 +318,12 @@ def test_documented_policy_runs_every_step(world: IamWorld, pulumi_env: dict[str
         assert world.admin.calls().get("CreateBackup", 0) == creates
         assert world.live_tags(backup_id) == {"Name": "iam", "Team": "storage"}
 
-        # destroy: DeleteBackup of both.
+        # a copy of the first backup in another Region: CopyBackup with Tags.
+        spec["dr"] = {"copy_of": "b", "tags": {"Name": "dr"}}
+        copied = outputs(stack.as_user(FULL).up(on_output=quiet))["dr"]
+        assert copied["lifecycle"] == "AVAILABLE" and f":{DR_REGION}:" in copied["arn"]
+
+        # destroy: DeleteBackup of all three.
         stack.as_user(FULL).destroy(on_output=quiet)
         assert stack.fsx_backups() == []
         assert not {backup_id, existing} & world.live_backup_ids()
@@ -343,6 +362,11 @@ def _create_another(deployed: Deployed) -> object:
     return deployed.stack.stack.up(on_output=quiet)
 
 
+def _copy(deployed: Deployed) -> object:
+    deployed.stack.spec["dr"] = {"copy_of": "b"}
+    return deployed.stack.stack.up(on_output=quiet)
+
+
 def _add_tag(deployed: Deployed) -> object:
     deployed.stack.spec["b"]["tags"] = {**TAGS, "Added": "yes"}
     return deployed.stack.stack.up(on_output=quiet)
@@ -360,6 +384,8 @@ def _destroy(deployed: Deployed) -> object:
 STEPS = {
     # up of a new backup: CreateBackup is refused before anything is made.
     "fsx:CreateBackup": Step(_create_another, TAGS),
+    # up of a new copy: CopyBackup is refused before anything is made.
+    "fsx:CopyBackup": Step(_copy, TAGS),
     # A tag update reads the backup back with DescribeBackups after TagResource, which
     # succeeded: the new tag is live, the state is not updated.
     "fsx:DescribeBackups": Step(_add_tag, {**TAGS, "Added": "yes"}),
