@@ -12,7 +12,7 @@ chosen stack and backend (a local file backend by default). See docs/cli.md.
     program.py             the inline Pulumi program
     events.py              the engine's events: progress, changes, errors
     engine.py              the engine, backend, region, stack and its state
-    deploy.py              running up/preview/refresh/destroy
+    deploy.py              running up/preview/refresh/destroy/cancel
     render.py, text.py     what is printed, kept small
     commands.py            argparse, and each command's exit code
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from fsx_backup_provider.cli.deploy import run
+from fsx_backup_provider.cli.deploy import cancel, run
 from fsx_backup_provider.cli.engine import (
     DEFAULT_PARALLEL,
     DEFAULT_PROJECT,
@@ -34,10 +34,10 @@ from fsx_backup_provider.cli.spec import SpecError, build_specs
 from fsx_backup_provider.cli.text import cap_lines, clip
 
 DEPLOY_COMMANDS = ("up", "preview", "refresh", "destroy")
-COMMANDS = DEPLOY_COMMANDS
+COMMANDS = (*DEPLOY_COMMANDS, "cancel")
 _EPILOG = (
-    "exit codes: 0 success (preview: no changes), 1 engine or deployment failure, "
-    "2 usage or spec error, 3 preview found changes, 130 interrupted. "
+    "exit codes: 0 success (preview: no changes), 1 engine or deployment failure (also: the "
+    "stack is locked), 2 usage or spec error, 3 preview found changes, 130 interrupted. "
     "See docs/cli.md."
 )
 
@@ -132,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("preview", parents=deploy_parents, help="show what up would change")
     commands.add_parser("refresh", parents=deploy_parents, help="read the live backups")
     commands.add_parser("destroy", parents=deploy_parents, help="delete every backup of the stack")
+    commands.add_parser(
+        "cancel",
+        parents=[parents["stack"]],
+        help="clear the stack's lock left by a killed run; only when no run is in progress",
+    )
     return parser
 
 
@@ -176,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(
             "fsx-backup: interrupted. Run the same command again: a create that was under way "
-            "finds its backup again (stable ClientRequestToken), and nothing is made twice.",
+            "finds its backup again (stable ClientRequestToken), and nothing is made twice. "
+            "If the next run says the stack is locked, see docs/cli.md (a killed run).",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
@@ -217,21 +223,26 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
     except UsageError as error:
         return _refuse(report.to_json(), args.json, str(error), [str(error)])
     console = Console()
-    report = run(
-        args.command,
-        target,
-        specs,
-        console,
-        parallel=args.parallel,
-        verbose=args.verbose,
-        refresh=bool(getattr(args, "refresh", False)),
-    )
+    if args.command == "cancel":
+        report = cancel(target, console)
+    else:
+        report = run(
+            args.command,
+            target,
+            specs,
+            console,
+            parallel=args.parallel,
+            verbose=args.verbose,
+            refresh=bool(getattr(args, "refresh", False)),
+        )
     if report.error:
         console.line(f"fsx-backup: {args.command} failed:")
         for line in cap_lines(report.error.splitlines()):
             console.line(line)
     if args.json:
         write_json(report.to_json(), out)
+    elif args.command == "cancel" and report.exit_code == EXIT_OK:
+        out.write(f"cancel succeeded on stack {target.stack}: no lock is held on it now\n")
     else:
         out.write(render_table(report) + "\n")
     return report.exit_code

@@ -188,6 +188,16 @@ def open_stack(target: Target, program: auto.PulumiFn, *, create: bool) -> Itera
         yield stack
 
 
+def lock_hint(target: Target) -> str:
+    """What to do when the engine says the stack is locked."""
+    return (
+        f"Another run of stack {target.stack!r} holds its lock; wait for it to end. If no run "
+        "is in progress (one was killed), clear the lock with "
+        f"`fsx-backup cancel --stack {target.stack} --project {target.project} "
+        f"--backend {target.backend}` and run again (docs/cli.md: a killed run)."
+    )
+
+
 def command_error_text(error: Exception) -> str:
     """The engine's own words from a CommandError: its stderr, else its stdout's tail."""
     stderr = str(getattr(error, "stderr", "") or "")

@@ -24,7 +24,7 @@ EXIT_INTERRUPTED = 130
 
 @dataclass
 class Report:
-    """The outcome of up, preview, refresh or destroy (and of any usage error)."""
+    """The outcome of up, preview, refresh, destroy or cancel (and of any usage error)."""
 
     command: str | None
     stack: str | None = None

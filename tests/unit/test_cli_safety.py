@@ -216,6 +216,7 @@ def test_spec_error_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         (["sideways"], None, "invalid choice: 'sideways'"),
         (["up", "--nope"], "up", "unrecognized arguments: --nope"),
         (["preview", "--refresh", "--backup", f"a={FS}"], "preview", "--refresh"),
+        (["cancel", "--backup", f"a={FS}"], "cancel", "unrecognized arguments: --backup"),
         (["up"], "up", "no backups declared"),
         (["up", "--backup", f"a={FS}", "--parallel", "0"], "up", "--parallel must be at least 1"),
         (["destroy", "--stack", "a b"], "destroy", "--stack 'a b'"),
