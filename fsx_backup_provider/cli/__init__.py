@@ -2,6 +2,7 @@
 
     fsx-backup up --file backups.yaml --region us-east-1
     fsx-backup preview --backup nightly=fs-0123456789abcdef0,Env=prod --json
+    fsx-backup rotate --source fs-0123456789abcdef0 --keep 7 --every day
     fsx-backup destroy --stack dev
 
 A console script on top of the Pulumi Automation API: an inline program
@@ -29,8 +30,10 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script `fsx-backup`; returns the exit code.
 
-    Imported on call, so that `fsx_backup_provider.cli.spec` (used by the
-    example stack) loads without the whole command line.
+    Imported on call: `fsx_backup_provider.cli.spec` (used by the example
+    stack) then loads without the whole command line, and
+    `fsx_backup_provider.rotation`, which the commands import and which
+    imports modules of this package, does not import the commands back.
     """
     from fsx_backup_provider.cli.commands import main as run_main
 

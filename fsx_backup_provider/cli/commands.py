@@ -27,18 +27,27 @@ from fsx_backup_provider.cli.render import (
     EXIT_OK,
     EXIT_USAGE,
     Report,
+    render_rotation,
     render_table,
     write_json,
 )
-from fsx_backup_provider.cli.spec import SpecError, build_specs
+from fsx_backup_provider.cli.spec import SpecError, build_specs, parse_tag_flags
 from fsx_backup_provider.cli.text import cap_lines, clip
+from fsx_backup_provider.rotation import (
+    ADJECTIVE,
+    EVERY,
+    RotationFailed,
+    RotationResult,
+    default_stack,
+    rotate,
+)
 
 DEPLOY_COMMANDS = ("up", "preview", "refresh", "destroy")
-COMMANDS = (*DEPLOY_COMMANDS, "cancel")
+COMMANDS = (*DEPLOY_COMMANDS, "rotate", "cancel")
 _EPILOG = (
     "exit codes: 0 success (preview: no changes), 1 engine or deployment failure (also: the "
     "stack is locked), 2 usage or spec error, 3 preview found changes, 130 interrupted. "
-    "See docs/cli.md."
+    "See docs/cli.md and docs/rotation.md."
 )
 
 
@@ -60,7 +69,7 @@ def _parents() -> dict[str, _Parser]:
     stack.add_argument(
         "--stack",
         default=None,
-        help=f"stack name (default: {DEFAULT_STACK})",
+        help=f"stack name (default: {DEFAULT_STACK}; for rotate: <prefix>-<source>)",
     )
     stack.add_argument(
         "--project", default=DEFAULT_PROJECT, help="project name (default: %(default)s)"
@@ -132,6 +141,27 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("preview", parents=deploy_parents, help="show what up would change")
     commands.add_parser("refresh", parents=deploy_parents, help="read the live backups")
     commands.add_parser("destroy", parents=deploy_parents, help="delete every backup of the stack")
+    rotate = commands.add_parser(
+        "rotate",
+        parents=[parents["stack"], parents["aws"]],
+        help="a backup every period, keep the newest N (docs/rotation.md)",
+        epilog=_EPILOG,
+    )
+    rotate.add_argument("--source", required=True, help="the file system (fs-...) or ONTAP volume")
+    rotate.add_argument("--keep", type=int, required=True, help="how many periods to keep")
+    rotate.add_argument(
+        "--every",
+        choices=EVERY,
+        default="day",
+        help="the period, in UTC; weeks start on Monday (default: %(default)s)",
+    )
+    rotate.add_argument("--at", default=None, help="ISO 8601 time, UTC (default: now)")
+    rotate.add_argument(
+        "--name", default=None, help=f"name prefix (default: {', '.join(ADJECTIVE.values())})"
+    )
+    rotate.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag on new backups"
+    )
     commands.add_parser(
         "cancel",
         parents=[parents["stack"]],
@@ -177,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = clip(str(error))
         return _refuse(Report(command).to_json(), wants_json, message, [message])
     try:
+        if args.command == "rotate":
+            return _rotate(args, sys.stdout)
         return _stack_command(args, sys.stdout)
     except KeyboardInterrupt:
         print(
@@ -246,3 +278,44 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(render_table(report) + "\n")
     return report.exit_code
+
+
+def _rotate(args: argparse.Namespace, out: TextIO) -> int:
+    stack = args.stack or default_stack(args.source, args.every, args.name)
+    failed = RotationResult(stack, args.project, args.backend or default_backend(), None)
+    console = Console()
+    try:
+        tags, problems = parse_tag_flags(args.tag)
+        if problems:
+            raise SpecError(problems)
+        result = rotate(
+            args.source,
+            args.keep,
+            every=args.every,
+            at=args.at,
+            name=args.name,
+            tags=tags,
+            stack=stack,
+            project=args.project,
+            backend=args.backend,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            profile=args.profile,
+            parallel=args.parallel,
+            progress=console.line,
+            engine_output=console.line if args.verbose else None,
+        )
+    except SpecError as error:
+        return _refuse(failed.to_json(), args.json, "rotate cannot run:", error.problems)
+    except UsageError as error:
+        return _refuse(failed.to_json(), args.json, str(error), [str(error)])
+    except RotationFailed as failure:
+        console.line("fsx-backup: rotate failed:")
+        for line in cap_lines(str(failure).splitlines()):
+            console.line(line)
+        result = failure.result
+    if args.json:
+        write_json(result.to_json(), out)
+    else:
+        out.write(render_rotation(result) + "\n")
+    return result.exit_code

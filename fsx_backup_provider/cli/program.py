@@ -1,4 +1,4 @@
-"""The Pulumi program of `fsx-backup` and the example stack: an FsxBackup per spec."""
+"""The Pulumi program of `fsx-backup`, `rotate` and the example stack: an FsxBackup per spec."""
 
 from __future__ import annotations
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from fsx_backup_provider.cli.text import cap_lines
+
+if TYPE_CHECKING:
+    from fsx_backup_provider.rotation import RotationResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -99,5 +102,22 @@ def render_table(report: Report) -> str:
     lines.append(
         f"{report.command} {verdict} on stack {report.stack}"
         + (f" ({counts}; counts include the stack itself)" if counts else "")
+    )
+    return "\n".join(lines)
+
+
+def render_rotation(result: RotationResult) -> str:
+    rows = []
+    for name in result.kept_names:
+        backup = result.backups.get(name, {})
+        change = "create" if backup.get("backup_id") in result.created else "same"
+        rows.append(
+            (name, change, str(backup.get("backup_id") or "-"), str(backup.get("lifecycle") or "-"))
+        )
+    rows += [(name, "delete", backup_id, "-") for name, backup_id in result.deleted_names.items()]
+    lines = table(("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE"), rows) if rows else []
+    lines.append(
+        f"rotate {result.result} on stack {result.stack}: period {result.period}, "
+        f"created {len(result.created)}, deleted {len(result.deleted)}, kept {len(result.kept)}"
     )
     return "\n".join(lines)

@@ -216,6 +216,7 @@ def test_spec_error_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         (["sideways"], None, "invalid choice: 'sideways'"),
         (["up", "--nope"], "up", "unrecognized arguments: --nope"),
         (["preview", "--refresh", "--backup", f"a={FS}"], "preview", "--refresh"),
+        (["rotate", "--keep", "3"], "rotate", "the following arguments are required: --source"),
         (["cancel", "--backup", f"a={FS}"], "cancel", "unrecognized arguments: --backup"),
         (["up"], "up", "no backups declared"),
         (["up", "--backup", f"a={FS}", "--parallel", "0"], "up", "--parallel must be at least 1"),
@@ -236,6 +237,22 @@ def test_usage_errors_as_json(
     assert report["result"] == "failed" and report["exit_code"] == EXIT_USAGE
     assert message in report["error"] and message in report["problems"][0]
     assert message in err
+    assert not (tmp_path / "state").exists()
+
+
+def test_rotate_refusal_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run_main(
+        capsys, tmp_path, "rotate", "--source", "vol-1", "--keep", "0", "--at", "nope", "--json"
+    )
+    assert code == EXIT_USAGE
+    report = json.loads(out)
+    assert report["command"] == "rotate" and report["stack"] == "daily-vol-1"
+    assert report["created"] == [] and report["deleted"] == [] and report["kept"] == []
+    assert report["error"] == "rotate cannot run:"
+    problems = "\n".join(report["problems"])
+    assert "--keep 0: keep at least 1 backup" in problems
+    assert "--at 'nope': not an ISO 8601 date or time" in problems
+    assert "--source 'vol-1': source 'vol-1' is neither a file system ID" in problems
     assert not (tmp_path / "state").exists()
 
 
