@@ -8,36 +8,22 @@
         - name: ontap-volume
           volumeId: fsvol-0123456789abcdef0
 
-Each entry becomes one FsxBackup; the stack exports its ID, ARN and lifecycle.
+Each entry becomes one FsxBackup; the stack exports `backups`: name -> its ID,
+ARN, lifecycle and tags. The entries are read and checked by the same code as
+`fsx-backup`'s spec files (fsx_backup_provider/cli/spec.py): same fields, same
+errors.
 """
-
-from typing import Any
 
 import pulumi
 
-from fsx_backup_provider import FsxBackup
+from fsx_backup_provider.cli.program import declare_and_export
+from fsx_backup_provider.cli.spec import SpecError, specs_from_config
+from fsx_backup_provider.cli.text import cap_lines
 
 config = pulumi.Config()
-declared: list[dict[str, Any]] = config.get_object("backups") or []
-names = [str(entry.get("name", "")) for entry in declared]
-duplicates = sorted({name for name in names if names.count(name) > 1})
-if duplicates:
-    raise ValueError(f"backups: each entry needs a unique name; repeated: {duplicates}")
-
-outputs = {}
-for entry in declared:
-    if not entry.get("name"):
-        raise ValueError(f"backups: every entry needs a name, got {entry!r}")
-    backup = FsxBackup(
-        entry["name"],
-        file_system_id=entry.get("fileSystemId"),
-        volume_id=entry.get("volumeId"),
-        tags=entry.get("tags"),
-    )
-    outputs[entry["name"]] = {
-        "backup_id": backup.backup_id,
-        "arn": backup.arn,
-        "lifecycle": backup.lifecycle,
-    }
-
-pulumi.export("backups", outputs)
+try:
+    specs = specs_from_config(config.get_object("backups"), config.full_key("backups"))
+except SpecError as error:
+    # RunError ends the program with the message alone, not a traceback of this file.
+    raise pulumi.RunError("\n".join(cap_lines(error.problems))) from None
+declare_and_export(specs)

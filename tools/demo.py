@@ -4,12 +4,15 @@ Start the emulator; create a Lustre PERSISTENT file system and an ONTAP volume
 through boto3; `pulumi up` the top-level stack (Pulumi.yaml, __main__.py) with
 a backup of each; `pulumi preview` (no changes); change a tag in the stack
 config and `pulumi up` (updated in place, same backup IDs); `pulumi destroy`;
-stop the emulator. Every step's result is printed and checked: the demo exits
-non-zero if any step does not do what it should.
+then a short rotation (`fsx-backup rotate`: three daily runs, keep 2) and its
+destroy; stop the emulator. Every step's result is printed and checked: the
+demo exits non-zero if any step does not do what it should.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sys
@@ -19,11 +22,13 @@ from typing import Any
 import boto3
 from pulumi import automation as auto
 
+from fsx_backup_provider.cli import main as fsx_backup_main
 from fsx_emulator import EmulatorProcess
 from tools.workspace import EMULATOR_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "demo"
+ROTATION_STACK = "demo-rotation"
 REGION = "us-east-1"
 SUBNET = "subnet-0123456789abcdef0"
 
@@ -134,6 +139,46 @@ def run(endpoint_url: str) -> None:
     stack.destroy(on_output=print)
     check(fsx.describe_backups()["Backups"] == [], "no backup is left in FSx")
     stack.workspace.remove_stack(STACK)
+
+    rotation_tour(workspace, endpoint_url, lustre)
+
+
+def rotation_tour(workspace: auto.LocalWorkspace, endpoint_url: str, lustre: str) -> None:
+    """Three nightly runs of `fsx-backup rotate --keep 2`, dated with --at, then destroy."""
+    if any(summary.name == ROTATION_STACK for summary in workspace.list_stacks()):
+        workspace.remove_stack(ROTATION_STACK, force=True)
+    fsx = boto3.client("fsx", endpoint_url=endpoint_url, region_name=REGION)
+    where = [
+        *("--stack", ROTATION_STACK, "--project", workspace.project_settings().name),
+        *("--backend", os.environ["PULUMI_BACKEND_URL"]),
+        *("--region", REGION, "--endpoint-url", endpoint_url),
+    ]
+    created: list[str] = []
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        command = ["rotate", "--source", lustre, "--keep", "2", "--at", day]
+        print(f"== fsx-backup {' '.join(command)}")
+        code, result = fsx_backup(*command, *where)
+        check(code == 0 and len(result["created"]) == 1, f"one backup made for {day}")
+        created += result["created"]
+    check(result["deleted"] == [created[0]], "the third run deleted the first day's backup")
+    check(result["kept"] == [created[2], created[1]], "the newest two are kept, newest first")
+    live = {b["BackupId"] for b in fsx.describe_backups()["Backups"]}
+    check(live == set(result["kept"]), "FSx holds exactly the two kept backups")
+
+    print(f"== fsx-backup destroy --stack {ROTATION_STACK}")
+    code, destroyed = fsx_backup("destroy", *where)
+    check(code == 0 and set(destroyed["deleted"].values()) == live, "both backups deleted")
+    check(fsx.describe_backups()["Backups"] == [], "no backup is left in FSx")
+    workspace.remove_stack(ROTATION_STACK)
+
+
+def fsx_backup(*args: str) -> tuple[int, dict[str, Any]]:
+    """The `fsx-backup` console script in this process; progress goes to stderr."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = fsx_backup_main([*args, "--json"])
+    result: dict[str, Any] = json.loads(out.getvalue())
+    return code, result
 
 
 def main() -> int:

@@ -10,16 +10,15 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fsx_backup_provider.cli import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
-from tests.e2e.conftest import REGION
-from tools.workspace import EMULATOR_CREDENTIALS
+from fsx_backup_provider.cli import main
+from fsx_backup_provider.cli.render import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from tests.e2e.cli_env import cli_command, isolate, live_backups
 
 MUTATING = ("CreateBackup", "DeleteBackup", "TagResource", "UntagResource")
 Cli = Callable[..., tuple[int, str, str]]
@@ -33,40 +32,24 @@ def cli_args(
 
     `pulumi_env` is asked for only so that a missing engine fails loudly here.
     """
-    for key, value in EMULATOR_CREDENTIALS.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
-    # Nothing of the caller's Pulumi setup is needed: the CLI brings its own
-    # backend (the flag) and passphrase (its documented default).
-    for key in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
-        monkeypatch.delenv(key, raising=False)
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FSX"):
-        monkeypatch.delenv(key, raising=False)
-    return [
-        "--backend",
-        f"file://{tmp_path / 'state'}",
-        "--endpoint-url",
-        fsx.endpoint_url,
-        "--region",
-        REGION,
-    ]
+    return isolate(monkeypatch, tmp_path, fsx)
 
 
 @pytest.fixture
 def cli(cli_args: list[str], capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Run main() in this process: (exit code, stdout, stderr)."""
+    """Run main() in this process: (exit code, stdout, stderr).
+
+    `cancel` takes only the stack's flags (its lock is not an AWS matter).
+    """
 
     def run(*args: str, stack: str = "cli-test") -> tuple[int, str, str]:
         capsys.readouterr()
-        code = main([*args, "--stack", stack, *cli_args])
+        flags = cli_args[:2] if args[0] == "cancel" else cli_args
+        code = main([*args, "--stack", stack, *flags])
         out, err = capsys.readouterr()
         return code, out, err
 
     return run
-
-
-def live_backups(fsx: Any) -> dict[str, dict[str, Any]]:
-    return {b["BackupId"]: b for b in fsx.client().describe_backups()["Backups"]}
 
 
 def tags_of(backup: dict[str, Any]) -> dict[str, str]:
@@ -166,11 +149,43 @@ def test_up_preview_update_refresh_destroy(fsx: Any, cli: Cli, tmp_path: Path) -
     destroyed = json.loads(out)
     assert destroyed["backups"] == {}
     assert destroyed["changes"] == {"nightly": "delete", "volume": "delete"}
+    assert destroyed["deleted"] == {
+        "nightly": nightly["backup_id"],
+        "volume": backups["volume"]["backup_id"],
+    }
     assert live_backups(fsx) == {}
 
     # Destroy of a stack that does not exist is a usage error: nothing to do.
     code, _out, err = cli("destroy", stack="never-made")
     assert code == EXIT_USAGE and "does not exist" in err
+
+
+def test_up_refresh_notices_a_backup_deleted_outside(fsx: Any, cli: Cli) -> None:
+    fs_id = fsx.create_file_system("WINDOWS")
+    fsx.set_faults(backup_seconds=0)
+    declared = ("--backup", f"kept={fs_id}", "--json")
+    code, out, err = cli("up", *declared)
+    assert code == EXIT_OK, err
+    first = json.loads(out)["backups"]["kept"]["backup_id"]
+    fsx.client().delete_backup(BackupId=first)
+
+    # Without --refresh the state still holds the deleted backup: nothing to do.
+    code, out, err = cli("up", *declared)
+    assert code == EXIT_OK, err
+    stale = json.loads(out)
+    assert stale["changes"] == {} and stale["backups"]["kept"]["backup_id"] == first
+
+    # With it, the engine reads FSx first, drops the backup and makes it again.
+    before = fsx.calls()
+    code, out, err = cli("up", "--refresh", *declared)
+    assert code == EXIT_OK, err
+    refreshed = json.loads(out)
+    assert refreshed["changes"] == {"kept": "create"}
+    again = refreshed["backups"]["kept"]["backup_id"]
+    assert again != first
+    assert set(live_backups(fsx)) == {again}
+    # (Two CreateBackups: the token of the deleted backup, then the next generation's.)
+    assert set(mutating_calls(fsx, before)) == {"CreateBackup"}
 
 
 def test_bad_spec_exits_2_without_calling_fsx(fsx: Any, cli: Cli, tmp_path: Path) -> None:
@@ -213,7 +228,7 @@ def test_failed_backup_exits_1_with_the_engine_error(fsx: Any, cli: Cli) -> None
 def test_module_entry_point_in_a_subprocess(fsx: Any, cli_args: list[str]) -> None:
     fs_id = fsx.create_file_system("WINDOWS")
     fsx.set_faults(backup_seconds=0)
-    command = [sys.executable, "-m", "fsx_backup_provider.cli"]
+    command = cli_command()
     flags = ["--backup", f"solo={fs_id},Name=solo", "--tag", "Team=storage", *cli_args]
 
     preview = subprocess.run(

@@ -14,16 +14,10 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider.cli import (
-    EXIT_USAGE,
-    BackupSpec,
-    Console,
-    EventWatcher,
-    SpecError,
-    build_specs,
-    condense_error,
-    main,
-)
+from fsx_backup_provider.cli import main
+from fsx_backup_provider.cli.events import Console, EventWatcher, condense_error
+from fsx_backup_provider.cli.render import EXIT_USAGE
+from fsx_backup_provider.cli.spec import BackupSpec, SpecError, build_specs
 
 FS = "fs-0123456789abcdef0"
 FS2 = "fs-0fedcba9876543210"
@@ -217,7 +211,10 @@ def test_too_many_tags_counts_the_common_ones(tmp_path: Path) -> None:
     own = ",".join(f"K{i}=v" for i in range(45))
     common = tuple(f"C{i}=v" for i in range(6))
     [problem] = problems_of(tmp_path, backups=(f"a={FS},{own}",), tags=common)
-    assert "--backup #1" in problem and "51 tags with the --tag ones" in problem
+    assert problem == (
+        "--backup #1 ('a'): tags (with the --tag ones): has 51 tags; "
+        "an FSx backup holds at most 50"
+    )
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
@@ -298,7 +295,7 @@ def diagnostic(urn: str, message: str, ephemeral: bool = True) -> Any:
 def test_progress_lines_come_from_the_providers_engine_messages() -> None:
     """Progress (no engine): the provider's ephemeral messages, once per change."""
     stream = io.StringIO()
-    watcher = EventWatcher("up", Console(stream))
+    watcher = EventWatcher(Console(stream).line)
     urn = "urn:pulumi:dev::fsx-backup::pulumi-python:dynamic/fsx:FsxBackup::nightly"
     for message in (
         "backup-0a1b: CREATING 40%\n",

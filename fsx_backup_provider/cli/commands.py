@@ -1,0 +1,321 @@
+"""The command line: parsing it, and running each command with its output and exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from fsx_backup_provider.cli.deploy import cancel, run
+from fsx_backup_provider.cli.engine import (
+    DEFAULT_PARALLEL,
+    DEFAULT_PROJECT,
+    DEFAULT_STACK,
+    Target,
+    UsageError,
+    default_backend,
+    find_engine,
+    prepare_backend,
+    resolve_region,
+)
+from fsx_backup_provider.cli.events import Console
+from fsx_backup_provider.cli.render import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Report,
+    render_rotation,
+    render_table,
+    write_json,
+)
+from fsx_backup_provider.cli.spec import SpecError, build_specs, parse_tag_flags
+from fsx_backup_provider.cli.text import cap_lines, clip
+from fsx_backup_provider.rotation import (
+    ADJECTIVE,
+    EVERY,
+    RotationFailed,
+    RotationResult,
+    default_stack,
+    rotate,
+)
+
+DEPLOY_COMMANDS = ("up", "preview", "refresh", "destroy")
+COMMANDS = (*DEPLOY_COMMANDS, "rotate", "cancel")
+_EPILOG = (
+    "exit codes: 0 success (preview: no changes), 1 engine or deployment failure (also: the "
+    "stack is locked), 2 usage or spec error, 3 preview found changes, 130 interrupted. "
+    "See docs/cli.md and docs/rotation.md."
+)
+
+
+class _ArgumentError(UsageError):
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so `--json` can report usage errors too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _ArgumentError(message, self.format_usage())
+
+
+def _parents() -> dict[str, _Parser]:
+    stack = _Parser(add_help=False)
+    stack.add_argument(
+        "--stack",
+        default=None,
+        help=f"stack name (default: {DEFAULT_STACK}; for rotate: <prefix>-<source>)",
+    )
+    stack.add_argument(
+        "--project", default=DEFAULT_PROJECT, help="project name (default: %(default)s)"
+    )
+    stack.add_argument(
+        "--backend", default=None, help=f"state backend URL (default: {default_backend()}, created)"
+    )
+    stack.add_argument("--json", action="store_true", help="print the result as JSON")
+    stack.add_argument(
+        "-v", "--verbose", action="store_true", help="also stream the engine's output to stderr"
+    )
+    stack.add_argument(
+        "-y", "--yes", action="store_true", help="accepted and ignored: never interactive"
+    )
+    aws = _Parser(add_help=False)
+    aws.add_argument("--region", default=None, help="AWS region (default: the AWS chain)")
+    aws.add_argument(
+        "--endpoint-url", default=None, help="FSx endpoint URL (sets aws:endpoints fsx)"
+    )
+    aws.add_argument("--profile", default=None, help="AWS profile (sets aws:profile)")
+    aws.add_argument(
+        "--parallel",
+        type=int,
+        default=DEFAULT_PARALLEL,
+        help="resource operations at once (default: %(default)s)",
+    )
+    spec = _Parser(add_help=False)
+    spec.add_argument(
+        "--file",
+        type=Path,
+        default=None,
+        help='spec file (.yaml/.yml or .json): {"backups": [...]}',
+    )
+    spec.add_argument(
+        "--backup",
+        action="append",
+        default=[],
+        metavar="NAME=SOURCE[,Key=Value...]",
+        help="declare a backup of fs-... or fsvol-... (repeatable)",
+    )
+    spec.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a tag for every backup (repeatable; an entry's own tag wins)",
+    )
+    return {"stack": stack, "aws": aws, "spec": spec}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="fsx-backup",
+        description=(
+            "Declare Amazon FSx backups and deploy them with the Pulumi engine. "
+            "Non-interactive: nothing asks for confirmation."
+        ),
+        epilog=_EPILOG,
+    )
+    parents = _parents()
+    deploy_parents = [parents["stack"], parents["aws"], parents["spec"]]
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = commands.add_parser("up", parents=deploy_parents, help="create or update the backups")
+    up.add_argument(
+        "--refresh",
+        action="store_true",
+        help="refresh the state from FSx first, as `pulumi up --refresh`",
+    )
+    commands.add_parser("preview", parents=deploy_parents, help="show what up would change")
+    commands.add_parser("refresh", parents=deploy_parents, help="read the live backups")
+    commands.add_parser("destroy", parents=deploy_parents, help="delete every backup of the stack")
+    rotate = commands.add_parser(
+        "rotate",
+        parents=[parents["stack"], parents["aws"]],
+        help="a backup every period, keep the newest N (docs/rotation.md)",
+        epilog=_EPILOG,
+    )
+    rotate.add_argument("--source", required=True, help="the file system (fs-...) or ONTAP volume")
+    rotate.add_argument("--keep", type=int, required=True, help="how many periods to keep")
+    rotate.add_argument(
+        "--every",
+        choices=EVERY,
+        default="day",
+        help="the period, in UTC; weeks start on Monday (default: %(default)s)",
+    )
+    rotate.add_argument("--at", default=None, help="ISO 8601 time, UTC (default: now)")
+    rotate.add_argument(
+        "--name", default=None, help=f"name prefix (default: {', '.join(ADJECTIVE.values())})"
+    )
+    rotate.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag on new backups"
+    )
+    commands.add_parser(
+        "cancel",
+        parents=[parents["stack"]],
+        help="clear the stack's lock left by a killed run; only when no run is in progress",
+    )
+    return parser
+
+
+def _refuse(
+    document: dict[str, Any], wants_json: bool, message: str, problems: Sequence[str]
+) -> int:
+    """A usage or spec error: on stderr, and as the command's JSON shape on stdout."""
+    message = clip(message)
+    print(f"fsx-backup: error: {message}", file=sys.stderr)
+    if list(problems) != [message]:
+        for problem in cap_lines(problems):
+            print(f"  {problem}", file=sys.stderr)
+    if wants_json:
+        write_json(
+            {
+                **document,
+                "result": "failed",
+                "exit_code": EXIT_USAGE,
+                "error": message,
+                "problems": cap_lines(problems),
+            },
+            sys.stdout,
+        )
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `fsx-backup` console script; returns the exit code."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    wants_json = "--json" in arguments
+    command = arguments[0] if arguments and arguments[0] in COMMANDS else None
+    try:
+        args = build_parser().parse_args(arguments)
+    except SystemExit as exit_:  # --help
+        return exit_.code if isinstance(exit_.code, int) else EXIT_OK
+    except _ArgumentError as error:
+        print(error.usage, end="", file=sys.stderr)
+        message = clip(str(error))
+        return _refuse(Report(command).to_json(), wants_json, message, [message])
+    try:
+        if args.command == "rotate":
+            return _rotate(args, sys.stdout)
+        return _stack_command(args, sys.stdout)
+    except KeyboardInterrupt:
+        print(
+            "fsx-backup: interrupted. Run the same command again: a create that was under way "
+            "finds its backup again (stable ClientRequestToken), and nothing is made twice. "
+            "If the next run says the stack is locked, see docs/cli.md (a killed run).",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
+    target = Target(
+        stack=args.stack or DEFAULT_STACK,
+        project=args.project,
+        backend=args.backend or default_backend(),
+        endpoint_url=getattr(args, "endpoint_url", None),
+        profile=getattr(args, "profile", None),
+    )
+    report = Report(args.command, target.stack, target.project, target.backend)
+    problems = target.problems()
+    if getattr(args, "parallel", 1) < 1:
+        problems.append(f"--parallel must be at least 1, got {args.parallel}")
+    if problems:
+        return _refuse(report.to_json(), args.json, problems[0], problems)
+    specs = []
+    if args.command in DEPLOY_COMMANDS:
+        try:
+            specs = build_specs(args.file, args.backup, args.tag)
+        except SpecError as error:
+            message = "the backups as declared cannot be used:"
+            return _refuse(report.to_json(), args.json, message, error.problems)
+        if args.command in ("up", "preview") and not specs:
+            message = (
+                "no backups declared: give --file or --backup (to delete every backup of the "
+                "stack, run `fsx-backup destroy`)"
+            )
+            return _refuse(report.to_json(), args.json, message, [message])
+    try:
+        target = replace(target, backend=prepare_backend(target.backend))
+        find_engine()
+        if args.command in DEPLOY_COMMANDS:
+            target = replace(target, region=resolve_region(args.region, args.profile))
+    except UsageError as error:
+        return _refuse(report.to_json(), args.json, str(error), [str(error)])
+    console = Console()
+    if args.command == "cancel":
+        report = cancel(target, console)
+    else:
+        report = run(
+            args.command,
+            target,
+            specs,
+            console,
+            parallel=args.parallel,
+            verbose=args.verbose,
+            refresh=bool(getattr(args, "refresh", False)),
+        )
+    if report.error:
+        console.line(f"fsx-backup: {args.command} failed:")
+        for line in cap_lines(report.error.splitlines()):
+            console.line(line)
+    if args.json:
+        write_json(report.to_json(), out)
+    elif args.command == "cancel" and report.exit_code == EXIT_OK:
+        out.write(f"cancel succeeded on stack {target.stack}: no lock is held on it now\n")
+    else:
+        out.write(render_table(report) + "\n")
+    return report.exit_code
+
+
+def _rotate(args: argparse.Namespace, out: TextIO) -> int:
+    stack = args.stack or default_stack(args.source, args.every, args.name)
+    failed = RotationResult(stack, args.project, args.backend or default_backend(), None)
+    console = Console()
+    try:
+        tags, problems = parse_tag_flags(args.tag)
+        if problems:
+            raise SpecError(problems)
+        result = rotate(
+            args.source,
+            args.keep,
+            every=args.every,
+            at=args.at,
+            name=args.name,
+            tags=tags,
+            stack=stack,
+            project=args.project,
+            backend=args.backend,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            profile=args.profile,
+            parallel=args.parallel,
+            progress=console.line,
+            engine_output=console.line if args.verbose else None,
+        )
+    except SpecError as error:
+        return _refuse(failed.to_json(), args.json, "rotate cannot run:", error.problems)
+    except UsageError as error:
+        return _refuse(failed.to_json(), args.json, str(error), [str(error)])
+    except RotationFailed as failure:
+        console.line("fsx-backup: rotate failed:")
+        for line in cap_lines(str(failure).splitlines()):
+            console.line(line)
+        result = failure.result
+    if args.json:
+        write_json(result.to_json(), out)
+    else:
+        out.write(render_rotation(result) + "\n")
+    return result.exit_code

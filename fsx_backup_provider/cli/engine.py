@@ -1,0 +1,250 @@
+"""Where a command runs: the engine on PATH, the backend, the region, the stack and its state."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fsx_backup_provider.cli.events import name_of_urn
+from fsx_backup_provider.cli.text import short
+from fsx_backup_provider.constants import FSX_BACKUP_TYPE
+from fsx_backup_provider.fsx import default_region
+
+if TYPE_CHECKING:
+    from pulumi import automation as auto
+
+DEFAULT_STACK = "dev"
+DEFAULT_PROJECT = "fsx-backup"
+DEFAULT_BACKEND_DIR = "~/.fsx-backup/state"
+# The passphrase of a local backend's secrets when PULUMI_CONFIG_PASSPHRASE
+# (or _FILE) is not set. The CLI stores no secret, so it guards nothing; it
+# only keeps the engine from prompting. Documented in docs/cli.md.
+DEFAULT_PASSPHRASE = "fsx-backup-local"
+DEFAULT_PARALLEL = 64
+# Project and stack names as the engine accepts them (a stack may be
+# qualified as org/stack or org/project/stack on a cloud backend).
+PROJECT_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+STACK_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){0,2}")
+
+
+class UsageError(Exception):
+    """A command line or environment problem found before the engine runs."""
+
+
+def default_backend() -> str:
+    return "file://" + str(Path(DEFAULT_BACKEND_DIR).expanduser())
+
+
+@dataclass(frozen=True)
+class Target:
+    """A stack, where its state lives, and the AWS settings its program runs with."""
+
+    stack: str = DEFAULT_STACK
+    project: str = DEFAULT_PROJECT
+    backend: str = field(default_factory=default_backend)
+    region: str | None = None
+    endpoint_url: str | None = None
+    profile: str | None = None
+
+    def problems(self) -> list[str]:
+        """What is wrong with the names and URLs, before anything is touched."""
+        found: list[str] = []
+        if not PROJECT_PATTERN.fullmatch(self.project):
+            found.append(
+                f"--project {short(self.project)}: use 1 to 100 letters, digits, '_', '.' or '-'"
+            )
+        if not STACK_PATTERN.fullmatch(self.stack):
+            found.append(
+                f"--stack {short(self.stack)}: use letters, digits, '_', '.' or '-' "
+                "(optionally org/stack or org/project/stack)"
+            )
+        if self.endpoint_url is not None and not re.match(r"https?://", self.endpoint_url):
+            found.append(f"--endpoint-url {short(self.endpoint_url)} must be an http(s) URL")
+        return found
+
+
+def prepare_backend(url: str) -> str:
+    """The backend URL to use; a local one (file://) has `~` expanded and is created."""
+    if "://" not in url:
+        raise UsageError(
+            f"--backend {short(url)} is not a URL: give file:///path/to/dir for a local "
+            "backend, or s3://..., azblob://..., gs://..., https://api.pulumi.com"
+        )
+    if not url.startswith("file://"):
+        return url
+    raw = url[len("file://") :]
+    if not raw:
+        raise UsageError("--backend file:// needs a directory, e.g. file://~/.fsx-backup/state")
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--backend: cannot create {path}: {error.strerror or error}") from error
+    return f"file://{path}"
+
+
+def find_engine() -> str:
+    """The `pulumi` executable; the Python dynamic provider shim must be beside it or on PATH."""
+    pulumi_path = shutil.which("pulumi")
+    how = (
+        'In a checkout of fsx-backup-provider run `eval "$(make -s env)"` (it builds or finds '
+        "the pinned engine and puts it on PATH); otherwise install the Pulumi CLI "
+        "(https://www.pulumi.com/docs/install/) so that `pulumi` is on PATH."
+    )
+    if pulumi_path is None:
+        raise UsageError(f"the Pulumi engine (`pulumi`) is not on PATH. {how}")
+    shim = "pulumi-resource-pulumi-python"
+    beside = Path(pulumi_path).resolve().parent / shim
+    if shutil.which(shim) is None and not beside.exists():
+        raise UsageError(
+            f"found {pulumi_path}, but not `{shim}`, which runs Python dynamic providers "
+            f"such as FsxBackup. {how}"
+        )
+    return pulumi_path
+
+
+def resolve_region(region: str | None, profile: str | None) -> str:
+    """--region, else the AWS chain (AWS_REGION, the profile's region)."""
+    try:
+        resolved = default_region(region, profile)
+    except ValueError as error:
+        raise UsageError(f"--profile: {error}") from error
+    if not resolved:
+        raise UsageError(
+            "no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile"
+        )
+    return resolved
+
+
+def engine_env(backend: str) -> dict[str, str]:
+    env = {
+        "PULUMI_BACKEND_URL": backend,
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        # The provider process must import fsx_backup_provider: run it with this
+        # very interpreter unless the user chose another.
+        "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD") or sys.executable,
+    }
+    has_passphrase = "PULUMI_CONFIG_PASSPHRASE" in os.environ or (
+        "PULUMI_CONFIG_PASSPHRASE_FILE" in os.environ
+    )
+    if backend.startswith("file://") and not has_passphrase:
+        env["PULUMI_CONFIG_PASSPHRASE"] = DEFAULT_PASSPHRASE
+    return env
+
+
+def stack_config(target: Target) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    if target.region:
+        config["aws:region"] = target.region
+    if target.endpoint_url:
+        config["aws:endpoints"] = json.dumps([{"fsx": target.endpoint_url}])
+    if target.profile:
+        config["aws:profile"] = target.profile
+    return config
+
+
+@contextmanager
+def open_stack(target: Target, program: auto.PulumiFn, *, create: bool) -> Iterator[auto.Stack]:
+    """The stack in a throwaway project directory; created first if `create`.
+
+    Raises the Automation API's StackNotFoundError if it does not exist and
+    `create` is false.
+    """
+    from pulumi import automation as auto
+
+    with tempfile.TemporaryDirectory(prefix="fsx-backup-") as work_dir:
+        options = auto.LocalWorkspaceOptions(
+            work_dir=work_dir,
+            project_settings=auto.ProjectSettings(
+                name=target.project,
+                runtime="python",
+                backend=auto.ProjectBackend(target.backend),
+            ),
+            stack_settings={target.stack: auto.StackSettings(config=stack_config(target))},
+            env_vars=engine_env(target.backend),
+        )
+        if create:
+            try:
+                stack = auto.create_or_select_stack(
+                    target.stack, target.project, program, opts=options
+                )
+            except auto.StackAlreadyExistsError:
+                # Another run created it between this one's select and create.
+                stack = auto.select_stack(target.stack, target.project, program, opts=options)
+        else:
+            stack = auto.select_stack(target.stack, target.project, program, opts=options)
+        yield stack
+
+
+def lock_hint(target: Target) -> str:
+    """What to do when the engine says the stack is locked."""
+    return (
+        f"Another run of stack {target.stack!r} holds its lock; wait for it to end. If no run "
+        "is in progress (one was killed), clear the lock with "
+        f"`fsx-backup cancel --stack {target.stack} --project {target.project} "
+        f"--backend {target.backend}` and run again (docs/cli.md: a killed run)."
+    )
+
+
+def command_error_text(error: Exception) -> str:
+    """The engine's own words from a CommandError: its stderr, else its stdout's tail."""
+    stderr = str(getattr(error, "stderr", "") or "")
+    text = str(error)
+    if " stderr: " in text:
+        stderr = text.split(" stderr: ", 1)[1]
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    if lines:
+        return "\n".join(lines[-20:])
+    stdout = text.split(" stdout: ", 1)[1].split("\n stderr: ", 1)[0] if " stdout: " in text else ""
+    tail = [line for line in stdout.strip().splitlines() if line.strip()][-20:]
+    return "\n".join(tail) or text.strip()
+
+
+@dataclass(frozen=True)
+class StateBackup:
+    """An FsxBackup as the stack's state records it."""
+
+    name: str
+    backup_id: str
+    inputs: Mapping[str, Any]
+    outputs: Mapping[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "backup_id": self.backup_id,
+            "arn": self.outputs.get("arn"),
+            "lifecycle": self.outputs.get("lifecycle"),
+            "tags": self.outputs.get("tags") or {},
+            "file_system_id": self.outputs.get("file_system_id"),
+            "volume_id": self.outputs.get("volume_id"),
+        }
+
+
+def state_backups(stack: auto.Stack) -> dict[str, StateBackup]:
+    """The FsxBackups the stack's state holds now, by name; other resources are left out."""
+    deployment = stack.export_stack().deployment or {}
+    found: dict[str, StateBackup] = {}
+    for resource in deployment.get("resources") or []:
+        if resource.get("type") != FSX_BACKUP_TYPE or resource.get("delete"):
+            continue
+        outputs = resource.get("outputs") or {}
+        name = name_of_urn(str(resource.get("urn", "")))
+        found[name] = StateBackup(
+            name=name,
+            backup_id=str(outputs.get("backup_id") or resource.get("id") or ""),
+            inputs=resource.get("inputs") or {},
+            outputs=outputs,
+        )
+    return dict(sorted(found.items()))

@@ -1,0 +1,123 @@
+"""What a command prints on stdout: a table, or one JSON object of a stable shape.
+
+Every outcome of a command, including a spec or usage error that stopped it
+before the engine ran, has the same JSON keys, so a script can read
+`result`, `exit_code`, `error` and `problems` without first guessing which
+kind of failure it got.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+from fsx_backup_provider.cli.text import cap_lines
+
+if TYPE_CHECKING:
+    from fsx_backup_provider.rotation import RotationResult
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CHANGES = 3
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class Report:
+    """The outcome of up, preview, refresh, destroy or cancel (and of any usage error)."""
+
+    command: str | None
+    stack: str | None = None
+    project: str | None = None
+    backend: str | None = None
+    result: str = "failed"
+    exit_code: int = EXIT_FAILED
+    resource_changes: dict[str, int] | None = None
+    changes: dict[str, str] = field(default_factory=dict)
+    deleted: dict[str, str] = field(default_factory=dict)
+    backups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "stack": self.stack,
+            "project": self.project,
+            "backend": self.backend,
+            "result": self.result,
+            "exit_code": self.exit_code,
+            "resource_changes": self.resource_changes,
+            "changes": dict(sorted(self.changes.items())),
+            "deleted": dict(sorted(self.deleted.items())),
+            "backups": self.backups,
+            "error": self.error,
+            "problems": cap_lines(self.problems),
+        }
+
+
+def write_json(document: Mapping[str, Any], out: TextIO) -> None:
+    out.write(json.dumps(document, indent=2) + "\n")
+    out.flush()
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Left-aligned columns; the last one is not padded (ARNs are long)."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return lines
+
+
+def render_table(report: Report) -> str:
+    rows: list[tuple[str, str, str, str, str]] = []
+    for name, backup in report.backups.items():
+        rows.append(
+            (
+                name,
+                report.changes.get(name, "same"),
+                str(backup.get("backup_id") or "-"),
+                str(backup.get("lifecycle") or "-"),
+                str(backup.get("arn") or "-"),
+            )
+        )
+    for name, op in sorted(report.changes.items()):
+        if name not in report.backups:
+            rows.append((name, op, report.deleted.get(name, "-"), "-", "-"))
+    if rows:
+        lines = table(("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE", "ARN"), rows)
+    else:
+        lines = [f"no backups in stack {report.stack}"]
+    counts = ", ".join(f"{op} {n}" for op, n in sorted((report.resource_changes or {}).items()))
+    verdict = report.result
+    if report.command == "preview" and report.exit_code == EXIT_CHANGES:
+        verdict = "succeeded, with changes"
+    elif report.command == "preview" and report.exit_code == EXIT_OK:
+        verdict = "succeeded, no changes"
+    lines.append(
+        f"{report.command} {verdict} on stack {report.stack}"
+        + (f" ({counts}; counts include the stack itself)" if counts else "")
+    )
+    return "\n".join(lines)
+
+
+def render_rotation(result: RotationResult) -> str:
+    rows = []
+    for name in result.kept_names:
+        backup = result.backups.get(name, {})
+        change = "create" if backup.get("backup_id") in result.created else "same"
+        rows.append(
+            (name, change, str(backup.get("backup_id") or "-"), str(backup.get("lifecycle") or "-"))
+        )
+    rows += [(name, "delete", backup_id, "-") for name, backup_id in result.deleted_names.items()]
+    lines = table(("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE"), rows) if rows else []
+    lines.append(
+        f"rotate {result.result} on stack {result.stack}: period {result.period}, "
+        f"created {len(result.created)}, deleted {len(result.deleted)}, kept {len(result.kept)}"
+    )
+    return "\n".join(lines)

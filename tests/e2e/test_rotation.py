@@ -1,0 +1,247 @@
+"""`fsx-backup rotate` end to end: the real engine, the emulator, file and S3 backends."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from fsx_backup_provider.cli import main
+from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from fsx_backup_provider.rotation import RotationResult, rotate
+from tests.e2e.cli_env import isolate, kill_marked, live_backups, start_cli
+from tests.e2e.conftest import REGION
+
+MUTATING = ("CreateBackup", "DeleteBackup", "TagResource", "UntagResource")
+Rotate = Callable[..., tuple[int, dict[str, Any], str]]
+
+
+@pytest.fixture
+def flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsx: Any, pulumi_env: dict[str, str]
+) -> list[str]:
+    """`pulumi_env` is asked for only so that a missing engine fails loudly here."""
+    fsx.set_faults(backup_seconds=1)
+    return isolate(monkeypatch, tmp_path, fsx)
+
+
+@pytest.fixture
+def run_rotate(flags: list[str], capsys: pytest.CaptureFixture[str]) -> Rotate:
+    """`fsx-backup rotate ... --json` in this process: (exit code, the JSON, stderr)."""
+
+    def run(*args: str) -> tuple[int, dict[str, Any], str]:
+        capsys.readouterr()
+        code = main(["rotate", *args, "--json", *flags])
+        out, err = capsys.readouterr()
+        return code, json.loads(out), err
+
+    return run
+
+
+def mutating(fsx: Any, before: dict[str, int]) -> dict[str, int]:
+    now = fsx.calls()
+    return {
+        op: now.get(op, 0) - before.get(op, 0)
+        for op in MUTATING
+        if now.get(op, 0) != before.get(op, 0)
+    }
+
+
+def test_five_daily_runs_keep_three(fsx: Any, run_rotate: Rotate) -> None:
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    # Made outside the stack, of the same file system: never the rotation's to delete.
+    foreign = fsx.client().create_backup(
+        FileSystemId=fs_id, Tags=[{"Key": "Name", "Value": "made-by-hand"}]
+    )["Backup"]["BackupId"]
+    source = ("--source", fs_id, "--keep", "3", "--tag", "Schedule=nightly")
+
+    kept_by_day: dict[int, str] = {}
+    for day in range(1, 6):
+        code, result, err = run_rotate(*source, "--at", f"2024-01-0{day}T02:00:00Z")
+        assert code == EXIT_OK, err
+        assert result["result"] == "succeeded" and result["period"] == f"2024-01-0{day}"
+        [created] = result["created"]
+        kept_by_day[day] = created
+        newest_first = [kept_by_day[d] for d in range(day, max(day - 3, 0), -1)]
+        assert result["kept"] == newest_first
+        assert result["deleted"] == ([kept_by_day[day - 3]] if day > 3 else [])
+        assert set(live_backups(fsx)) == {*newest_first, foreign}
+        assert f"daily-2024-01-0{day}: create done ({created} AVAILABLE)" in err
+    assert result["stack"] == f"daily-{fs_id}"
+    assert "copies" not in result  # not until the rotation makes copies
+    live = live_backups(fsx)
+    tags = {t["Key"]: t["Value"] for t in live[kept_by_day[5]]["Tags"]}
+    assert tags == {"Schedule": "nightly"}
+    assert {t["Key"]: t["Value"] for t in live[foreign]["Tags"]} == {"Name": "made-by-hand"}
+
+    # A re-run inside the same period changes nothing, even with other tags.
+    before = fsx.calls()
+    code, result, err = run_rotate(
+        "--source", fs_id, "--keep", "3", "--tag", "Schedule=other", "--at", "2024-01-05T23:59:59Z"
+    )
+    assert code == EXIT_OK, err
+    assert result["created"] == [] and result["deleted"] == []
+    assert result["kept"] == [kept_by_day[5], kept_by_day[4], kept_by_day[3]]
+    assert mutating(fsx, before) == {}
+
+    # A run for an earlier period is refused before anything runs.
+    code, result, err = run_rotate(*source, "--at", "2024-01-04")
+    assert code == EXIT_USAGE
+    assert "period 2024-01-04 is older than the newest backup" in result["problems"][0]
+    assert mutating(fsx, before) == {}
+
+    # The period's backup deleted outside: the run's refresh notices, and it is made again.
+    fsx.client().delete_backup(BackupId=kept_by_day[5])
+    code, result, err = run_rotate(*source, "--at", "2024-01-05T12:00:00Z")
+    assert code == EXIT_OK, err
+    [remade] = result["created"]
+    assert remade != kept_by_day[5] and result["deleted"] == []
+    assert result["kept"] == [remade, kept_by_day[4], kept_by_day[3]]
+    assert set(live_backups(fsx)) == {remade, kept_by_day[4], kept_by_day[3], foreign}
+
+
+def test_an_earlier_period_deleted_outside_is_not_remade(fsx: Any, run_rotate: Rotate) -> None:
+    """A backup of an old period made now would hold today's data under an old date."""
+    fs_id = fsx.create_file_system("WINDOWS")
+    source = ("--source", fs_id, "--keep", "2", "--every", "week", "--name", "weekly-db")
+    ids = []
+    for at in ("2024-01-01", "2024-01-08"):
+        code, result, err = run_rotate(*source, "--at", at)
+        assert code == EXIT_OK, err
+        ids += result["created"]
+    assert result["period"] == "2024-W02"
+    fsx.client().delete_backup(BackupId=ids[0])
+    code, result, err = run_rotate(*source, "--at", "2024-01-15")
+    assert code == EXIT_OK, err
+    [week3] = result["created"]
+    assert result["deleted"] == [] and result["kept"] == [week3, ids[1]]
+    assert set(live_backups(fsx)) == {week3, ids[1]}
+
+
+def test_two_runs_at_once_one_wins_the_other_names_the_lock(fsx: Any, flags: list[str]) -> None:
+    fs_id = fsx.create_file_system("LUSTRE")
+    # A long create holds the stack's lock while the other run starts.
+    fsx.set_faults(backup_seconds=15)
+    marker = uuid.uuid4().hex
+    args = ["rotate", "--source", fs_id, "--keep", "3", "--at", "2024-01-01", "--json", *flags]
+    runs = [start_cli(args, marker), start_cli(args, marker)]
+    try:
+        outcomes = [(*run.communicate(timeout=300), run.returncode) for run in runs]
+        outcomes = [(code, out, err) for out, err, code in outcomes]
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+        kill_marked(marker)
+    codes = sorted(code for code, _out, _err in outcomes)
+    assert codes == [EXIT_OK, EXIT_FAILED], outcomes
+    [(_, won, _)] = [o for o in outcomes if o[0] == EXIT_OK]
+    [(_, lost, lost_err)] = [o for o in outcomes if o[0] == EXIT_FAILED]
+    assert lost, lost_err
+    winner, loser = json.loads(won), json.loads(lost)
+    assert "the stack is currently locked" in loser["error"]
+    assert "fsx-backup cancel --stack" in loser["error"] and "currently locked" in lost_err
+    assert loser["created"] == []
+    [backup_id] = winner["created"]
+    assert set(live_backups(fsx)) == {backup_id}
+    assert fsx.calls().get("CreateBackup") == 1
+
+
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 on a free loopback port, stopped after the test."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def test_state_in_s3_is_found_by_the_next_runner(
+    fsx: Any,
+    flags: list[str],
+    s3_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each run as on an ephemeral CI runner: a fresh PULUMI_HOME, the state only in S3."""
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION)
+    s3.create_bucket(Bucket="fsx-backup-state")
+    backend = (
+        f"s3://fsx-backup-state/rotation?endpoint={s3_endpoint}&use_path_style=true&region={REGION}"
+    )
+    # Not a file backend: the passphrase is the user's to give, the same on every runner.
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "the-same-on-every-runner")
+    fs_id = fsx.create_file_system("OPENZFS")
+    aws_flags = flags[2:]
+
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "runner-1"))
+    capsys.readouterr()
+    code = main(
+        [
+            "rotate",
+            "--source",
+            fs_id,
+            "--keep",
+            "1",
+            "--at",
+            "2024-01-01",
+            "--backend",
+            backend,
+            "--json",
+            *aws_flags,
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    [day1] = json.loads(out)["created"]
+    stacks = [o["Key"] for o in s3.list_objects_v2(Bucket="fsx-backup-state")["Contents"]]
+    assert f"rotation/.pulumi/stacks/fsx-backup/daily-{fs_id}.json" in stacks
+
+    # The next day's runner is a Python script on the Automation API.
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "runner-2"))
+    progress: list[str] = []
+    result = rotate(
+        fs_id,
+        keep=1,
+        at="2024-01-02",
+        backend=backend,
+        region=REGION,
+        endpoint_url=fsx.endpoint_url,
+        progress=progress.append,
+    )
+    assert isinstance(result, RotationResult)
+    [day2] = result.created
+    assert result.deleted == [day1] and result.kept == [day2]
+    assert result.to_json()["stack"] == f"daily-{fs_id}"
+    assert set(live_backups(fsx)) == {day2}
+    assert f"daily-2024-01-01: delete done ({day1})" in progress
+
+
+def test_a_failed_backup_deletes_nothing(fsx: Any, run_rotate: Rotate) -> None:
+    fs_id = fsx.create_file_system("LUSTRE")
+    code, result, err = run_rotate("--source", fs_id, "--keep", "1", "--at", "2024-01-01")
+    assert code == EXIT_OK, err
+    [day1] = result["created"]
+    fsx.set_faults(fail_next_backups={fs_id: "the storage array caught fire"})
+    code, result, err = run_rotate("--source", fs_id, "--keep", "1", "--at", "2024-01-02")
+    assert code == EXIT_FAILED
+    assert result["result"] == "failed" and "the storage array caught fire" in result["error"]
+    assert result["created"] == [] and result["deleted"] == [] and result["kept"] == []
+    # The day before's backup is still there: the engine deletes only after creating.
+    assert set(live_backups(fsx)) == {day1}
+    code, result, err = run_rotate("--source", fs_id, "--keep", "1", "--at", "2024-01-02")
+    assert code == EXIT_OK, err
+    assert result["deleted"] == [day1] and set(live_backups(fsx)) == set(result["kept"])

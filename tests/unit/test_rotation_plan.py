@@ -1,0 +1,156 @@
+"""Rotation without an engine: periods, their names, and which periods a run keeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from fsx_backup_provider.cli.engine import StateBackup
+from fsx_backup_provider.cli.spec import BackupSpec, SpecError
+from fsx_backup_provider.rotation import (
+    Period,
+    _checked_arguments,
+    default_stack,
+    parse_at,
+    period_in_name,
+    period_of,
+    plan_rotation,
+)
+
+FS = "fs-0123456789abcdef0"
+OTHER_FS = "fs-0fedcba9876543210"
+
+
+def day(n: int) -> Period:
+    return period_of(datetime(2024, 1, n, 3, 30, tzinfo=UTC), "day")
+
+
+def recorded(
+    *names: str, source: str = FS, tags: dict[str, str] | None = None
+) -> dict[str, StateBackup]:
+    inputs: dict[str, object] = {"file_system_id": source}
+    if tags:
+        inputs["tags"] = tags
+    return {
+        name: StateBackup(name, f"backup-{i:017x}", inputs, {"backup_id": f"backup-{i:017x}"})
+        for i, name in enumerate(names)
+    }
+
+
+def new(period: Period, prefix: str = "daily", tags: dict[str, str] | None = None) -> BackupSpec:
+    return BackupSpec(period.name(prefix), FS, None, tags or {}, "rotate")
+
+
+def test_periods_and_their_stamps() -> None:
+    at = datetime(2024, 1, 17, 13, 45, 12, tzinfo=UTC)  # a Wednesday
+    assert period_of(at, "hour").stamp == "2024-01-17T13"
+    assert period_of(at, "day").stamp == "2024-01-17"
+    assert period_of(at, "week").stamp == "2024-W03"
+    assert period_of(at, "week").start == datetime(2024, 1, 15, tzinfo=UTC)
+    # The ISO week of 2021-01-03 (a Sunday) is week 53 of 2020.
+    assert period_of(datetime(2021, 1, 3, tzinfo=UTC), "week").stamp == "2020-W53"
+    # A time with an offset is read in UTC.
+    plus_two = timezone(timedelta(hours=2))
+    assert period_of(datetime(2024, 1, 18, 1, 0, tzinfo=plus_two), "day").stamp == "2024-01-17"
+
+
+def test_names_parse_back_to_their_periods() -> None:
+    for every in ("hour", "day", "week"):
+        period = period_of(datetime(2024, 12, 30, 23, 5, tzinfo=UTC), every)
+        assert period_in_name(period.name("nightly-db"), "nightly-db", every) == period
+    assert period_in_name("daily-2024-1-5", "daily", "day") is None
+    assert period_in_name("daily-2024-01-05", "weekly", "day") is None
+    assert period_in_name("daily-2024-01-05T03", "daily", "day") is None
+    assert period_in_name("daily-2024-01-05", "daily", "hour") is None
+    assert period_in_name("ad-hoc", "daily", "day") is None
+
+
+def test_parse_at() -> None:
+    assert parse_at("2024-01-15") == datetime(2024, 1, 15, tzinfo=UTC)
+    assert parse_at("2024-01-15T03:00:00Z") == datetime(2024, 1, 15, 3, tzinfo=UTC)
+    assert parse_at("2024-01-15T05:00:00+02:00") == datetime(2024, 1, 15, 3, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        parse_at("tomorrow")
+
+
+def test_first_run_keeps_its_own_period() -> None:
+    plan = plan_rotation({}, day(1), new(day(1)), 3, "daily", "s")
+    assert [s.name for s in plan.kept] == ["daily-2024-01-01"] and plan.dropped == []
+
+
+def test_keeps_the_newest_n_and_drops_the_rest() -> None:
+    state = recorded("daily-2024-01-01", "daily-2024-01-03", "daily-2024-01-02")
+    plan = plan_rotation(state, day(4), new(day(4)), 3, "daily", "s")
+    assert [s.name for s in plan.kept] == [
+        "daily-2024-01-04",
+        "daily-2024-01-03",
+        "daily-2024-01-02",
+    ]
+    assert plan.dropped == ["daily-2024-01-01"]
+    # A smaller --keep drops more, oldest first.
+    plan = plan_rotation(state, day(4), new(day(4)), 1, "daily", "s")
+    assert [s.name for s in plan.kept] == ["daily-2024-01-04"]
+    assert plan.dropped == ["daily-2024-01-03", "daily-2024-01-02", "daily-2024-01-01"]
+
+
+def test_earlier_periods_are_declared_as_recorded() -> None:
+    """A changed source or --tag affects new periods only; old backups are never replaced."""
+    state = recorded("daily-2024-01-01", source=OTHER_FS, tags={"Env": "old"})
+    plan = plan_rotation(state, day(2), new(day(2), tags={"Env": "new"}), 3, "daily", "s")
+    newest, older = plan.kept
+    assert (newest.file_system_id, dict(newest.tags)) == (FS, {"Env": "new"})
+    assert (older.file_system_id, dict(older.tags)) == (OTHER_FS, {"Env": "old"})
+
+
+def test_a_rerun_in_the_same_period_declares_the_same_backups() -> None:
+    state = recorded("daily-2024-01-01", "daily-2024-01-02", tags={"Env": "old"})
+    plan = plan_rotation(state, day(2), new(day(2), tags={"Env": "changed"}), 3, "daily", "s")
+    assert [(s.name, dict(s.tags)) for s in plan.kept] == [
+        ("daily-2024-01-02", {"Env": "old"}),
+        ("daily-2024-01-01", {"Env": "old"}),
+    ]
+    assert plan.dropped == []
+
+
+def test_an_earlier_period_is_refused() -> None:
+    state = recorded("daily-2024-01-05")
+    with pytest.raises(SpecError) as refused:
+        plan_rotation(state, day(3), new(day(3)), 3, "daily", "s")
+    [problem] = refused.value.problems
+    assert (
+        "period 2024-01-03 is older than the newest backup of stack s, daily-2024-01-05" in problem
+    )
+
+
+def test_backups_of_another_rotation_are_refused() -> None:
+    state = recorded("daily-2024-01-01", "adhoc", "weekly-2024-W01")
+    with pytest.raises(SpecError) as refused:
+        plan_rotation(state, day(2), new(day(2)), 3, "daily", "s")
+    [problem] = refused.value.problems
+    assert "stack s holds backups that are not daily periods named daily-<stamp>" in problem
+    assert "['adhoc', 'weekly-2024-W01']" in problem
+
+
+def test_arguments_are_checked_before_anything_runs() -> None:
+    period, spec = _checked_arguments(FS, 3, "day", "2024-01-05T10:00:00Z", "daily", {"A": "b"})
+    assert period == day(5) and spec == BackupSpec(
+        "daily-2024-01-05", FS, None, {"A": "b"}, "rotate"
+    )
+    _period, volume = _checked_arguments("fsvol-0123456789abcdef0", 1, "hour", None, "h", None)
+    assert volume.volume_id == "fsvol-0123456789abcdef0" and volume.file_system_id is None
+    with pytest.raises(SpecError) as refused:
+        _checked_arguments("fs-12", 0, "day", "2999-01-01", "bad prefix", {"aws:x": "1"})
+    problems = "\n".join(refused.value.problems)
+    assert "--keep 0: keep at least 1 backup" in problems
+    assert "--at '2999-01-01': period 2999-01-01 has not started yet" in problems
+    assert "--name 'bad prefix': a prefix of letters" in problems
+    assert "fileSystemId: 'fs-12' must be 11 to 21 characters long" in problems
+    assert "tag key 'aws:x' uses the prefix 'aws:'" in problems
+    with pytest.raises(SpecError, match="--every 'month': use one of hour, day, week"):
+        _checked_arguments(FS, 1, "month", None, "m", None)
+
+
+def test_default_stack_is_one_per_rotation() -> None:
+    assert default_stack(FS, "day", None) == f"daily-{FS}"
+    assert default_stack(FS, "week", "db") == f"db-{FS}"
