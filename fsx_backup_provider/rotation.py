@@ -3,6 +3,7 @@
     from fsx_backup_provider.rotation import rotate
     result = rotate("fs-0123456789abcdef0", keep=7, every="day", region="eu-west-1")
     result.created, result.deleted, result.kept     # backup IDs; kept newest first
+    rotate(..., copy_to_region="us-west-2").copies  # backup ID -> its copy's ID
 
 Each run works on one stack of its own. The stack declares one FsxBackup per
 period, named `<prefix>-<stamp>` (`daily-2024-01-15`). A run refreshes the
@@ -13,6 +14,11 @@ window are deleted. Which periods exist comes only from the stack's state, so
 backups the stack did not make are never touched. Earlier periods are
 declared exactly as the state records them, so a changed `--tag` or source
 affects new periods only, and a re-run inside a period changes nothing.
+
+With a copy Region, each kept backup also has an FsxBackupCopy there, named
+`<backup name>-copy`, rotated with it: made with the period's backup, deleted
+with it. Copies already in the state are declared as recorded, so a run
+without the flag keeps them; new backups get a copy only when it is given.
 
 The engine deletes after it creates, so the oldest backup goes only once the
 new one is AVAILABLE; a failed create deletes nothing. The engine's lock on
@@ -54,6 +60,8 @@ from fsx_backup_provider.cli.spec import (
     validate_specs,
 )
 from fsx_backup_provider.cli.text import cap_lines, short
+from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE
+from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
@@ -64,6 +72,15 @@ ADJECTIVE = {"hour": "hourly", "day": "daily", "week": "weekly"}
 DEFAULT_PREFIX = ADJECTIVE
 # Sortable, and valid in a resource name (no ':'); weeks are ISO weeks, from Monday.
 _STAMP = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "week": "%G-W%V"}
+COPY_SUFFIX = "-copy"
+
+
+@dataclass(frozen=True)
+class CopyTarget:
+    """Where the copies of new backups go, and the KMS key that encrypts them."""
+
+    region: str
+    kms_key_id: str | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -197,6 +214,8 @@ class RotationResult:
     deleted_names: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     problems: list[str] = field(default_factory=list)
+    # Backup ID -> the ID of its copy, for the kept backups that have one.
+    copies: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -210,6 +229,7 @@ class RotationResult:
             "created": self.created,
             "deleted": self.deleted,
             "kept": self.kept,
+            "copies": self.copies,
             "error": self.error,
             "problems": cap_lines(self.problems),
         }
@@ -228,11 +248,41 @@ class RotationFailed(Exception):
         self.locked = locked
 
 
-def _program(plan: RotationPlan) -> Callable[[], None]:
+def _program(
+    plan: RotationPlan,
+    source_region: str | None,
+    copies: Mapping[str, StateBackup],
+    copy_target: CopyTarget | None,
+) -> Callable[[], None]:
     def program() -> None:
+        from fsx_backup_provider.backup_copy import FsxBackupCopy
+
         backups = {}
         for spec in plan.kept:
-            backups[spec.name] = declare_backup(spec)
+            backup = backups[spec.name] = declare_backup(spec)
+            name = f"{spec.name}{COPY_SUFFIX}"
+            recorded = copies.get(name)
+            if recorded is not None:
+                # As the state records it: a later run's flags never replace it.
+                inputs = recorded.inputs
+                FsxBackupCopy(
+                    name,
+                    backup.backup_id,
+                    source_region=inputs.get("source_region"),
+                    region=inputs.get("region"),
+                    kms_key_id=inputs.get("kms_key_id"),
+                    copy_tags=inputs.get("copy_tags"),
+                    tags=inputs.get("tags"),
+                )
+            elif copy_target is not None:
+                FsxBackupCopy(
+                    name,
+                    backup.backup_id,
+                    source_region=source_region,
+                    region=copy_target.region,
+                    kms_key_id=copy_target.kms_key_id,
+                    copy_tags=True,
+                )
         export_backups(backups)
 
     return program
@@ -243,8 +293,14 @@ def _outcome(
     plan: RotationPlan,
     before: Mapping[str, StateBackup],
     after: Mapping[str, StateBackup],
+    copies: Mapping[str, StateBackup] | None = None,
 ) -> RotationResult:
     kept_names = [spec.name for spec in plan.kept if spec.name in after]
+    copy_of = {
+        after[name].backup_id: copy.backup_id
+        for name in kept_names
+        if (copy := (copies or {}).get(f"{name}{COPY_SUFFIX}")) is not None
+    }
     deleted = {n: b.backup_id for n, b in before.items() if n not in after}
     return RotationResult(
         stack=target.stack,
@@ -261,6 +317,7 @@ def _outcome(
         kept_names=kept_names,
         backups={n: b.summary() for n, b in after.items()},
         deleted_names=deleted,
+        copies=copy_of,
     )
 
 
@@ -281,8 +338,13 @@ def rotate(
     parallel: int = DEFAULT_PARALLEL,
     progress: Callable[[str], None] | None = None,
     engine_output: Callable[[str], None] | None = None,
+    copy_to_region: str | None = None,
+    copy_kms_key_id: str | None = None,
 ) -> RotationResult:
     """Back up `source` (fs-... or fsvol-...) for the period of `at` (default: now), keep `keep`.
+
+    With `copy_to_region`, each kept backup has a copy there (encrypted with
+    `copy_kms_key_id`, default: that Region's FSx key), rotated with it.
 
     `name` is the backups' name prefix (default daily/hourly/weekly); `stack`
     defaults to `<prefix>-<source>`. `progress` receives the progress lines
@@ -296,6 +358,7 @@ def rotate(
 
     prefix = name or DEFAULT_PREFIX.get(every, "")
     period, new = _checked_arguments(source, keep, every, at, prefix, tags)
+    copy_target = _checked_copy_target(copy_to_region, copy_kms_key_id)
     target = Target(
         stack=stack or default_stack(source, every, name),
         project=project,
@@ -335,12 +398,20 @@ def rotate(
                     + ", ".join(spec.name for spec in plan.kept)
                     + (f"; dropping {', '.join(plan.dropped)}" if plan.dropped else "")
                 )
-                pulumi_stack.up(program=_program(plan), on_event=watcher, **common)
+                copies = state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE)
+                program = _program(plan, target.region, copies, copy_target)
+                pulumi_stack.up(program=program, on_event=watcher, **common)
             except auto.CommandError as error:
                 after = _state_or_none(pulumi_stack)
                 failed = _outcome(target, plan, recorded, recorded if after is None else after)
                 raise _failure(error, watcher, target, failed) from error
-            return _outcome(target, plan, recorded, state_backups(pulumi_stack))
+            return _outcome(
+                target,
+                plan,
+                recorded,
+                state_backups(pulumi_stack),
+                state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE),
+            )
     except auto.InvalidVersionError as error:
         raise UsageError(f"the Pulumi engine on PATH cannot be used: {error}") from error
     except auto.CommandError as error:
@@ -369,6 +440,25 @@ def _failure(
         message = f"{message}\n{lock_hint(target)}"
     result.result, result.exit_code, result.error = "failed", EXIT_FAILED, message
     return RotationFailed(message, result, locked)
+
+
+def _checked_copy_target(region: str | None, kms_key_id: str | None) -> CopyTarget | None:
+    """--copy-to-region and --copy-kms-key-id, by FsxBackupCopy's own rules (the FSx model)."""
+    if region is None:
+        if kms_key_id is not None:
+            raise SpecError(["--copy-kms-key-id: give --copy-to-region too (where the copies go)"])
+        return None
+    problems = []
+    region_problem = string_rule("Region").problem(region)
+    if region_problem:
+        problems.append(f"--copy-to-region {short(region)}: {region_problem}")
+    if kms_key_id is not None:
+        key_problem = string_rule("KmsKeyId").problem(kms_key_id)
+        if key_problem:
+            problems.append(f"--copy-kms-key-id: {key_problem}")
+    if problems:
+        raise SpecError(problems)
+    return CopyTarget(region, kms_key_id)
 
 
 def default_stack(source: str, every: str, name: str | None) -> str:

@@ -162,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument(
         "--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag on new backups"
     )
+    rotate.add_argument(
+        "--copy-to-region",
+        default=None,
+        metavar="REGION",
+        help="keep a copy of each kept backup in this Region, rotated with it",
+    )
+    rotate.add_argument(
+        "--copy-kms-key-id",
+        default=None,
+        metavar="KEY",
+        help="the KMS key of new copies (default: the Region's FSx key)",
+    )
     commands.add_parser(
         "cancel",
         parents=[parents["stack"]],
@@ -304,6 +316,8 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
             parallel=args.parallel,
             progress=console.line,
             engine_output=console.line if args.verbose else None,
+            copy_to_region=args.copy_to_region,
+            copy_kms_key_id=args.copy_kms_key_id,
         )
     except SpecError as error:
         return _refuse(failed.to_json(), args.json, "rotate cannot run:", error.problems)

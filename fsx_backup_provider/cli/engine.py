@@ -232,12 +232,15 @@ class StateBackup:
         }
 
 
-def state_backups(stack: auto.Stack) -> dict[str, StateBackup]:
-    """The FsxBackups the stack's state holds now, by name; other resources are left out."""
+def state_backups(
+    stack: auto.Stack, resource_type: str = FSX_BACKUP_TYPE
+) -> dict[str, StateBackup]:
+    """The FsxBackups (or FsxBackupCopies) the stack's state holds now, by name;
+    other resources are left out."""
     deployment = stack.export_stack().deployment or {}
     found: dict[str, StateBackup] = {}
     for resource in deployment.get("resources") or []:
-        if resource.get("type") != FSX_BACKUP_TYPE or resource.get("delete"):
+        if resource.get("type") != resource_type or resource.get("delete"):
             continue
         outputs = resource.get("outputs") or {}
         name = name_of_urn(str(resource.get("urn", "")))

@@ -111,11 +111,21 @@ def render_rotation(result: RotationResult) -> str:
     for name in result.kept_names:
         backup = result.backups.get(name, {})
         change = "create" if backup.get("backup_id") in result.created else "same"
+        backup_id = str(backup.get("backup_id") or "-")
         rows.append(
-            (name, change, str(backup.get("backup_id") or "-"), str(backup.get("lifecycle") or "-"))
+            (
+                name,
+                change,
+                backup_id,
+                str(backup.get("lifecycle") or "-"),
+                result.copies.get(backup_id, "-"),
+            )
         )
-    rows += [(name, "delete", backup_id, "-") for name, backup_id in result.deleted_names.items()]
-    lines = table(("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE"), rows) if rows else []
+    rows += [
+        (name, "delete", backup_id, "-", "-") for name, backup_id in result.deleted_names.items()
+    ]
+    header = ("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE", "COPY")
+    lines = table(header, rows) if rows else []
     lines.append(
         f"rotate {result.result} on stack {result.stack}: period {result.period}, "
         f"created {len(result.created)}, deleted {len(result.deleted)}, kept {len(result.kept)}"

@@ -75,7 +75,7 @@ def test_five_daily_runs_keep_three(fsx: Any, run_rotate: Rotate) -> None:
         assert set(live_backups(fsx)) == {*newest_first, foreign}
         assert f"daily-2024-01-0{day}: create done ({created} AVAILABLE)" in err
     assert result["stack"] == f"daily-{fs_id}"
-    assert "copies" not in result  # not until the rotation makes copies
+    assert result["copies"] == {}  # no --copy-to-region, no copies
     live = live_backups(fsx)
     tags = {t["Key"]: t["Value"] for t in live[kept_by_day[5]]["Tags"]}
     assert tags == {"Schedule": "nightly"}
@@ -245,3 +245,47 @@ def test_a_failed_backup_deletes_nothing(fsx: Any, run_rotate: Rotate) -> None:
     code, result, err = run_rotate("--source", fs_id, "--keep", "1", "--at", "2024-01-02")
     assert code == EXIT_OK, err
     assert result["deleted"] == [day1] and set(live_backups(fsx)) == set(result["kept"])
+
+
+def test_copies_in_another_region_rotate_with_their_backups(fsx: Any, run_rotate: Rotate) -> None:
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    dr = "eu-west-1"
+    source = ("--source", fs_id, "--keep", "2", "--copy-to-region", dr)
+
+    copies_by_day: dict[int, tuple[str, str]] = {}
+    for day in range(1, 5):
+        code, result, err = run_rotate(*source, "--at", f"2024-02-0{day}T02:00:00Z")
+        assert code == EXIT_OK, err
+        [created] = result["created"]
+        copies_by_day[day] = (created, result["copies"][created])
+        kept = [copies_by_day[d][0] for d in range(day, max(day - 2, 0), -1)]
+        assert result["kept"] == kept
+        assert result["copies"] == {
+            copies_by_day[d][0]: copies_by_day[d][1] for d in range(day, max(day - 2, 0), -1)
+        }
+        live_copies = {
+            b["BackupId"]: b for b in fsx.client(region=dr).describe_backups()["Backups"]
+        }
+        assert set(live_copies) == {copies_by_day[d][1] for d in range(day, max(day - 2, 0), -1)}
+        for backup_id, copy_id in result["copies"].items():
+            assert live_copies[copy_id]["SourceBackupId"] == backup_id
+            assert live_copies[copy_id]["SourceBackupRegion"] == REGION
+
+    # A run without the flag keeps the copies it has, and makes none for the new backup.
+    code, result, err = run_rotate("--source", fs_id, "--keep", "2", "--at", "2024-02-05T02:00:00Z")
+    assert code == EXIT_OK, err
+    [created] = result["created"]
+    assert result["copies"] == {copies_by_day[4][0]: copies_by_day[4][1]}
+    assert created not in result["copies"]
+
+
+def test_copy_flags_are_checked_before_anything_runs(fsx: Any, run_rotate: Rotate) -> None:
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    before = dict(fsx.calls())
+    code, result, _ = run_rotate("--source", fs_id, "--keep", "2", "--copy-to-region", "EU West")
+    assert code == EXIT_USAGE
+    assert any("--copy-to-region 'EU West'" in p for p in result["problems"])
+    code, result, _ = run_rotate("--source", fs_id, "--keep", "2", "--copy-kms-key-id", "k")
+    assert code == EXIT_USAGE
+    assert any("--copy-kms-key-id" in p and "--copy-to-region" in p for p in result["problems"])
+    assert mutating(fsx, before) == {}
