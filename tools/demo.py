@@ -4,8 +4,8 @@ Start the emulator; create a Lustre PERSISTENT file system and an ONTAP volume
 through boto3; `pulumi up` the top-level stack (Pulumi.yaml, __main__.py) with
 a backup of each; `pulumi preview` (no changes); change a tag in the stack
 config and `pulumi up` (updated in place, same backup IDs); `pulumi destroy`;
-then a short rotation (`fsx-backup rotate`: three daily runs, keep 2) and its
-destroy; stop the emulator. Every step's result is printed and checked: the
+then a short rotation (`fsx-backup rotate`: three daily runs, keep 2, each
+kept backup copied to another Region) and its destroy; stop the emulator. Every step's result is printed and checked: the
 demo exits non-zero if any step does not do what it should.
 """
 
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STACK = "demo"
 ROTATION_STACK = "demo-rotation"
 REGION = "us-east-1"
+DR_REGION = "eu-west-1"
 SUBNET = "subnet-0123456789abcdef0"
 
 
@@ -144,10 +145,12 @@ def run(endpoint_url: str) -> None:
 
 
 def rotation_tour(workspace: auto.LocalWorkspace, endpoint_url: str, lustre: str) -> None:
-    """Three nightly runs of `fsx-backup rotate --keep 2`, dated with --at, then destroy."""
+    """Three nightly runs of `fsx-backup rotate --keep 2 --copy-to-region`, dated with
+    --at, then destroy: each kept backup has a copy in another Region, rotated with it."""
     if any(summary.name == ROTATION_STACK for summary in workspace.list_stacks()):
         workspace.remove_stack(ROTATION_STACK, force=True)
     fsx = boto3.client("fsx", endpoint_url=endpoint_url, region_name=REGION)
+    dr = boto3.client("fsx", endpoint_url=endpoint_url, region_name=DR_REGION)
     where = [
         *("--stack", ROTATION_STACK, "--project", workspace.project_settings().name),
         *("--backend", os.environ["PULUMI_BACKEND_URL"]),
@@ -155,7 +158,10 @@ def rotation_tour(workspace: auto.LocalWorkspace, endpoint_url: str, lustre: str
     ]
     created: list[str] = []
     for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
-        command = ["rotate", "--source", lustre, "--keep", "2", "--at", day]
+        command = [
+            *("rotate", "--source", lustre, "--keep", "2", "--at", day),
+            *("--copy-to-region", DR_REGION),
+        ]
         print(f"== fsx-backup {' '.join(command)}")
         code, result = fsx_backup(*command, *where)
         check(code == 0 and len(result["created"]) == 1, f"one backup made for {day}")
@@ -164,11 +170,26 @@ def rotation_tour(workspace: auto.LocalWorkspace, endpoint_url: str, lustre: str
     check(result["kept"] == [created[2], created[1]], "the newest two are kept, newest first")
     live = {b["BackupId"] for b in fsx.describe_backups()["Backups"]}
     check(live == set(result["kept"]), "FSx holds exactly the two kept backups")
+    copies = {b["BackupId"]: b for b in dr.describe_backups()["Backups"]}
+    for backup_id, copy_id in result["copies"].items():
+        print(f"   {backup_id} in {REGION} -> copy {copy_id} in {DR_REGION}")
+    check(
+        set(result["copies"]) == live and set(result["copies"].values()) == set(copies),
+        f"each kept backup has one copy in {DR_REGION}, and the first day's copy is gone",
+    )
+    check(
+        all(
+            copies[c]["SourceBackupId"] == b and copies[c]["Lifecycle"] == "AVAILABLE"
+            for b, c in result["copies"].items()
+        ),
+        "each copy names its backup as its source and is AVAILABLE",
+    )
 
     print(f"== fsx-backup destroy --stack {ROTATION_STACK}")
     code, destroyed = fsx_backup("destroy", *where)
     check(code == 0 and set(destroyed["deleted"].values()) == live, "both backups deleted")
     check(fsx.describe_backups()["Backups"] == [], "no backup is left in FSx")
+    check(dr.describe_backups()["Backups"] == [], f"no copy is left in {DR_REGION}")
     workspace.remove_stack(ROTATION_STACK)
 
 
