@@ -5,8 +5,9 @@ through boto3; `pulumi up` the top-level stack (Pulumi.yaml, __main__.py) with
 a backup of each; `pulumi preview` (no changes); change a tag in the stack
 config and `pulumi up` (updated in place, same backup IDs); `pulumi destroy`;
 then a short rotation (`fsx-backup rotate`: three daily runs, keep 2, each
-kept backup copied to another Region) and its destroy; stop the emulator. Every step's result is printed and checked: the
-demo exits non-zero if any step does not do what it should.
+kept backup copied to another Region) and its destroy; stop the emulator.
+Every step's result is printed and checked: the demo exits non-zero if any
+step does not do what it should.
 """
 
 from __future__ import annotations
