@@ -95,17 +95,38 @@ class ShapedNoopProvider(ResourceProvider):
 
 
 class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
-    """Registered exactly as an FsxBackup of a file system is; see ShapedNoopProvider."""
+    """Registered exactly as an FsxBackup of a file system is; see ShapedNoopProvider.
+
+    The same output attributes declared on the class, the same properties
+    registered, and, like FsxBackup's `identity` input from the stack's seed,
+    one input (`identity`) that depends on another resource of the stack:
+    give it the output of a Noop declared once.
+    """
+
+    backup_id: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    file_system_id: pulumi.Output[str | None]
+    volume_id: pulumi.Output[str | None]
+    tags: pulumi.Output[dict[str, str]]
+    tags_all: pulumi.Output[dict[str, str]]
+    lifecycle: pulumi.Output[str]
+    type: pulumi.Output[str]
+    resource_type: pulumi.Output[str]
+    owner_id: pulumi.Output[str]
+    kms_key_id: pulumi.Output[str | None]
+    creation_time: pulumi.Output[str]
+    client_request_token: pulumi.Output[str]
+    region: pulumi.Output[str]
 
     def __init__(
         self,
         resource_name: str,
         file_system_id: str,
         tags: dict[str, str],
+        identity: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # Imported here: the resource module imports the whole provider.
-        from fsx_backup_provider.host.outputs import release_own_outputs
         from fsx_backup_provider.identity import child_urn
         from fsx_backup_provider.resource import OUTPUT_KEYS
 
@@ -116,7 +137,6 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
             resource_urn=child_urn(
                 "pulumi-python:dynamic/fsx-backup-provider:ShapedNoop", resource_name, None
             ),
-            identity=f"{'0' * 32}.1",
+            identity=identity,
         )
         super().__init__(ShapedNoopProvider(), resource_name, props, opts)
-        release_own_outputs(self, props)

@@ -14,9 +14,10 @@ seed first). Its create draws a random `base`; the state then keeps it, so a
 re-run after a crash finds the same base, and another stack, backend or
 renamed stack's new namesake has its own. A destroy removes it.
 
-The seed also numbers the resources it has seen declared: `serials` maps the
-scope key of each declared FsxBackup (its URN without stack and project) to
-the seed revision at which it was declared, for as long as it stays declared.
+The seed also numbers the resources it has seen declared: `identities` maps
+the scope key of each declared FsxBackup (its URN without stack and project)
+to `<base>.<serial>`, the serial being the seed revision at which it was
+declared, for as long as it stays declared.
 A resource removed from the program (say kept with retain_on_delete) and
 declared again later gets a new serial, so it never finds the backup it left
 behind. The list comes from the program itself: every FsxBackup constructed
@@ -110,7 +111,7 @@ def _positive_int(value: Any) -> int:
 
 
 class FsxBackupSeedProvider(ResourceProvider):
-    """A random base and the serials of the declared resources; nothing in AWS.
+    """A random base and the identities of the declared resources; nothing in AWS.
 
     Its class path is pickled into every state that holds a seed: it must
     keep resolving (see README, "What never moves").
@@ -136,7 +137,7 @@ class FsxBackupSeedProvider(ResourceProvider):
             "declared": declared,
             "base": base,
             "revision": 1,
-            "serials": dict.fromkeys(declared, 1),
+            "identities": {key: f"{base}.1" for key in declared},
         }
         return CreateResult(f"seed-{base[:12]}", outputs)
 
@@ -145,7 +146,7 @@ class FsxBackupSeedProvider(ResourceProvider):
         return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(next_serials(olds, news.get("declared") or []))
+        return UpdateResult(next_identities(olds, news.get("declared") or []))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)
@@ -154,30 +155,36 @@ class FsxBackupSeedProvider(ResourceProvider):
         return None
 
 
-def next_serials(olds: Mapping[str, Any], declared: Sequence[str]) -> dict[str, Any]:
+def _serial(identity: Any) -> int:
+    return _positive_int(int(identity.rpartition(".")[2])) if isinstance(identity, str) else 0
+
+
+def next_identities(olds: Mapping[str, Any], declared: Sequence[str]) -> dict[str, Any]:
     """The seed's state after the program declares `declared`.
 
-    Keys still declared keep their serial (a re-run after a crash derives the
-    same tokens); a key that is new, or back after being dropped, gets the
-    next revision; keys no longer declared are forgotten.
+    Keys still declared keep their identity (a re-run after a crash derives
+    the same tokens); a key that is new, or back after being dropped, gets
+    the next revision as its serial; keys no longer declared are forgotten.
     """
-    raw = olds.get("serials")
-    old_serials: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    raw = olds.get("identities")
+    old: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    base = olds.get("base")
     revision = _positive_int(olds.get("revision")) or 1
     keys = sorted(set(declared))
-    if any(key not in old_serials for key in keys):
+    if any(key not in old for key in keys):
         revision += 1
-    serials = {
-        key: _positive_int(old_serials[key]) if key in old_serials else revision for key in keys
+    identities = {
+        key: old[key] if key in old and _serial(old[key]) else f"{base}.{revision}"
+        for key in keys
     }
-    return {"declared": keys, "base": olds.get("base"), "revision": revision, "serials": serials}
+    return {"declared": keys, "base": base, "revision": revision, "identities": identities}
 
 
 class FsxBackupSeed(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_SEED_NAME):
     """The per-stack identity every FsxBackup's token is derived from (see module docstring)."""
 
     base: pulumi.Output[str]
-    serials: pulumi.Output[dict[str, float]]
+    identities: pulumi.Output[dict[str, str]]
 
     def __init__(
         self,
@@ -185,7 +192,7 @@ class FsxBackupSeed(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_SEED_NAME)
         declared: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {"declared": declared, "base": None, "revision": None, "serials": None}
+        props = {"declared": declared, "base": None, "revision": None, "identities": None}
         super().__init__(FsxBackupSeedProvider(), resource_name, props, opts)
 
 
@@ -243,10 +250,11 @@ def stack_identity(
             key.apply(lambda k: [k]),
             pulumi.ResourceOptions(parent=parent),
         )
-    return pulumi.Output.all(seed.base, seed.serials, key).apply(_identity_of)
-
-
-def _identity_of(values: list[Any]) -> str:
-    base, serials, key = values
-    serial = _positive_int((serials or {}).get(key)) if isinstance(serials, Mapping) else 0
-    return f"{base}.{serial}"
+    # One apply on the map, not Output.all: Output.all lifts every value of
+    # the map into an Output of its own, for every resource (200 resources of
+    # a 200-key map made 40,000 Outputs and tripled a preview).
+    identities = seed.identities
+    if isinstance(urn, str):
+        plain = scope_key(urn)
+        return identities.apply(lambda found: str(found[plain]))
+    return key.apply(lambda k: identities.apply(lambda found: str(found[k])))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
 
 from fsx_backup_provider.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
-from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.provider import FsxBackupProvider
 from fsx_backup_provider.registration import prepare
 
@@ -62,28 +61,20 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
     create never leaves a second backup; then waited on until AVAILABLE.
     """
 
-    if TYPE_CHECKING:
-        # For type checkers only. At run time the SDK re-evaluates a resource
-        # class's annotations with typing.get_type_hints on every registration
-        # (pulumi/_types.py, _types_from_annotations, uncached): for these 14
-        # that was ~0.5 ms per backup, a fifth of a 200-backup preview's extra
-        # cost over a no-op resource. It uses them only to turn output values
-        # into declared output classes or enums, and these are plain strings
-        # and string maps, which it passes through unchanged either way.
-        backup_id: pulumi.Output[str]
-        arn: pulumi.Output[str]
-        file_system_id: pulumi.Output[str | None]
-        volume_id: pulumi.Output[str | None]
-        tags: pulumi.Output[dict[str, str]]
-        tags_all: pulumi.Output[dict[str, str]]
-        lifecycle: pulumi.Output[str]
-        type: pulumi.Output[str]
-        resource_type: pulumi.Output[str]
-        owner_id: pulumi.Output[str]
-        kms_key_id: pulumi.Output[str | None]
-        creation_time: pulumi.Output[str]
-        client_request_token: pulumi.Output[str]
-        region: pulumi.Output[str]
+    backup_id: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    file_system_id: pulumi.Output[str | None]
+    volume_id: pulumi.Output[str | None]
+    tags: pulumi.Output[dict[str, str]]
+    tags_all: pulumi.Output[dict[str, str]]
+    lifecycle: pulumi.Output[str]
+    type: pulumi.Output[str]
+    resource_type: pulumi.Output[str]
+    owner_id: pulumi.Output[str]
+    kms_key_id: pulumi.Output[str | None]
+    creation_time: pulumi.Output[str]
+    client_request_token: pulumi.Output[str]
+    region: pulumi.Output[str]
 
     def __init__(
         self,
@@ -117,7 +108,6 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
         }
         props, opts = prepare(FSX_BACKUP_TYPE, resource_name, opts, inputs, OUTPUT_KEYS)
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
-        release_own_outputs(self, props)
 
     @staticmethod
     def get(

@@ -67,8 +67,10 @@ class Tally:
 
 
 def _user_backups(emulator: Emulator) -> list[dict[str, Any]]:
-    pages = emulator.client().get_paginator("describe_backups").paginate(
-        Filters=[{"Name": "backup-type", "Values": ["USER_INITIATED"]}]
+    pages = (
+        emulator.client()
+        .get_paginator("describe_backups")
+        .paginate(Filters=[{"Name": "backup-type", "Values": ["USER_INITIATED"]}])
     )
     return [dict(b) for page in pages for b in page["Backups"]]
 
@@ -92,9 +94,7 @@ def _judge(
     orphans = len({b["BackupId"] for b in live} - set(state_ids))
     missing = len(set(state_ids) - {b["BackupId"] for b in live})
     wrong_tags = [
-        b["BackupId"]
-        for b in live
-        if _tags(b) != declared.get(b["FileSystem"]["FileSystemId"], {})
+        b["BackupId"] for b in live if _tags(b) != declared.get(b["FileSystem"]["FileSystemId"], {})
     ]
     tally.duplicates += duplicates
     tally.orphans += orphans
@@ -192,9 +192,7 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
     if exported.get("pending_operations"):
         tally.failures += 1
         tally.notes.append(f"{trial}: pending operations left: {exported['pending_operations']}")
-    state_ids = [
-        r["id"] for r in exported.get("resources", []) if r["type"].endswith(":FsxBackup")
-    ]
+    state_ids = [r["id"] for r in exported.get("resources", []) if r["type"].endswith(":FsxBackup")]
     _judge(tally, trial, emulator, declared, state_ids, CRASH_BACKUPS)
     return tally
 
@@ -248,9 +246,10 @@ def fault_run(emulator: Emulator, work: Path, number: int, seed: int) -> Tally:
 def run_all(trials: int, fault_runs: int, seed: int) -> tuple[Tally, Tally]:
     crashes, faults = Tally(), Tally()
     rng = random.Random(seed)
-    with tempfile.TemporaryDirectory(prefix="fsx-chaos-") as tmp, EmulatorProcess(
-        backup_seconds=2, seed=seed
-    ) as emulator:
+    with (
+        tempfile.TemporaryDirectory(prefix="fsx-chaos-") as tmp,
+        EmulatorProcess(backup_seconds=2, seed=seed) as emulator,
+    ):
         work = Path(tmp)
         for number in range(trials):
             one = crash_trial(emulator, rng, work, number)

@@ -307,9 +307,7 @@ class Smoke:
         client = self.emulator.client()
         adopt_id = client.create_backup(FileSystemId=adopt_fs)["Backup"]["BackupId"]
         get_id = client.create_backup(FileSystemId=get_fs)["Backup"]["BackupId"]
-        self.configure(
-            adoptBackupId=adopt_id, adoptFileSystemId=adopt_fs, getBackupId=get_id
-        )
+        self.configure(adoptBackupId=adopt_id, adoptFileSystemId=adopt_fs, getBackupId=get_id)
         creates = self.creates()
         self.pulumi("up", "--yes", "--skip-preview")
         outputs = json.loads(self.pulumi("stack", "output", "--json"))

@@ -50,7 +50,7 @@ def fsx_stack(new_stack: StackFactory, fsx: Any) -> Callable[..., auto.Stack]:
 
 
 def seed_of(stack: auto.Stack) -> dict[str, Any]:
-    """The outputs of the stack's FsxBackup seed (its base and serials)."""
+    """The outputs of the stack's FsxBackup seed (its base and identities)."""
     deployment = stack.export_stack().deployment or {}
     [seed] = [
         r
@@ -66,7 +66,7 @@ def token_for(
     """The token a top-level FsxBackup `name` of this stack derives (the seed must exist)."""
     seed = seed_of(stack)
     key = f"{FSX_BACKUP_TYPE}::{name}"
-    identity = f"{seed['base']}.{int(seed['serials'][key])}"
+    identity = seed["identities"][key]
     return derived_token(identity, key, source, REGION, str(epoch), generation=generation)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from bench.noop import ShapedNoop
+from bench.noop import Noop, ShapedNoop
 from fsx_backup_provider import FsxBackup
 from tests.conftest import resources_of_type
 from tests.e2e.conftest import quiet
@@ -32,9 +32,11 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert 0 < results["provider_pickle_bytes"] < 200
     assert results["versions"]["pulumi_engine"]
     assert set(results["diagnostics"]) == {
+        "preview_ratio_vs_floor",
         "shaped_noop_ratio_vs_floor",
-        "preview_ratio_vs_shaped_noop",
+        "copies_to_one_region_seconds_vs_5_copy_times",
     }
+    assert results["copies"]["up_calls"]["CopyBackup"] == results["copies"]["n"]
 
 
 def test_shaped_noop_is_stored_like_an_fsx_backup(
@@ -45,7 +47,8 @@ def test_shaped_noop_is_stored_like_an_fsx_backup(
 
     def program() -> None:
         FsxBackup("real", file_system_id=fs_id, tags={"Name": "real"})
-        ShapedNoop("shaped", file_system_id=fs_id, tags={"Name": "shaped"})
+        seed = Noop("shaped-seed", value="0" * 32)
+        ShapedNoop("shaped", file_system_id=fs_id, tags={"Name": "shaped"}, identity=seed.value)
 
     stack = fsx_stack(program)
     stack.up(on_output=quiet)
@@ -54,4 +57,8 @@ def test_shaped_noop_is_stored_like_an_fsx_backup(
     assert set(shaped["inputs"]) == set(real["inputs"])
     assert set(shaped["outputs"]) == set(real["outputs"])
     assert set(shaped["propertyDependencies"]) == set(real["propertyDependencies"])
+    # Each depends on one other resource of the stack (the seed, or its stand-in).
+    assert len(shaped["dependencies"]) == len(real["dependencies"]) == 1
+    # The SDK reads a resource class's annotations at every registration.
+    assert ShapedNoop.__annotations__ == FsxBackup.__annotations__
     stack.destroy(on_output=quiet)

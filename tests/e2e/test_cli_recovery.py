@@ -67,8 +67,9 @@ def test_killed_up_cancel_then_up_finds_the_same_backups(
     code, report, err = cli("up", *declared, *flags)
     assert code == EXIT_FAILED, err
     assert "the stack is currently locked" in report["error"]
-    assert f"fsx-backup cancel --stack killed --project fsx-backup --backend {backend}" in (
-        report["error"]
+    assert (
+        f"fsx-backup cancel --stack killed --project fsx-backup --backend {backend}"
+        in (report["error"])
     )
     assert "currently locked" in err
     assert fsx.calls().get("CreateBackup", 0) == before.get("CreateBackup", 0)

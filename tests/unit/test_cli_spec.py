@@ -212,8 +212,7 @@ def test_too_many_tags_counts_the_common_ones(tmp_path: Path) -> None:
     common = tuple(f"C{i}=v" for i in range(6))
     [problem] = problems_of(tmp_path, backups=(f"a={FS},{own}",), tags=common)
     assert problem == (
-        "--backup #1 ('a'): tags (with the --tag ones): has 51 tags; "
-        "an FSx backup holds at most 50"
+        "--backup #1 ('a'): tags (with the --tag ones): has 51 tags; an FSx backup holds at most 50"
     )
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from fsx_backup_provider.identity import FsxBackupSeedProvider, child_urn, next_serials, scope_key
+from fsx_backup_provider.identity import (
+    FsxBackupSeedProvider,
+    child_urn,
+    next_identities,
+    scope_key,
+)
 
 TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 
@@ -34,31 +39,41 @@ def test_seed_create_draws_a_random_base_and_numbers_every_key() -> None:
     provider = FsxBackupSeedProvider()
     first = provider.create({"declared": ["b", "a", "a"]})
     second = provider.create({"declared": ["a", "b"]})
-    assert first.outs["base"] != second.outs["base"]
-    assert len(first.outs["base"]) == 32
-    assert first.outs["serials"] == {"a": 1, "b": 1}
+    base = first.outs["base"]
+    assert base != second.outs["base"] and len(base) == 32
+    assert first.outs["identities"] == {"a": f"{base}.1", "b": f"{base}.1"}
     assert first.outs["declared"] == ["a", "b"]
 
 
-def test_kept_keys_keep_their_serial_and_new_or_returning_keys_get_a_new_one() -> None:
-    state = {"declared": ["a", "b"], "base": "x", "revision": 1, "serials": {"a": 1, "b": 1}}
-    dropped = next_serials(state, ["a"])
-    assert dropped["serials"] == {"a": 1} and dropped["revision"] == 1
-    back = next_serials(dropped, ["a", "b", "c"])
-    assert back["serials"] == {"a": 1, "b": 2, "c": 2}
+def test_kept_keys_keep_their_identity_and_new_or_returning_keys_get_a_new_one() -> None:
+    state = {
+        "declared": ["a", "b"],
+        "base": "x",
+        "revision": 1,
+        "identities": {"a": "x.1", "b": "x.1"},
+    }
+    dropped = next_identities(state, ["a"])
+    assert dropped["identities"] == {"a": "x.1"} and dropped["revision"] == 1
+    back = next_identities(dropped, ["a", "b", "c"])
+    assert back["identities"] == {"a": "x.1", "b": "x.2", "c": "x.2"}
     assert back["base"] == "x"
     # The same declaration again (a re-run after a crash) changes nothing.
-    assert next_serials(back, ["c", "b", "a"]) == back
+    assert next_identities(back, ["c", "b", "a"]) == back
 
 
-def test_serials_survive_the_engine_turning_numbers_into_floats() -> None:
-    state = {"declared": ["a"], "base": "x", "revision": 3.0, "serials": {"a": 2.0}}
-    assert next_serials(state, ["a", "z"])["serials"] == {"a": 2, "z": 4}
+def test_the_revision_survives_the_engine_turning_numbers_into_floats() -> None:
+    state = {"declared": ["a"], "base": "x", "revision": 3.0, "identities": {"a": "x.2"}}
+    assert next_identities(state, ["a", "z"])["identities"] == {"a": "x.2", "z": "x.4"}
 
 
 def test_seed_diff_is_a_change_only_when_the_declared_set_changes() -> None:
     provider = FsxBackupSeedProvider()
-    olds = {"declared": ["a", "b"], "base": "x", "revision": 1, "serials": {"a": 1, "b": 1}}
+    olds = {
+        "declared": ["a", "b"],
+        "base": "x",
+        "revision": 1,
+        "identities": {"a": "x.1", "b": "x.1"},
+    }
     assert not provider.diff("seed", olds, {"declared": ["b", "a"]}).changes
     changed = provider.diff("seed", olds, {"declared": ["a"]})
     assert changed.changes and not changed.replaces
