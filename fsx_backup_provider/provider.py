@@ -39,6 +39,7 @@ from fsx_backup_provider.fsx import (
 )
 from fsx_backup_provider.host.parallelism import widen_provider_pool
 from fsx_backup_provider.host.progress import report
+from fsx_backup_provider.host.watchdog import start_watchdog
 from fsx_backup_provider.poller import BackupPoller, Progress, WaitTimeout
 from fsx_backup_provider.tokens import derived_token
 from fsx_backup_provider.validation import is_unknown, validate_inputs
@@ -159,6 +160,7 @@ class FsxBackupProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         # The SDK configures each unpickled provider once, before its first
         # operation: the moment to lift the host's 4-worker limit.
+        start_watchdog()
         widen_provider_pool()
         _state.settings = ProviderSettings.from_config(req.config.get)
 
