@@ -410,7 +410,7 @@ class FsxClient:
                 operation,
                 "EndpointUnreachable",
                 f"could not connect to the FSx endpoint {endpoint}, for {self._where()}, in "
-                f"{CONNECTION_ATTEMPTS} attempts: {exc}. {check}",
+                f"{CONNECTION_ATTEMPTS} attempts: {_reason(exc)}. {check}",
                 0,
             )
         if isinstance(exc, bce.ReadTimeoutError):
@@ -432,7 +432,8 @@ class FsxClient:
         if isinstance(exc, bce.NoRegionError):
             return FsxApiError(operation, "NoRegion", f"{exc}; {self._where()}", 0)
         if isinstance(exc, bce.BotoCoreError):
-            return FsxApiError(operation, type(exc).__name__, str(exc), 0)
+            # e.g. ParamValidationError, whose text spans lines: keep one paragraph.
+            return FsxApiError(operation, type(exc).__name__, " ".join(str(exc).split()), 0)
         return unexpected_error(operation, exc)
 
     # -- calls --------------------------------------------------------------
@@ -526,6 +527,23 @@ class FsxClient:
             self._client.untag_resource(ResourceARN=arn, TagKeys=list(keys))
         except Exception as exc:
             raise self._error("UntagResource", exc) from None
+
+
+def _reason(exc: Exception) -> str:
+    """Why a connection failed, in the socket's words ("[Errno 111] Connection refused").
+
+    botocore's own text only repeats the URL; the urllib3 error it wraps says why.
+    """
+    from botocore import exceptions as bce
+
+    if isinstance(exc, bce.ConnectTimeoutError):
+        return f"no connection within {CONNECT_TIMEOUT_SECONDS:g} s"
+    inner = getattr(exc, "kwargs", {}).get("error")
+    if inner is None:
+        return str(exc)
+    text = str(inner)
+    # "AWSHTTPConnection(host=..., port=...): Failed to establish a new connection: why"
+    return text.split("): ", 1)[-1]
 
 
 def unexpected_error(operation: str, exc: BaseException) -> FsxApiError:

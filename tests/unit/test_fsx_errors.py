@@ -102,6 +102,10 @@ def test_connection_refused_fails_in_three_quick_attempts_naming_the_url() -> No
     assert len(sent) == fsx.CONNECTION_ATTEMPTS == 3
     assert error.code == "EndpointUnreachable" and error.transient and error.outage
     assert f"could not connect to the FSx endpoint {url}, for Region us-east-1 (from" in str(error)
+    assert (
+        "in 3 attempts: Failed to establish a new connection: [Errno 111] Connection refused"
+        in (str(error))
+    )
     assert_one_paragraph(error)
 
 
@@ -286,3 +290,13 @@ def test_an_unknown_profile_and_a_malformed_endpoint_are_named() -> None:
     with pytest.raises(FsxApiError) as raised:
         FsxClient(Connection(region="us-east-1", endpoint_url="not a url"))
     assert raised.value.code == "InvalidEndpoint" and "aws:endpoints" in str(raised.value)
+
+
+@pytest.mark.usefixtures("keys")
+def test_botocores_multi_line_messages_become_one_paragraph() -> None:
+    client = FsxClient(Connection(region="us-east-1", endpoint_url="http://127.0.0.1:1"))
+    with pytest.raises(FsxApiError) as raised:
+        client.describe_backups(["backup-1"])
+    assert raised.value.code == "ParamValidationError"
+    assert "Invalid length for parameter BackupIds[0]" in str(raised.value)
+    assert_one_paragraph(raised.value)
