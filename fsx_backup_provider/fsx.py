@@ -204,12 +204,15 @@ class _RetryPolicy:
     each wait capped at MAX_BACKOFF_SECONDS) are the ones wanted. But standard
     mode also keeps one retry quota per client (500 units; 5 per throttled
     retry, 14 per 5xx or connection retry; a call that succeeds after retries
-    refunds only its last retry's cost). Under `make chaos` (30% throttled, 10%
-    5xx, 32 concurrent creates on one client) that quota runs dry, and botocore
-    then stops retrying altogether: one throttled call fails a deploy.
-    "legacy" mode has no quota, but its backoff (rand * 2**attempt s) has no
-    cap: 10 attempts can wait over 8 minutes in one call, and it retries a
-    refused connection as often as a throttled one.
+    refunds only its last retry's cost), and the provider process shares one
+    client among all its resources. When `make chaos`'s fault rates (30%
+    throttled, 10% 5xx) last longer than its short runs, across 32 threads on
+    one client, that quota runs dry and botocore then stops retrying
+    altogether: about a fifth of the calls failed on their first error, where
+    this policy lost none. "legacy" mode has no quota, but its backoff
+    (rand * 2**attempt s) has no cap, so throttled runs crawl (10 attempts can
+    wait over 8 minutes in one call), and it retries a refused connection or
+    a silent endpoint as often as a throttled call.
 
     So botocore's own handler is held to one attempt, and this one, on
     botocore's public needs-retry event, applies standard mode's rules and
