@@ -35,6 +35,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leftovers.kill(found)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        reporter.ensure_newline()
         reporter.write_sep("=", "processes left running", red=True)
         reporter.write_line(leftovers.report(found), red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
