@@ -30,6 +30,7 @@ from fsx_backup_provider.config import ProviderSettings
 from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX
 from fsx_backup_provider.fsx import Backup, Connection, FsxApiError, FsxClient, client_for, tag_map
 from fsx_backup_provider.host.parallelism import widen_provider_pool
+from fsx_backup_provider.host.watchdog import start_watchdog
 from fsx_backup_provider.identity import scope_key
 from fsx_backup_provider.lifecycle import (
     DEFAULT_CREATE_TIMEOUT,
@@ -148,7 +149,9 @@ class BackupResourceProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         # The SDK configures each unpickled provider once, before its first
-        # operation: the moment to lift the host's 4-worker limit.
+        # operation: the moment to watch for the engine's death (the process
+        # must not outlive it) and to lift the host's 4-worker limit.
+        start_watchdog()
         widen_provider_pool()
         process_state().settings = ProviderSettings.from_config(req.config.get)
 
@@ -218,7 +221,18 @@ class BackupResourceProvider(ResourceProvider):
         )
 
     def client(self, props: Mapping[str, Any]) -> FsxClient:
-        return client_for(self.connection(props))
+        """The FSx client for the resource's Region; a setup failure (no Region, an
+        unknown profile, a bad endpoint) is the resource's error, said once."""
+        try:
+            return client_for(self.connection(props))
+        except FsxApiError as error:
+            raise FsxBackupError(str(error)) from None
+
+    def poller(self, props: Mapping[str, Any]) -> BackupPoller:
+        try:
+            return process_state().poller(self.connection(props))
+        except FsxApiError as error:
+            raise FsxBackupError(str(error)) from None
 
     @staticmethod
     def desired_tags_all(props: Mapping[str, Any]) -> dict[str, str]:
@@ -309,7 +323,7 @@ class BackupResourceProvider(ResourceProvider):
     def _create(self, props: dict[str, Any]) -> CreateResult:
         state = process_state()
         client = self.client(props)
-        poller = state.poller(self.connection(props))
+        poller = self.poller(props)
         tags = self.desired_tags_all(props)
         deadline = time.monotonic() + timeout_of(
             props, "create_timeout_seconds", DEFAULT_CREATE_TIMEOUT
@@ -404,7 +418,7 @@ class BackupResourceProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client = self.client(props)
         try:
-            backup = process_state().poller(self.connection(props)).lookup(id_)
+            backup = self.poller(props).lookup(id_)
         except FsxApiError as error:
             raise FsxBackupError(f"could not read backup {id_}: {error}") from None
         if backup is None or backup.get("Lifecycle") == "DELETED":
@@ -480,7 +494,7 @@ class BackupResourceProvider(ResourceProvider):
         client = self.client(props)
         delete_and_wait(
             lambda: client.delete_backup(id_),
-            state.poller(self.connection(props)),
+            self.poller(props),
             id_,
             timeout_of(props, "delete_timeout_seconds", DEFAULT_DELETE_TIMEOUT),
             props.get("resource_urn"),

@@ -23,8 +23,10 @@ def _parse_json(value: Any) -> Any:
 class ProviderSettings:
     """`aws:region`, `aws:profile`, `aws:defaultTags` and the FSx endpoint.
 
-    Unset values are left to boto3's own chain (AWS_REGION, AWS_PROFILE,
-    ~/.aws/config, AWS_ENDPOINT_URL_FSX, ...).
+    Unset values are left to the AWS environment: the Region to AWS_REGION,
+    then AWS_DEFAULT_REGION, then the profile (fsx.py, the order pulumi-aws
+    users expect); the profile to AWS_PROFILE; the endpoint to
+    AWS_ENDPOINT_URL_FSX and AWS_ENDPOINT_URL.
     """
 
     region: str | None = None

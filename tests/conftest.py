@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pulumi import automation as auto
 
+from tools import leftovers
 from tools.workspace import EngineMissing, inline_stack, isolated_env
 
 if TYPE_CHECKING:
@@ -24,6 +25,26 @@ if TYPE_CHECKING:
 pytest_plugins = ["fsx_emulator.pytest_plugin"]
 
 PROJECT = "fsx-e2e"
+_RUN_MARK = pytest.StashKey[str]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Before any fixture starts a process, so that every one carries the mark.
+    session.config.stash[_RUN_MARK] = leftovers.mark_this_process()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if a provider process or an emulator it started outlived it."""
+    found = leftovers.leftovers(session.config.stash[_RUN_MARK])
+    if not found:
+        return
+    leftovers.kill(found)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "processes left running", red=True)
+        reporter.write_line(leftovers.report(found), red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup
 from fsx_emulator import Emulator, EmulatorProcess
+from tools import leftovers
 from tools.workspace import EMULATOR_CREDENTIALS, inline_stack, isolated_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,14 +269,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-runs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    mark = leftovers.mark_this_process()
     crashes, faults = run_all(args.trials, args.fault_runs, args.seed)
+    left = leftovers.leftovers(mark)
     print(crashes.line("crash trials (SIGKILL during creates, then the README recovery)"))
     print(faults.line("fault runs (30% throttled, 10% InternalServerError)"))
     for note in crashes.notes + faults.notes:
         print(f"  - {note}")
     bad = crashes.duplicates + crashes.orphans + crashes.failures
     bad += faults.duplicates + faults.orphans + faults.failures
-    return 1 if bad else 0
+    print(f"processes left running: {len(left)}")
+    if left:
+        leftovers.kill(left)
+        print(leftovers.report(left))
+    return 1 if bad or left else 0
 
 
 if __name__ == "__main__":
