@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from fsx_backup_provider.identity import FsxBackupSeedProvider
 from fsx_backup_provider.provider import FsxBackupProvider
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pulumi_aws_interop" / "__main__.py"
@@ -28,6 +29,7 @@ IDS = {
     "aws:fsx/ontapVolume:OntapVolume": "fsvol-0dddddddddddddddd",
 }
 BACKUP_TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
+SEED_TYPE = "pulumi-python:dynamic/fsx:FsxBackupSeed"
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -36,6 +38,10 @@ class Mocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.registered[args.name] = (args.typ, dict(args.inputs))
+        if args.typ == SEED_TYPE:
+            # The stack's seed makes no AWS call: its own provider stands in.
+            made = FsxBackupSeedProvider().create(dict(args.inputs))
+            return str(made.id), dict(made.outs or {})
         if args.typ == BACKUP_TYPE:
             return "backup-0eeeeeeeeeeeeeee5", {
                 **args.inputs,
