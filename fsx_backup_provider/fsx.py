@@ -226,11 +226,17 @@ class _RetryPolicy:
 
         self._adapter = standard.RetryEventAdapter()
         self._conditions = standard.StandardRetryConditions(max_attempts=MAX_ATTEMPTS)
-        self._backoff = standard.ExponentialBackoff(
-            max_backoff=int(MAX_BACKOFF_SECONDS),
-            service_name="fsx",
-            throttling_detector=standard.ThrottlingErrorDetector(self._adapter),
-        )
+        try:
+            # Newer botocore backs off throttling (from 1 s) apart from other errors.
+            self._backoff = standard.ExponentialBackoff(
+                max_backoff=int(MAX_BACKOFF_SECONDS),
+                service_name="fsx",
+                throttling_detector=standard.ThrottlingErrorDetector(self._adapter),
+            )
+        except TypeError:
+            # Older botocore (the admitted range starts at 1.35.0) has one
+            # backoff for all errors, rand * 2**attempt s, capped alike.
+            self._backoff = standard.ExponentialBackoff(max_backoff=int(MAX_BACKOFF_SECONDS))
 
     def needs_retry(self, **kwargs: Any) -> float | None:
         """The delay before the next attempt, or None for no retry (botocore's contract)."""

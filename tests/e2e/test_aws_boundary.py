@@ -168,7 +168,7 @@ def test_an_unreachable_endpoint_fails_each_step_within_60_s(
 def test_what_a_user_sees_is_the_message_not_botocores_traceback(
     fsx: Any, new_stack: StackFactory
 ) -> None:
-    """The engine shows the host's traceback text; the FsxApiError in it has no chained cause."""
+    """The engine shows the host's traceback text: one short paragraph, no chained cause."""
     world = World(fsx, new_stack)
     url = f"http://127.0.0.1:{closed_port()}"
     world.env["AWS_ENDPOINT_URL_FSX"] = url
@@ -181,8 +181,11 @@ def test_what_a_user_sees_is_the_message_not_botocores_traceback(
     shown = "\n".join(lines)
     print(shown)
     assert re.search(
-        r"FsxApiError: FSx CreateBackup failed with EndpointUnreachable: .*" + url, shown
+        r"FsxBackupError: could not create a backup of file system '[^']+': "
+        r"FSx CreateBackup failed with EndpointUnreachable: .*" + re.escape(url),
+        shown,
     )
-    # Raised from None inside fsx.py: no botocore frame, no implicit chain.
+    # Raised from None in fsx.py and by the provider: no botocore frame, no chain.
     assert "/botocore/" not in shown
     assert "During handling of the above exception" not in shown
+    assert "direct cause" not in shown
