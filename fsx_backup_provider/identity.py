@@ -174,8 +174,7 @@ def next_identities(olds: Mapping[str, Any], declared: Sequence[str]) -> dict[st
     if any(key not in old for key in keys):
         revision += 1
     identities = {
-        key: old[key] if key in old and _serial(old[key]) else f"{base}.{revision}"
-        for key in keys
+        key: old[key] if key in old and _serial(old[key]) else f"{base}.{revision}" for key in keys
     }
     return {"declared": keys, "base": base, "revision": revision, "identities": identities}
 

@@ -50,7 +50,12 @@ from fsx_backup_provider.cli.engine import (
     state_backups,
 )
 from fsx_backup_provider.cli.events import EventWatcher
-from fsx_backup_provider.cli.program import declare_backup, export_backups
+from fsx_backup_provider.cli.program import (
+    COPY_SUFFIX,
+    declare_backup,
+    declare_copy,
+    export_backups,
+)
 from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK
 from fsx_backup_provider.cli.spec import (
     NAME_PATTERN,
@@ -72,7 +77,6 @@ ADJECTIVE = {"hour": "hourly", "day": "daily", "week": "weekly"}
 DEFAULT_PREFIX = ADJECTIVE
 # Sortable, and valid in a resource name (no ':'); weeks are ISO weeks, from Monday.
 _STAMP = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "week": "%G-W%V"}
-COPY_SUFFIX = "-copy"
 
 
 @dataclass(frozen=True)
@@ -250,7 +254,6 @@ class RotationFailed(Exception):
 
 def _program(
     plan: RotationPlan,
-    source_region: str | None,
     copies: Mapping[str, StateBackup],
     copy_target: CopyTarget | None,
 ) -> Callable[[], None]:
@@ -275,14 +278,7 @@ def _program(
                     tags=inputs.get("tags"),
                 )
             elif copy_target is not None:
-                FsxBackupCopy(
-                    name,
-                    backup.backup_id,
-                    source_region=source_region,
-                    region=copy_target.region,
-                    kms_key_id=copy_target.kms_key_id,
-                    copy_tags=True,
-                )
+                declare_copy(spec.name, backup, copy_target.region, copy_target.kms_key_id)
         export_backups(backups)
 
     return program
@@ -399,7 +395,7 @@ def rotate(
                     + (f"; dropping {', '.join(plan.dropped)}" if plan.dropped else "")
                 )
                 copies = state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE)
-                program = _program(plan, target.region, copies, copy_target)
+                program = _program(plan, copies, copy_target)
                 pulumi_stack.up(program=program, on_event=watcher, **common)
             except auto.CommandError as error:
                 after = _state_or_none(pulumi_stack)

@@ -1,13 +1,16 @@
 """`make chaos`: crash trials and injected faults, counted.
 
-Crash trials: the real `pulumi` CLI runs `pulumi up` of 8 backups (the
-top-level example program, local backend) against the emulator with 2 s
-backups; at a seeded random moment while the creates are in flight the whole
-process group (CLI, language host, provider) is killed with SIGKILL. Then the
-recovery README.md documents for users runs (`pulumi cancel`, `pulumi refresh
+Crash trials: the real `pulumi` CLI runs `pulumi up` of 8 backups and a copy
+of each in another Region (the top-level example program with its
+copyToRegion config, local backend) against the emulator with 2 s backups
+and copies; at a seeded random moment while the creates are in flight (after
+1 to 16 of the 8 CreateBackup and 8 CopyBackup calls) the whole process group
+(CLI, language host, provider) is killed with SIGKILL. Then the recovery
+README.md documents for users runs (`pulumi cancel`, `pulumi refresh
 --clear-pending-creates`, `pulumi up`), and the trial checks: exactly 8 live
-USER_INITIATED backups with the declared tags, exactly 8 FsxBackups in the
-state naming them, no pending operations.
+USER_INITIATED backups with the declared tags and exactly 8 copies, one of
+each backup, exactly the FsxBackups and FsxBackupCopies in the state naming
+them, no pending operations.
 
 Fault runs: with the emulator throttling 30% of FSx calls and failing 10%
 with InternalServerError, `pulumi up` of 32 backups then `pulumi destroy`
@@ -41,6 +44,7 @@ from tools.workspace import EMULATOR_CREDENTIALS, inline_stack, isolated_env
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
+DR_REGION = "eu-west-1"
 CRASH_BACKUPS = 8
 FAULT_BACKUPS = 32
 
@@ -111,6 +115,40 @@ def _judge(
         tally.notes.append(f"{trial}: {'; '.join(problems)} dup={duplicates} orphans={orphans}")
 
 
+def _judge_copies(
+    tally: Tally,
+    trial: str,
+    emulator: Emulator,
+    state_copy_ids: list[str],
+    state_backup_ids: list[str],
+    expected: int,
+) -> None:
+    """Duplicates (two copies of one backup) and orphans (copies outside the state)."""
+    live = [
+        b
+        for b in emulator.client(region=DR_REGION).describe_backups()["Backups"]
+        if b.get("Lifecycle") != "DELETED"
+    ]
+    per_source = Counter(b.get("SourceBackupId") for b in live)
+    duplicates = sum(n - 1 for n in per_source.values() if n > 1)
+    orphans = len({b["BackupId"] for b in live} - set(state_copy_ids))
+    problems = []
+    if len(live) != expected or len(state_copy_ids) != expected:
+        problems.append(
+            f"{len(live)} live copies and {len(state_copy_ids)} in state, expected {expected}"
+        )
+    strays = [b["BackupId"] for b in live if b.get("SourceBackupId") not in state_backup_ids]
+    if strays:
+        problems.append(f"copies of backups the state does not hold: {strays}")
+    tally.duplicates += duplicates
+    tally.orphans += orphans
+    if problems or duplicates or orphans:
+        tally.failures += 1
+        tally.notes.append(
+            f"{trial}: {'; '.join(problems)} copy dup={duplicates} copy orphans={orphans}"
+        )
+
+
 def _cli(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["pulumi", *args, "--non-interactive"],
@@ -152,14 +190,16 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
         ("config", "set", "aws:region", REGION),
         ("config", "set", "aws:endpoints", json.dumps([{"fsx": emulator.endpoint_url}])),
         ("config", "set", "backups", json.dumps(backups)),
+        ("config", "set", "copyToRegion", DR_REGION),
     ):
         done = _cli(project, env, *args)
         if done.returncode:
             raise RuntimeError(f"{trial}: pulumi {' '.join(args)} failed: {done.stderr}")
 
     # Kill while creates are in flight: after a random number of the 8
-    # CreateBackup calls have reached FSx, plus a random part of a backup time.
-    creates_before_kill = rng.randint(1, CRASH_BACKUPS)
+    # CreateBackup and 8 CopyBackup calls have reached FSx, plus a random part
+    # of a backup time.
+    creates_before_kill = rng.randint(1, 2 * CRASH_BACKUPS)
     extra_delay = rng.uniform(0.0, 1.5)
     up = subprocess.Popen(
         ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--parallel", "64"],
@@ -170,7 +210,7 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while emulator.calls().get("CreateBackup", 0) < creates_before_kill:
+    while _creates(emulator) < creates_before_kill:
         if up.poll() is not None or time.monotonic() > deadline:
             break
         time.sleep(0.02)
@@ -193,9 +233,17 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
     if exported.get("pending_operations"):
         tally.failures += 1
         tally.notes.append(f"{trial}: pending operations left: {exported['pending_operations']}")
-    state_ids = [r["id"] for r in exported.get("resources", []) if r["type"].endswith(":FsxBackup")]
+    resources = exported.get("resources", [])
+    state_ids = [r["id"] for r in resources if r["type"].endswith(":FsxBackup")]
+    copy_ids = [r["id"] for r in resources if r["type"].endswith(":FsxBackupCopy")]
     _judge(tally, trial, emulator, declared, state_ids, CRASH_BACKUPS)
+    _judge_copies(tally, trial, emulator, copy_ids, state_ids, CRASH_BACKUPS)
     return tally
+
+
+def _creates(emulator: Emulator) -> int:
+    calls = emulator.calls()
+    return int(calls.get("CreateBackup", 0)) + int(calls.get("CopyBackup", 0))
 
 
 def fault_run(emulator: Emulator, work: Path, number: int, seed: int) -> Tally:

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 from fsx_backup_provider.cli.spec import BackupSpec
 
 if TYPE_CHECKING:
+    from fsx_backup_provider.backup_copy import FsxBackupCopy
     from fsx_backup_provider.resource import FsxBackup
 
-# The stack output: backup name -> {backup_id, arn, lifecycle, tags}.
+# The stack output: backup name -> {backup_id, arn, lifecycle, tags[, copy_id]}.
 OUTPUT_NAME = "backups"
+# A backup's copy in another Region is named after it.
+COPY_SUFFIX = "-copy"
 
 
 def declare_backup(spec: BackupSpec) -> FsxBackup:
@@ -28,27 +31,55 @@ def declare_backup(spec: BackupSpec) -> FsxBackup:
     )
 
 
-def export_backups(backups: Mapping[str, FsxBackup]) -> None:
+def declare_copy(
+    name: str, backup: FsxBackup, region: str, kms_key_id: str | None = None
+) -> FsxBackupCopy:
+    """A copy of `backup` in `region`, with the backup's tags, named `<name>-copy`."""
     import pulumi
 
-    pulumi.export(
-        OUTPUT_NAME,
-        {
-            name: {
-                "backup_id": backup.backup_id,
-                "arn": backup.arn,
-                "lifecycle": backup.lifecycle,
-                "tags": backup.tags,
-            }
-            for name, backup in backups.items()
-        },
+    from fsx_backup_provider.backup_copy import FsxBackupCopy
+
+    return FsxBackupCopy(
+        f"{name}{COPY_SUFFIX}",
+        backup.backup_id,
+        # Where the backup is: its own region input, else aws:region.
+        source_region=pulumi.Config("aws").get("region"),
+        region=region,
+        kms_key_id=kms_key_id,
+        copy_tags=True,
     )
 
 
-def declare_and_export(specs: Sequence[BackupSpec]) -> dict[str, FsxBackup]:
-    """Run inside a Pulumi program: declare every spec's backup and export them all."""
+def export_backups(
+    backups: Mapping[str, FsxBackup], copies: Mapping[str, FsxBackupCopy] | None = None
+) -> None:
+    import pulumi
+
+    exported: dict[str, dict[str, object]] = {}
+    for name, backup in backups.items():
+        exported[name] = {
+            "backup_id": backup.backup_id,
+            "arn": backup.arn,
+            "lifecycle": backup.lifecycle,
+            "tags": backup.tags,
+        }
+        if copies and name in copies:
+            exported[name]["copy_id"] = copies[name].backup_id
+    pulumi.export(OUTPUT_NAME, exported)
+
+
+def declare_and_export(
+    specs: Sequence[BackupSpec], copy_to_region: str | None = None
+) -> dict[str, FsxBackup]:
+    """Run inside a Pulumi program: declare every spec's backup (and, with a copy
+    Region, its copy there) and export them all."""
     backups = {spec.name: declare_backup(spec) for spec in specs}
-    export_backups(backups)
+    copies = (
+        {name: declare_copy(name, backup, copy_to_region) for name, backup in backups.items()}
+        if copy_to_region
+        else {}
+    )
+    export_backups(backups, copies)
     return backups
 
 
