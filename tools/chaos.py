@@ -217,6 +217,11 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
     time.sleep(extra_delay)
     os.killpg(up.pid, signal.SIGKILL)
     up.wait()
+    # The engine started its language host in a process group of its own, and
+    # nothing ends it once the engine is gone: this trial orphaned it, so it
+    # ends it. (The provider process ends itself: its watchdog sees the engine
+    # go.)
+    leftovers.kill(leftovers.running(leftovers.mark_this_process(), (leftovers.LANGUAGE_HOST,)))
 
     recovery: list[tuple[str, ...]] = [
         ("cancel", "--yes"),

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MARK_VARIABLE = "FSX_BACKUP_RUN_MARK"
-# Command lines of the processes no run may leave behind.
-WATCHED = ("pulumi.dynamic", "fsx_emulator")
+# Command lines of the processes no run may leave behind: the provider, the
+# emulator, and the engine's Python language host (which a killed engine
+# orphans: the engine starts its plugins in process groups of their own).
+LANGUAGE_HOST = "pulumi-language-python"
+WATCHED = ("pulumi.dynamic", "fsx_emulator", LANGUAGE_HOST)
 # The provider's watchdog ends an orphaned provider within a few seconds,
 # and an engine that finished stops its plugins; give both time.
 SETTLE_SECONDS = 15.0
