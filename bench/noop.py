@@ -127,6 +127,7 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # Imported here: the resource module imports the whole provider.
+        from fsx_backup_provider.host.outputs import release_own_outputs
         from fsx_backup_provider.identity import child_urn
         from fsx_backup_provider.resource import OUTPUT_KEYS
 
@@ -140,3 +141,4 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
             identity=identity,
         )
         super().__init__(ShapedNoopProvider(), resource_name, props, opts)
+        release_own_outputs(self, props)

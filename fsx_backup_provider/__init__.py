@@ -4,17 +4,15 @@ from fsx_backup_provider import FsxBackup
 FsxBackup("nightly", file_system_id="fs-0123456789abcdef0", tags={"Name": "nightly"})
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from fsx_backup_provider.backup_copy import FsxBackupCopy, FsxBackupCopyArgs
-from fsx_backup_provider.lifecycle import FsxBackupError
-from fsx_backup_provider.resource import FsxBackup, FsxBackupArgs
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-try:
-    # The one version number lives in pyproject.toml.
-    __version__ = version("fsx-backup-provider")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    from fsx_backup_provider.backup_copy import FsxBackupCopy, FsxBackupCopyArgs
+    from fsx_backup_provider.lifecycle import FsxBackupError
+    from fsx_backup_provider.resource import FsxBackup, FsxBackupArgs
 
 __all__ = [
     "FsxBackup",
@@ -24,3 +22,28 @@ __all__ = [
     "FsxBackupError",
     "__version__",
 ]
+
+# Imported on first use (PEP 562): the provider process unpickles
+# fsx_backup_provider.provider.FsxBackupProvider, which imports this package
+# first, and needs none of the resource classes a program declares.
+_LAZY = {
+    "FsxBackup": "fsx_backup_provider.resource",
+    "FsxBackupArgs": "fsx_backup_provider.resource",
+    "FsxBackupCopy": "fsx_backup_provider.backup_copy",
+    "FsxBackupCopyArgs": "fsx_backup_provider.backup_copy",
+    "FsxBackupError": "fsx_backup_provider.lifecycle",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            # The one version number lives in pyproject.toml.
+            return version("fsx-backup-provider")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0+unknown"
+    raise AttributeError(f"module 'fsx_backup_provider' has no attribute {name!r}")

@@ -28,6 +28,7 @@ from fsx_backup_provider.constants import (
     RESOURCE_MODULE,
 )
 from fsx_backup_provider.fsx import Backup, FsxClient, tag_map
+from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.lifecycle import (
     CreateRequest,
     FsxBackupError,
@@ -290,6 +291,7 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
         }
         props, opts = prepare(FSX_BACKUP_COPY_TYPE, resource_name, opts, inputs, OUTPUT_KEYS)
         super().__init__(FsxBackupCopyProvider(), resource_name, props, opts)
+        release_own_outputs(self, props)
 
     @staticmethod
     def get(

@@ -150,9 +150,8 @@ class BackupResourceProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         # The SDK configures each unpickled provider once, before its first
         # operation: the moment to watch for the engine's death (the process
-        # must not outlive it) and to lift the host's 4-worker limit.
+        # must not outlive it).
         start_watchdog()
-        widen_provider_pool()
         process_state().settings = ProviderSettings.from_config(req.config.get)
 
     # -- what a subclass says ---------------------------------------------
@@ -321,6 +320,9 @@ class BackupResourceProvider(ResourceProvider):
         return result
 
     def _create(self, props: dict[str, Any]) -> CreateResult:
+        # Operations that wait on FSx lift the host's 4-worker limit (once per
+        # process); check and diff, all a preview does, never wait, and need not.
+        widen_provider_pool()
         state = process_state()
         client = self.client(props)
         poller = self.poller(props)
@@ -337,10 +339,17 @@ class BackupResourceProvider(ResourceProvider):
                 backup = wait_available(poller, backup, None, deadline, progress)
         else:
             request, gate = self.request(state, client, props, tags)
+            waits = props.get("wait_for_available") is not False
+            request.waits_for_settle = waits
             while True:
                 backup, token = claim(state, request, gate, poller, deadline)
-                if props.get("wait_for_available") is not False and not settled(backup):
-                    backup = wait_available(poller, backup, token, deadline, progress)
+                try:
+                    if waits and not settled(backup):
+                        backup = wait_available(poller, backup, token, deadline, progress)
+                finally:
+                    # Creates queued behind this one go as soon as it settles;
+                    # if this wait failed, they follow the backup themselves.
+                    (gate.settled if settled(backup) else gate.unwatched)(backup["BackupId"])
                 if confirm(state, request, backup, token, deadline):
                     break
         if backup["Lifecycle"] == "FAILED" and token is not None:
@@ -416,6 +425,7 @@ class BackupResourceProvider(ResourceProvider):
     # -- read / update ----------------------------------------------------
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        widen_provider_pool()
         client = self.client(props)
         try:
             backup = self.poller(props).lookup(id_)
@@ -450,6 +460,7 @@ class BackupResourceProvider(ResourceProvider):
         return ReadResult(id_, outputs, {k: v for k, v in inputs.items() if v is not None})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        widen_provider_pool()
         client = self.client(news)
         to_set, to_remove = self.tags_to_change(olds, news)
         arn = olds.get("arn")
@@ -484,6 +495,7 @@ class BackupResourceProvider(ResourceProvider):
     # -- delete -----------------------------------------------------------
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        widen_provider_pool()
         state = process_state()
         if state.ownership.taken(id_):
             # A create of this run took this backup (`--replace`, or a resource

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -79,7 +80,7 @@ def child_urn(resource_type: str, name: str, parent_urn: str | None) -> str:
 
 def resource_urn(
     resource_type: str, name: str, parent: pulumi.Resource | None
-) -> pulumi.Input[str]:
+) -> str | pulumi.Output[str]:
     """The URN of a resource about to be registered, as an input that depends on nothing.
 
     A child's URN needs its parent's, known only once the parent is
@@ -128,6 +129,7 @@ class FsxBackupSeedProvider(ResourceProvider):
             from fsx_backup_provider.lifecycle import process_state
 
             process_state().ownership.declare(declared)
+            _warm_up()
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -157,6 +159,31 @@ class FsxBackupSeedProvider(ResourceProvider):
 
 def _serial(identity: Any) -> int:
     return _positive_int(int(identity.rpartition(".")[2])) if isinstance(identity, str) else 0
+
+
+_warmed = threading.Event()
+
+
+def _warm_up() -> None:
+    """Import the backup providers and their validation now, in the background.
+
+    The seed is checked first, and the declared resources only after its step
+    completes: their first check would otherwise stop every engine call for
+    the ~30 ms these imports and the model's patterns take (2% of a
+    200-backup preview, `make bench`).
+    """
+    if _warmed.is_set():
+        return
+    _warmed.set()
+
+    def load() -> None:
+        from fsx_backup_provider import backup_copy, provider
+        from fsx_backup_provider.servicemodel import string_rule
+
+        del backup_copy, provider
+        string_rule("TagKey")
+
+    threading.Thread(target=load, name="fsx-backup-warm-up", daemon=True).start()
 
 
 def next_identities(olds: Mapping[str, Any], declared: Sequence[str]) -> dict[str, Any]:
@@ -202,21 +229,51 @@ class _ProgramSeeds:
     """The seed of one program run and the scope keys declared for it."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.keys: list[pulumi.Output[str]] = []
+        # A key is known at once for a resource without a parent; under a
+        # parent it waits for the parent's URN.
+        self.keys: list[str | pulumi.Output[str]] = []
         self.sealed = False
         self.declared: asyncio.Future[list[str]] = loop.create_future()
         self._resolving: asyncio.Future[None] | None = None
         self.seed = FsxBackupSeed(SEED_RESOURCE_NAME, pulumi.Output.from_input(self.declared))
         # Runs once the program's main body has returned control to the loop.
         loop.call_soon(self._seal)
+        # Identities handed out by key, filled in once from the seed's map.
+        self._loop = loop
+        self._identities: dict[str, list[tuple[asyncio.Future[Any], asyncio.Future[bool]]]] = {}
+        self._feeding: asyncio.Future[None] | None = None
+
+    def identity(self, key: str) -> pulumi.Output[str]:
+        """The identity of the resource with scope key `key`, depending on the seed.
+
+        Built from futures that one task fills from the seed's map, rather
+        than with an apply on the map per resource: every apply looks the
+        whole map over for unknown values, so n resources cost n x n.
+        """
+        value: asyncio.Future[Any] = self._loop.create_future()
+        known: asyncio.Future[bool] = self._loop.create_future()
+        self._identities.setdefault(key, []).append((value, known))
+        if self._feeding is None:
+            self._feeding = asyncio.ensure_future(self._feed())
+        return pulumi.Output({self.seed}, value, known, _constant(False))
+
+    async def _feed(self) -> None:
+        identities = self.seed.identities
+        known = await identities.is_known()
+        found = await identities.future() if known else None
+        for key, waiting in self._identities.items():
+            for value, is_known in waiting:
+                value.set_result(_identity_of(found, key) if known else None)
+                is_known.set_result(known)
 
     def _seal(self) -> None:
         self.sealed = True
-        keys = list(self.keys)
+        known = {key for key in self.keys if isinstance(key, str)}
+        waiting = [key for key in self.keys if not isinstance(key, str)]
 
         async def resolve() -> None:
-            values = await asyncio.gather(*(key.future() for key in keys))
-            self.declared.set_result(sorted({value for value in values if value}))
+            values = await asyncio.gather(*(key.future() for key in waiting))
+            self.declared.set_result(sorted(known | {value for value in values if value}))
 
         self._resolving = asyncio.ensure_future(resolve())
 
@@ -227,7 +284,7 @@ _programs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ProgramSeeds] =
 
 
 def stack_identity(
-    urn: pulumi.Input[str], name: str, parent: pulumi.Resource | None
+    urn: str | pulumi.Output[str], name: str, parent: pulumi.Resource | None
 ) -> pulumi.Output[str]:
     """The identity input of a resource at `urn`: `<seed base>.<serial>`, depending on the seed.
 
@@ -235,7 +292,9 @@ def stack_identity(
     stack's seed; one constructed later gets a seed of its own, named after
     it and placed beside it.
     """
-    key = pulumi.Output.from_input(urn).apply(scope_key)
+    # As few Outputs as may be: the SDK tracks every Output it makes until the
+    # program ends, and each costs time in its end-of-program wait.
+    key: str | pulumi.Output[str] = scope_key(urn) if isinstance(urn, str) else urn.apply(scope_key)
     loop = asyncio.get_event_loop()
     program = _programs.get(loop)
     if program is None:
@@ -246,17 +305,21 @@ def stack_identity(
     else:
         seed = FsxBackupSeed(
             f"{name}{LATE_SEED_SUFFIX}",
-            key.apply(lambda k: [k]),
+            pulumi.Output.from_input(key).apply(lambda k: [k]),
             pulumi.ResourceOptions(parent=parent),
         )
-    # One apply on the map, not Output.all: Output.all lifts every value of
-    # the map into an Output of its own, for every resource (200 resources of
-    # a 200-key map made 40,000 Outputs and tripled a preview).
-    identities = seed.identities
-    if isinstance(urn, str):
-        plain = scope_key(urn)
-        return identities.apply(lambda found: _identity_of(found, plain))
-    return key.apply(lambda k: identities.apply(lambda found: _identity_of(found, k)))
+    if seed is program.seed:
+        # The stack's seed waits for every key declared, this one included,
+        # so the identity is handed out before the seed's map arrives.
+        return program.identity(key) if isinstance(key, str) else key.apply(program.identity)
+    # A seed of the resource's own: a map of one key.
+    return pulumi.Output.from_input(key).apply(
+        lambda k: seed.identities.apply(lambda found: _identity_of(found, k))
+    )
+
+
+async def _constant(value: bool) -> bool:
+    return value
 
 
 def _identity_of(identities: Any, key: str) -> str:

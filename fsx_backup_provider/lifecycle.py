@@ -183,6 +183,9 @@ class Ownership:
 class _Slot:
     backup_id: str | None = None
     done: bool = False
+    # The create that took the slot is itself waiting for its backup to
+    # settle, and will say when (Gate.settled): nobody else need poll it.
+    watched: bool = False
 
 
 class Gate:
@@ -190,9 +193,11 @@ class Gate:
 
     A slot is taken before the request and stays busy until the backup it
     started settles, even if its create returned earlier (wait_for_available
-    false). A thread that finds every slot busy waits for one of their
-    backups through the poller: one batched DescribeBackups for all waiters,
-    instead of asking FSx to start a backup that it would refuse.
+    false). A thread that finds every slot busy waits for one to free: the
+    creates that wait for their own backups say when they settle, and a
+    backup nobody waits for any more is followed through the poller (one
+    batched DescribeBackups for all). Either way nobody asks FSx to start a
+    backup that it would refuse.
     """
 
     def __init__(self, capacity: int) -> None:
@@ -224,6 +229,7 @@ class Gate:
         on_queued: Callable[[str], None],
         timed_out: Callable[[str], Exception],
     ) -> _Slot:
+        announced = False
         while True:
             with self._cond:
                 self._slots = [s for s in self._slots if not s.done]
@@ -232,15 +238,21 @@ class Gate:
                     self._slots.append(taken)
                     return taken
                 started = [s for s in self._slots if s.backup_id is not None]
-                if not started:
-                    # Every slot is still asking FSx: wait for one to get an answer.
+                unwatched = [s for s in started if not s.watched]
+                if not unwatched:
+                    # Every slot is asking FSx, or its create is waiting for
+                    # its backup and will say when it settles.
                     if time.monotonic() >= deadline:
-                        raise timed_out("")
+                        raise timed_out(str(started[0].backup_id) if started else "")
+                    if started and not announced:
+                        announced = True
+                        on_queued(str(started[0].backup_id))
                     self._cond.wait(timeout=min(remaining(deadline), 1.0))
                     continue
-                target = started[0]
+                target = unwatched[0]
                 assert target.backup_id is not None
                 ahead = target.backup_id
+            announced = True
             on_queued(ahead)
             try:
                 poller.wait_for(ahead, settled, timeout=remaining(deadline))
@@ -250,13 +262,34 @@ class Gate:
                 target.done = True
                 self._cond.notify_all()
 
-    def started(self, taken: _Slot, backup: Backup) -> None:
-        """The slot's request started (or found) `backup`; it is busy until that settles."""
+    def started(self, taken: _Slot, backup: Backup, watched: bool) -> None:
+        """The slot's request started (or found) `backup`; it is busy until that settles.
+
+        `watched`: the create goes on to wait for the backup, and will call
+        `settled` (or `unwatched`, if it stops waiting first).
+        """
         with self._cond:
             if settled(backup):
                 taken.done = True
             else:
                 taken.backup_id = backup["BackupId"]
+                taken.watched = watched
+            self._cond.notify_all()
+
+    def settled(self, backup_id: str) -> None:
+        """The backup of a slot settled: the slot is free."""
+        self._mark(backup_id, done=True)
+
+    def unwatched(self, backup_id: str) -> None:
+        """Its create no longer waits for this backup (it failed, or returned): poll it."""
+        self._mark(backup_id, done=False)
+
+    def _mark(self, backup_id: str, done: bool) -> None:
+        with self._cond:
+            for slot in self._slots:
+                if slot.backup_id == backup_id:
+                    slot.watched = False
+                    slot.done = slot.done or done
             self._cond.notify_all()
 
 
@@ -344,6 +377,8 @@ class CreateRequest:
     queue_reason: str = "one backup of a source at a time"
     # What to do about an error FSx answers the request with, by its code.
     remedies: Mapping[str, str] = field(default_factory=dict)
+    # The create waits for its backup to settle and tells the Gate (above).
+    waits_for_settle: bool = True
 
 
 class _TokenUsedWithOtherParameters(Exception):
@@ -414,7 +449,7 @@ def claim(
             except _TokenUsedWithOtherParameters as used:
                 _pass_over_used_token(state, request, used, deadline)
                 continue
-            gate.started(slot, backup)
+            gate.started(slot, backup, request.waits_for_settle)
         if backup.get("Lifecycle") == "DELETED":
             if request.user_token:
                 raise FsxBackupError(

@@ -190,8 +190,13 @@ class BackupPoller:
                     # registration from now on starts a new thread.
                     self._thread = None
                     return None
-            if not self._urgent:
-                self._lock.wait(timeout=self._backoff)
+            # A wait (for AVAILABLE, for deletion) joining between rounds waits
+            # for the next round; only a lookup (urgent) brings it forward.
+            # Waking for every registration made a round per create: twenty
+            # copies made three calls each in DescribeBackups alone.
+            next_round = time.monotonic() + self._backoff
+            while not self._urgent and (left := next_round - time.monotonic()) > 0:
+                self._lock.wait(timeout=left)
             self._urgent = False
         # Let concurrent reads that arrive together share one call.
         time.sleep(self._coalesce)

@@ -10,6 +10,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from fsx_backup_provider.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
+from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.provider import FsxBackupProvider
 from fsx_backup_provider.registration import prepare
 
@@ -108,6 +109,7 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
         }
         props, opts = prepare(FSX_BACKUP_TYPE, resource_name, opts, inputs, OUTPUT_KEYS)
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
+        release_own_outputs(self, props)
 
     @staticmethod
     def get(

@@ -14,6 +14,7 @@ bench/results.json and a table on stdout.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -226,23 +227,32 @@ class Bench:
         def preview(target: auto.Stack) -> auto.PreviewResult:
             return target.preview(on_output=quiet, parallel=PARALLEL)
 
-        # Interleaved, so a slow spell of the machine hits all three alike.
+        # Interleaved, so a slow spell of the machine hits all three alike, in
+        # an order that turns each round: the inline programs run in this
+        # process, and one that always ran right after another paid for that
+        # one's garbage (seen: 1.13 in a fixed order, where this gives 1.06).
         seconds: dict[str, list[float]] = {"floor": [], "shaped": [], "fsx": []}
+        stacks = {"floor": floor_stack, "shaped": shaped_stack, "fsx": stack}
         preview_fsx_calls = 0
-        preview_result: list[auto.PreviewResult] = []
-        for _ in range(PREVIEW_SAMPLES):
-            seconds["floor"].append(timed(lambda: preview(floor_stack)))
-            seconds["shaped"].append(timed(lambda: preview(shaped_stack)))
-            before = self.calls()
-            seconds["fsx"].append(timed(lambda: preview_result.append(preview(stack))))
-            preview_fsx_calls += sum(self.delta(before, self.calls()).values())
+        fsx_previews: list[auto.PreviewResult] = []
+        for sample in range(PREVIEW_SAMPLES):
+            names = list(stacks)
+            for name in names[sample % 3 :] + names[: sample % 3]:
+                gc.collect()
+                before = self.calls()
+                started = time.perf_counter()
+                result = preview(stacks[name])
+                seconds[name].append(time.perf_counter() - started)
+                if name == "fsx":
+                    fsx_previews.append(result)
+                    preview_fsx_calls += sum(self.delta(before, self.calls()).values())
         before_refresh = self.calls()
         refresh_seconds = timed(lambda: stack.refresh(on_output=quiet, parallel=PARALLEL))
         refresh_calls = self.delta(before_refresh, self.calls())
         for done in (stack, shaped_stack, floor_stack):
             done.destroy(on_output=quiet, parallel=PARALLEL)
         fastest = {name: min(runs) for name, runs in seconds.items()}
-        changes = dict(preview_result[0].change_summary)
+        changes = dict(fsx_previews[0].change_summary)
         return {
             "n": n,
             "floor_up_seconds": round(floor_seconds, 3),

@@ -118,7 +118,8 @@ def test_a_gate_of_one_queues_the_next_create_until_the_first_backup_settles() -
     gate, poller = Gate(1), FakePoller()
     queued: list[str] = []
     with gate.slot(poller, far(), queued.append, _timed_out) as slot:  # type: ignore[arg-type]
-        gate.started(slot, {"BackupId": "backup-1", "Lifecycle": "CREATING"})
+        # Its create returned without waiting (wait_for_available false).
+        gate.started(slot, {"BackupId": "backup-1", "Lifecycle": "CREATING"}, watched=False)
     threading.Timer(0.3, lambda: poller.set("backup-1", "AVAILABLE")).start()
     started = time.monotonic()
     with gate.slot(poller, far(), queued.append, _timed_out):  # type: ignore[arg-type]
@@ -131,7 +132,7 @@ def test_a_gate_lets_capacity_through_at_once() -> None:
     gate, poller = Gate(5), FakePoller()
     for n in range(5):
         with gate.slot(poller, far(), lambda _a: None, _timed_out) as slot:  # type: ignore[arg-type]
-            gate.started(slot, {"BackupId": f"backup-{n}", "Lifecycle": "COPYING"})
+            gate.started(slot, {"BackupId": f"backup-{n}", "Lifecycle": "COPYING"}, watched=False)
     assert poller.waited == []
     soon = time.monotonic() + 0.2
     with (
@@ -139,6 +140,31 @@ def test_a_gate_lets_capacity_through_at_once() -> None:
         gate.slot(poller, soon, lambda _a: None, _timed_out),  # type: ignore[arg-type]
     ):
         pass
+
+
+def test_a_create_that_waits_for_its_backup_frees_the_slot_when_it_settles() -> None:
+    """The queued create learns at once, from the create ahead, not from a poll."""
+    gate, poller = Gate(1), FakePoller()
+    queued: list[str] = []
+    with gate.slot(poller, far(), queued.append, _timed_out) as slot:  # type: ignore[arg-type]
+        gate.started(slot, {"BackupId": "backup-1", "Lifecycle": "CREATING"}, watched=True)
+    threading.Timer(0.3, lambda: gate.settled("backup-1")).start()
+    started = time.monotonic()
+    with gate.slot(poller, far(), queued.append, _timed_out):  # type: ignore[arg-type]
+        waited = time.monotonic() - started
+    assert 0.25 <= waited < 2
+    assert queued == ["backup-1"] and poller.waited == []
+
+
+def test_a_create_that_stops_waiting_leaves_its_backup_to_the_poller() -> None:
+    gate, poller = Gate(1), FakePoller()
+    with gate.slot(poller, far(), lambda _a: None, _timed_out) as slot:  # type: ignore[arg-type]
+        gate.started(slot, {"BackupId": "backup-1", "Lifecycle": "CREATING"}, watched=True)
+    gate.unwatched("backup-1")
+    threading.Timer(0.3, lambda: poller.set("backup-1", "AVAILABLE")).start()
+    with gate.slot(poller, far(), lambda _a: None, _timed_out):  # type: ignore[arg-type]
+        pass
+    assert poller.waited == ["backup-1"]
 
 
 def test_a_failed_request_frees_its_slot() -> None:
