@@ -190,6 +190,12 @@ STATE_INPUTS = {
 }  # fmt: skip
 SEED_TYPE = "pulumi-python:dynamic/fsx:FsxBackupSeed"
 SEED_PROVIDER = ("fsx_backup_provider.identity", "FsxBackupSeedProvider")
+COPY_TYPE = "pulumi-python:dynamic/fsx:FsxBackupCopy"
+COPY_PROVIDER = ("fsx_backup_provider.backup_copy", "FsxBackupCopyProvider")
+COPY_INPUTS = {
+    "source_backup_id", "source_region", "region", "kms_key_id", "copy_tags", "tags",
+    "resource_urn", "identity",
+}  # fmt: skip
 STATE_OUTPUTS = {
     "backup_id", "arn", "file_system_id", "volume_id", "tags", "tags_all", "lifecycle",
     "type", "resource_type", "owner_id", "kms_key_id", "creation_time",
@@ -204,7 +210,7 @@ def test_what_existing_states_record_never_moves() -> None:
         """
         import json
         import pulumi
-        from fsx_backup_provider import FsxBackup
+        from fsx_backup_provider import FsxBackup, FsxBackupCopy
 
         registered = {}
 
@@ -225,7 +231,11 @@ def test_what_existing_states_record_never_moves() -> None:
                 client_request_token="pinned-token", wait_for_available=True,
                 create_timeout_seconds=60, delete_timeout_seconds=60, region="us-east-1",
             )
-            return backup.urn.apply(lambda _: print(json.dumps(registered)))
+            copy = FsxBackupCopy(
+                "pinned-copy", "backup-0123456789abcdef0", source_region="us-east-1",
+                region="us-west-2", kms_key_id="key", copy_tags=True, tags={"Name": "dr"},
+            )
+            return copy.urn.apply(lambda _: print(json.dumps(registered)))
 
         program()
         """
@@ -242,7 +252,14 @@ def test_what_existing_states_record_never_moves() -> None:
     # compares a real FsxBackup's stored outputs with a resource built from them.
     assert set(OUTPUT_KEYS) >= STATE_OUTPUTS, sorted(STATE_OUTPUTS - set(OUTPUT_KEYS))
 
-    for resource_type, provider in ((STATE_TYPE, STATE_PROVIDER), (SEED_TYPE, SEED_PROVIDER)):
+    assert set(registered[COPY_TYPE]) >= COPY_INPUTS, sorted(
+        COPY_INPUTS - set(registered[COPY_TYPE])
+    )
+    for resource_type, provider in (
+        (STATE_TYPE, STATE_PROVIDER),
+        (SEED_TYPE, SEED_PROVIDER),
+        (COPY_TYPE, COPY_PROVIDER),
+    ):
         pickled = base64.b64decode(registered[resource_type]["__provider"])
         assert _globals_named(pickled) == [provider]
         unpickled = dill.loads(pickled)
