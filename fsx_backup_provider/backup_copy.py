@@ -20,7 +20,14 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider.base import BackupResourceProvider, key_of, known, secret_names
+from fsx_backup_provider.base import (
+    BackupResourceProvider,
+    is_volume_backup,
+    key_of,
+    known,
+    pick,
+    secret_names,
+)
 from fsx_backup_provider.constants import (
     DEFAULT_TAGS_CONFIG,
     FSX_BACKUP_COPY_NAME,
@@ -186,7 +193,7 @@ class FsxBackupCopyProvider(BackupResourceProvider):
             )
 
     def own_outputs(self, backup: Backup, props: Mapping[str, Any]) -> dict[str, Any]:
-        is_volume = backup.get("ResourceType") == "VOLUME" or bool(backup.get("Volume"))
+        is_volume = is_volume_backup(backup)
         copied = props.get("copied_tags")
         if not isinstance(copied, list):
             # At create: what FSx copied from the source is what is not declared.
@@ -273,10 +280,6 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
             base, source_backup_id = source_backup_id, None
         else:
             base = FsxBackupCopyArgs()
-
-        def pick(keyword: Any, from_args: Any) -> Any:
-            return keyword if keyword is not None else from_args
-
         inputs: dict[str, Any] = {
             "source_backup_id": pick(source_backup_id, base.source_backup_id),
             "source_region": pick(source_region, base.source_region),

@@ -124,6 +124,16 @@ def replace_on_changes(patterns: Any, changed: Sequence[str], already: Sequence[
     return [key for key in changed if key not in already and ("*" in wanted or key in wanted)]
 
 
+def is_volume_backup(backup: Backup) -> bool:
+    """A backup of an ONTAP volume (rather than of a file system), or a copy of one."""
+    return backup.get("ResourceType") == "VOLUME" or bool(backup.get("Volume"))
+
+
+def pick(keyword: Any, from_args: Any) -> Any:
+    """A resource's input: the keyword argument if given, else the Args class's field."""
+    return keyword if keyword is not None else from_args
+
+
 def creation_time(backup: Backup) -> Any:
     created = backup.get("CreationTime")
     return created.isoformat() if isinstance(created, datetime) else created

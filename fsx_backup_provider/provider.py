@@ -15,7 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fsx_backup_provider.base import BackupResourceProvider, key_of, secret_names
+from fsx_backup_provider.base import (
+    BackupResourceProvider,
+    is_volume_backup,
+    key_of,
+    secret_names,
+)
 from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG
 from fsx_backup_provider.fsx import Backup, FsxClient
 from fsx_backup_provider.lifecycle import CreateRequest, FsxBackupError, Gate, ProcessState
@@ -24,10 +29,6 @@ from fsx_backup_provider.validation import Failure, is_unknown, shown, validate_
 __all__ = ["FsxBackupError", "FsxBackupProvider"]
 
 SOURCE_KEYS = ("file_system_id", "volume_id")
-
-
-def _is_volume_backup(backup: Backup) -> bool:
-    return backup.get("ResourceType") == "VOLUME" or bool(backup.get("Volume"))
 
 
 def _source_of(props: Mapping[str, Any]) -> str:
@@ -112,7 +113,7 @@ class FsxBackupProvider(BackupResourceProvider):
 
     def check_adopted(self, backup: Backup, props: Mapping[str, Any]) -> None:
         backup_id = backup["BackupId"]
-        if _is_volume_backup(backup):
+        if is_volume_backup(backup):
             actual = ("volume_id", (backup.get("Volume") or {}).get("VolumeId"))
         else:
             actual = ("file_system_id", (backup.get("FileSystem") or {}).get("FileSystemId"))
@@ -128,7 +129,7 @@ class FsxBackupProvider(BackupResourceProvider):
             )
 
     def own_outputs(self, backup: Backup, props: Mapping[str, Any]) -> dict[str, Any]:
-        is_volume = _is_volume_backup(backup)
+        is_volume = is_volume_backup(backup)
         file_system = backup.get("FileSystem") or {}
         volume = backup.get("Volume") or {}
         file_system_id = None if is_volume else file_system.get("FileSystemId")

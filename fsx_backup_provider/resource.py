@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from fsx_backup_provider.base import pick
 from fsx_backup_provider.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
 from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.provider import FsxBackupProvider
@@ -93,10 +94,6 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         base = args or FsxBackupArgs()
-
-        def pick(keyword: Any, from_args: Any) -> Any:
-            return keyword if keyword is not None else from_args
-
         inputs: dict[str, Any] = {
             "file_system_id": pick(file_system_id, base.file_system_id),
             "volume_id": pick(volume_id, base.volume_id),
