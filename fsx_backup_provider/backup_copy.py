@@ -23,7 +23,6 @@ from pulumi.dynamic import Resource
 from fsx_backup_provider.base import (
     BackupResourceProvider,
     is_volume_backup,
-    key_of,
     known,
     pick,
     secret_names,
@@ -141,7 +140,6 @@ class FsxBackupCopyProvider(BackupResourceProvider):
         )
         request = CreateRequest(
             urn=props.get("resource_urn"),
-            key=key_of(props) or "",
             what=f"a copy of {source} in {region}",
             send=lambda token: client.copy_backup(
                 client_request_token=token,

@@ -29,6 +29,7 @@ later (inside an apply callback) gets a seed of its own, beside it.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import secrets
 import threading
 import weakref
@@ -157,10 +158,6 @@ class FsxBackupSeedProvider(ResourceProvider):
         return None
 
 
-def _serial(identity: Any) -> int:
-    return _positive_int(int(identity.rpartition(".")[2])) if isinstance(identity, str) else 0
-
-
 _warmed = threading.Event()
 
 
@@ -177,10 +174,10 @@ def _warm_up() -> None:
     _warmed.set()
 
     def load() -> None:
-        from fsx_backup_provider import backup_copy, provider
         from fsx_backup_provider.servicemodel import string_rule
 
-        del backup_copy, provider
+        for module in ("fsx_backup_provider.provider", "fsx_backup_provider.backup_copy"):
+            importlib.import_module(module)
         string_rule("TagKey")
 
     threading.Thread(target=load, name="fsx-backup-warm-up", daemon=True).start()
@@ -201,7 +198,7 @@ def next_identities(olds: Mapping[str, Any], declared: Sequence[str]) -> dict[st
     if any(key not in old for key in keys):
         revision += 1
     identities = {
-        key: old[key] if key in old and _serial(old[key]) else f"{base}.{revision}" for key in keys
+        key: old[key] if isinstance(old.get(key), str) else f"{base}.{revision}" for key in keys
     }
     return {"declared": keys, "base": base, "revision": revision, "identities": identities}
 

@@ -366,7 +366,6 @@ class CreateRequest:
     """
 
     urn: Any
-    key: str
     what: str
     send: Callable[[str], Backup]
     tokens: Iterator[str]

@@ -18,7 +18,6 @@ from typing import Any
 from fsx_backup_provider.base import (
     BackupResourceProvider,
     is_volume_backup,
-    key_of,
     secret_names,
 )
 from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG
@@ -82,7 +81,6 @@ class FsxBackupProvider(BackupResourceProvider):
         region = client.region
         request = CreateRequest(
             urn=props.get("resource_urn"),
-            key=key_of(props) or "",
             what=f"a backup of {source}",
             send=lambda token: client.create_backup(
                 client_request_token=token,

@@ -53,7 +53,6 @@ class FakePoller:
 def request(send: Callable[[str], dict[str, Any]], **overrides: Any) -> CreateRequest:
     fields: dict[str, Any] = {
         "urn": None,
-        "key": "k",
         "what": "a backup of file system 'fs-1'",
         "send": send,
         "tokens": iter(f"t{g}" for g in range(100)),
