@@ -29,6 +29,7 @@ from pulumi.dynamic import (
 from fsx_backup_provider.config import ProviderSettings
 from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX
 from fsx_backup_provider.fsx import Backup, Connection, FsxApiError, FsxClient, client_for, tag_map
+from fsx_backup_provider.host.cancel import on_engine_cancel
 from fsx_backup_provider.host.parallelism import widen_provider_pool
 from fsx_backup_provider.host.watchdog import start_watchdog
 from fsx_backup_provider.identity import scope_key
@@ -137,6 +138,16 @@ def pick(keyword: Any, from_args: Any) -> Any:
 def creation_time(backup: Backup) -> Any:
     created = backup.get("CreationTime")
     return created.isoformat() if isinstance(created, datetime) else created
+
+
+def _before_waiting() -> None:
+    """Before an operation that waits on FSx (once per process; both fail soft).
+
+    Lift the host's 4-worker limit, and let the engine's Ctrl-C end the waits;
+    check and diff, all a preview does, never wait, and pay for neither.
+    """
+    widen_provider_pool()
+    on_engine_cancel(process_state().cancel)
 
 
 class BackupResourceProvider(ResourceProvider):
@@ -330,9 +341,7 @@ class BackupResourceProvider(ResourceProvider):
         return result
 
     def _create(self, props: dict[str, Any]) -> CreateResult:
-        # Operations that wait on FSx lift the host's 4-worker limit (once per
-        # process); check and diff, all a preview does, never wait, and need not.
-        widen_provider_pool()
+        _before_waiting()
         state = process_state()
         client = self.client(props)
         poller = self.poller(props)
@@ -435,7 +444,7 @@ class BackupResourceProvider(ResourceProvider):
     # -- read / update ----------------------------------------------------
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        widen_provider_pool()
+        _before_waiting()
         client = self.client(props)
         try:
             backup = self.poller(props).lookup(id_)
@@ -470,7 +479,7 @@ class BackupResourceProvider(ResourceProvider):
         return ReadResult(id_, outputs, {k: v for k, v in inputs.items() if v is not None})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        widen_provider_pool()
+        _before_waiting()
         client = self.client(news)
         to_set, to_remove = self.tags_to_change(olds, news)
         arn = olds.get("arn")
@@ -505,7 +514,7 @@ class BackupResourceProvider(ResourceProvider):
     # -- delete -----------------------------------------------------------
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        widen_provider_pool()
+        _before_waiting()
         state = process_state()
         if state.ownership.taken(id_):
             # A create of this run took this backup (`--replace`, or a resource

@@ -308,6 +308,29 @@ class ProcessState:
         # The tags of the stack's backups this process has seen, by backup ID:
         # a copy with copy_tags checks its tag count against its source's.
         self.known_tags: dict[str, dict[str, str]] = {}
+        # Set when the engine cancels the run: sleeps between retries end.
+        self.cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """The engine cancels the run: every wait of this process ends now.
+
+        A backup being made is left in FSx, as after a timeout: the next
+        `pulumi up` finds it again by its token and resumes waiting on it.
+        """
+        self.cancelled.set()
+        with self.lock:
+            pollers = list(self.pollers.values())
+        for poller in pollers:
+            # An FsxApiError: the providers already say what a failed wait
+            # means for the backup waited on (kept, and found again).
+            poller.abort(
+                FsxApiError(
+                    "DescribeBackups",
+                    "Cancelled",
+                    "the run was cancelled (Ctrl-C) while this was waited on",
+                    0,
+                )
+            )
 
     def poller(self, connection: Connection) -> BackupPoller:
         with self.lock:
@@ -387,8 +410,10 @@ class _TokenUsedWithOtherParameters(Exception):
         self.error = error
 
 
-def send_waiting(request: CreateRequest, token: str, deadline: float) -> Backup:
-    """One request, with the waits FSx asks for waited out until the deadline."""
+def send_waiting(
+    request: CreateRequest, token: str, deadline: float, cancelled: threading.Event
+) -> Backup:
+    """One request, with the waits FSx asks for waited out until the deadline (or a cancel)."""
     delays = backoff()
     while True:
         try:
@@ -410,7 +435,11 @@ def send_waiting(request: CreateRequest, token: str, deadline: float) -> Backup:
                     "create_timeout_seconds."
                 ) from None
             report(request.urn, f"waiting {delay:.0f} s: {request.waits[error.code]}")
-            time.sleep(delay)
+            if cancelled.wait(delay):
+                raise FsxBackupError(
+                    f"could not create {request.what}: the run was cancelled (Ctrl-C) while "
+                    f"{request.waits[error.code]}; nothing was created with token {token!r}."
+                ) from None
 
 
 def claim(
@@ -444,7 +473,7 @@ def claim(
     for token in request.tokens:
         with gate.slot(poller, deadline, queued, timed_out) as slot:
             try:
-                backup = send_waiting(request, token, deadline)
+                backup = send_waiting(request, token, deadline, state.cancelled)
             except _TokenUsedWithOtherParameters as used:
                 _pass_over_used_token(state, request, used, deadline)
                 continue
@@ -606,7 +635,11 @@ def delete_and_wait(
             if error.code == "BackupBeingCopied":
                 delay = min(next(delays), remaining(deadline))
                 report(urn, f"{backup_id}: waiting {delay:.0f} s for a copy of it to finish")
-                time.sleep(delay)
+                if _process.cancelled.wait(delay):
+                    raise FsxBackupError(
+                        f"backup {backup_id} was not deleted: the run was cancelled (Ctrl-C) "
+                        "while a copy of it was being made; run `pulumi destroy` again."
+                    ) from None
                 continue
         try:
             poller.wait_for(backup_id, settled, timeout=remaining(deadline))

@@ -267,6 +267,12 @@ class BackupPoller:
                         waiter.error = WaitTimeout(waiter.backup_id, waiter.seen)
             waiter.wake.set()
 
+    def abort(self, error: BaseException) -> None:
+        """Fail every wait now (the engine cancelled the run); later waits are not affected."""
+        with self._lock:
+            waiters = list(self._waiters)
+        self._fail(waiters, error)
+
     def _fail(self, waiters: list[_Waiter], error: BaseException) -> None:
         with self._lock:
             for waiter in waiters:

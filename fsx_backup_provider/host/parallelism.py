@@ -26,6 +26,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 # Far above any sensible --parallel: threads are only started when the engine
 # actually has that many operations in flight.
@@ -50,14 +51,21 @@ def in_dynamic_provider_process() -> bool:
     return getattr(spec, "name", None) == "pulumi.dynamic.__main__"
 
 
+def grpc_servers() -> list[Any]:
+    """The grpc servers of this process (the provider host's one): no API names them."""
+    return [
+        candidate
+        for candidate in gc.get_objects()
+        if (type(candidate).__module__, type(candidate).__qualname__) == ("grpc._server", "_Server")
+    ]
+
+
 def _grpc_server_pools() -> list[ThreadPoolExecutor]:
     pools: list[ThreadPoolExecutor] = []
-    for candidate in gc.get_objects():
-        kind = type(candidate)
-        if (kind.__module__, kind.__qualname__) == ("grpc._server", "_Server"):
-            pool = getattr(getattr(candidate, "_state", None), "thread_pool", None)
-            if isinstance(pool, ThreadPoolExecutor):
-                pools.append(pool)
+    for server in grpc_servers():
+        pool = getattr(getattr(server, "_state", None), "thread_pool", None)
+        if isinstance(pool, ThreadPoolExecutor):
+            pools.append(pool)
     return pools
 
 

@@ -219,9 +219,21 @@ def test_confirm_rejects_a_backup_whose_holder_is_seen_late() -> None:
     assert not made.ownership.taken("backup-old")
 
 
-def test_waits_are_waited_out_with_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr("fsx_backup_provider.lifecycle.time.sleep", slept.append)
+class RecordedWaits(threading.Event):
+    """A cancel event that is never set and records how long each wait was."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waited: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waited.append(float(timeout or 0))
+        return False
+
+
+def test_waits_are_waited_out_with_backoff() -> None:
+    made = state()
+    made.cancelled = waits = RecordedWaits()
     calls = iter([FsxApiError("CreateBackup", "BackupInProgress", "busy")] * 3)
 
     def send(token: str) -> dict[str, Any]:
@@ -230,9 +242,22 @@ def test_waits_are_waited_out_with_backoff(monkeypatch: pytest.MonkeyPatch) -> N
             raise error
         return {"BackupId": "backup-1", "Lifecycle": "CREATING"}
 
-    backup, _ = claim(state(), request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+    backup, _ = claim(made, request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
     assert backup["BackupId"] == "backup-1"
-    assert slept == [2.0, 4.0, 8.0]
+    assert waits.waited == [2.0, 4.0, 8.0]
+
+
+def test_a_cancel_ends_a_wait_at_once() -> None:
+    made = state()
+    made.cancelled.set()
+
+    def send(token: str) -> dict[str, Any]:
+        raise FsxApiError("CreateBackup", "BackupInProgress", "busy")
+
+    started = time.monotonic()
+    with pytest.raises(FsxBackupError, match=r"cancelled \(Ctrl-C\)"):
+        claim(made, request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+    assert time.monotonic() - started < 1
 
 
 def test_a_wait_that_outlasts_the_deadline_fails_naming_the_token() -> None:
@@ -295,3 +320,22 @@ def test_a_user_token_is_used_once_and_never_walked() -> None:
     mine = request(send, tokens=iter(["mine"]), user_token="mine")
     with pytest.raises(FsxBackupError, match="client_request_token 'mine' already named"):
         claim(state(), mine, Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+
+
+def test_a_cancelled_run_fails_every_wait_of_every_poller_at_once() -> None:
+    from fsx_backup_provider.fsx import Connection
+    from fsx_backup_provider.poller import BackupPoller
+
+    class SlowClient:
+        def describe_backups(self, backup_ids: list[str]) -> dict[str, Any]:
+            return {i: {"BackupId": i, "Lifecycle": "CREATING"} for i in backup_ids}
+
+    made = state()
+    poller = BackupPoller(SlowClient(), interval=0.05)  # type: ignore[arg-type]
+    made.pollers[Connection(region="us-east-1")] = poller
+    threading.Timer(0.3, made.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(FsxApiError, match="cancelled"):
+        poller.wait_for("backup-1", lambda b: False, timeout=60)
+    assert time.monotonic() - started < 5
+    assert made.cancelled.is_set()
