@@ -35,7 +35,9 @@ from fsx_backup_provider.poller import BackupPoller, Progress, WaitTimeout
 
 DEFAULT_CREATE_TIMEOUT = 1800.0
 DEFAULT_DELETE_TIMEOUT = 1800.0
-POLL_INTERVAL_SECONDS = 1.0
+# The shortest time between two DescribeBackups rounds; most rounds are
+# further apart (the poller goes by each backup's progress).
+POLL_INTERVAL_SECONDS = 0.5
 # How long a create that found an existing backup under its token waits for
 # the other resources of the program to be registered before deciding the
 # backup is its own (see Ownership.settle).

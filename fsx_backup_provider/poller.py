@@ -6,11 +6,15 @@ registers what it wants to know, and one thread asks FSx for up to 50 backups
 per DescribeBackups call, then wakes each caller whose answer is in. Refresh
 reads wait a few milliseconds so concurrent reads share a call.
 
-Nothing here can hang a caller. The thread survives any exception of a round
-and fails exactly the waiters it concerns; each caller waits on its own
-deadline (plus a grace), so it returns even if the thread died or is stuck in
-a call; and progress callbacks run in the caller's thread, where a slow or
-failing one delays or affects nobody else.
+When to ask again is worked out per backup, from what FSx said of it: one
+whose ProgressPercent moves is asked about again when the rate of that
+progress says it should be done (never later than MAX_INTERVAL_SECONDS), so
+the round that sees it AVAILABLE comes soon after it is; one that reports no
+progress is asked about after a fifth of the time it has been waited on.
+Rounds are at least the poller's interval apart (lifecycle uses 0.5 s). Each
+round asks for every waiter. Measured by `make bench`: 3 s backups are seen
+AVAILABLE within about 0.1 s, and a 20-minute backup costs a few dozen
+calls, not one a second.
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ GRACE_SECONDS = 5.0
 # unreachable endpoint fails within a minute.
 OUTAGE_PATIENCE_SECONDS = 30.0
 MAX_ROUND_BACKOFF_SECONDS = 30.0
+# Rounds are at least the poller's interval apart (a lookup aside), and no
+# waiter goes longer than this without one.
+MAX_INTERVAL_SECONDS = 15.0
+# With no progress to go by, the next round comes after this share of the
+# time waited so far.
+AGE_FRACTION = 0.2
 # A thread with nothing to wait for ends after this long.
 IDLE_SECONDS = 60.0
 
@@ -56,6 +66,9 @@ class _Waiter:
     backup_id: str
     condition: Condition
     deadline: float
+    # When the wait began, and when it wants its next round.
+    started: float = 0.0
+    due: float = 0.0
     # Set by the thread whenever it has news for this waiter.
     wake: threading.Event = field(default_factory=threading.Event)
     # The fields below change only under the poller's lock.
@@ -72,13 +85,20 @@ class BackupPoller:
     def __init__(
         self,
         client: FsxClient,
-        interval: float = 2.0,
+        interval: float = 0.25,
         coalesce_seconds: float = 0.05,
         grace_seconds: float = GRACE_SECONDS,
         outage_patience_seconds: float = OUTAGE_PATIENCE_SECONDS,
+        max_interval: float = MAX_INTERVAL_SECONDS,
     ) -> None:
         self._client = client
         self._interval = interval
+        self._max_interval = max(max_interval, interval)
+        # No round before this (after a failed round: its backoff).
+        self._not_before = 0.0
+        # Per backup waited on: when its ProgressPercent was last seen to
+        # change, and to what (several waiters of one backup share it).
+        self._progress: dict[str, tuple[float, float]] = {}
         self._coalesce = coalesce_seconds
         self._grace = grace_seconds
         self._outage_patience = outage_patience_seconds
@@ -120,7 +140,8 @@ class BackupPoller:
         progress: Progress | None,
         urgent: bool,
     ) -> Backup | None:
-        waiter = _Waiter(backup_id, condition, time.monotonic() + timeout)
+        now = time.monotonic()
+        waiter = _Waiter(backup_id, condition, now + timeout, started=now, due=now + self._interval)
         with self._lock:
             self._waiters.append(waiter)
             self._urgent = self._urgent or urgent
@@ -184,18 +205,24 @@ class BackupPoller:
     def _next_round(self) -> list[_Waiter] | None:
         """The waiters of the next round, once it is time for it; None to end the thread."""
         with self._lock:
-            while not self._waiters:
-                if not self._lock.wait(timeout=IDLE_SECONDS) and not self._waiters:
-                    # Under the same lock as registrations look at it, so a
-                    # registration from now on starts a new thread.
-                    self._thread = None
-                    return None
-            # A wait (for AVAILABLE, for deletion) joining between rounds waits
-            # for the next round; only a lookup (urgent) brings it forward.
-            # Waking for every registration made a round per create: twenty
-            # copies made three calls each in DescribeBackups alone.
-            next_round = time.monotonic() + self._backoff
-            while not self._urgent and (left := next_round - time.monotonic()) > 0:
+            while True:
+                if not self._waiters:
+                    if not self._lock.wait(timeout=IDLE_SECONDS) and not self._waiters:
+                        # Under the same lock as registrations look at it, so a
+                        # registration from now on starts a new thread.
+                        self._thread = None
+                        return None
+                    continue
+                # A wait (for AVAILABLE, for deletion) is first asked about an
+                # interval after it joins, in whichever round comes then; only a
+                # lookup (urgent) starts a round at once. A round per join made
+                # twenty copies cost three calls each in DescribeBackups alone.
+                if self._urgent:
+                    break
+                next_round = max(self._not_before, min(w.due for w in self._waiters))
+                left = next_round - time.monotonic()
+                if left <= 0:
+                    break
                 self._lock.wait(timeout=left)
             self._urgent = False
         # Let concurrent reads that arrive together share one call.
@@ -215,6 +242,7 @@ class BackupPoller:
             self._round_failed(waiters, unexpected_error("DescribeBackups", error), started)
             return
         self._backoff = self._interval
+        self._not_before = time.monotonic() + self._interval
         self._outage_since = None
         self._last_error = None
         self._settle(waiters, found)
@@ -239,10 +267,13 @@ class BackupPoller:
         # fail only the waiters whose time is up.
         self._backoff = min(self._backoff * 2, MAX_ROUND_BACKOFF_SECONDS)
         now = time.monotonic()
+        with self._lock:
+            self._not_before = now + self._backoff
         self._fail([w for w in waiters if now >= w.deadline], error)
 
     def _settle(self, waiters: list[_Waiter], found: dict[str, Backup]) -> None:
         now = time.monotonic()
+        etas = {key: self._eta(key, found.get(key), now) for key in {w.backup_id for w in waiters}}
         for waiter in waiters:
             backup = found.get(waiter.backup_id)
             error: BaseException | None = None
@@ -265,7 +296,37 @@ class BackupPoller:
                         waiter.result = backup
                     else:
                         waiter.error = WaitTimeout(waiter.backup_id, waiter.seen)
+                else:
+                    # With no rate to go by, after a share of the time waited.
+                    estimate = etas[waiter.backup_id]
+                    if estimate is None:
+                        estimate = AGE_FRACTION * (now - waiter.started)
+                    waiter.due = now + min(max(estimate, self._interval), self._max_interval)
             waiter.wake.set()
+        with self._lock:
+            waited = {w.backup_id for w in self._waiters}
+            for key in [key for key in self._progress if key not in waited]:
+                del self._progress[key]
+
+    def _eta(self, backup_id: str, backup: Backup | None, now: float) -> float | None:
+        """How long until the backup should be done, from the rate of its progress; None if
+        unknown. Only the poller's thread calls this."""
+        percent = backup.get("ProgressPercent") if backup is not None else None
+        if not isinstance(percent, int | float) or isinstance(percent, bool):
+            return None
+        if not 0 < percent < 100:
+            return None
+        seen = self._progress.get(backup_id)
+        if seen is None or percent != seen[1]:
+            self._progress[backup_id] = (now, float(percent))
+        if seen is None or percent <= seen[1] or now <= seen[0]:
+            return None
+        # The rate between two reports, aimed a little past the moment it
+        # gives. Not from one report and the time waited: the wait may have
+        # begun long after the backup did, or long before its work (a copy
+        # PENDING, a create queued behind another).
+        rate = (percent - seen[1]) / (now - seen[0])
+        return 1.05 * (100 - percent) / rate
 
     def abort(self, error: BaseException) -> None:
         """Fail every wait now (the engine cancelled the run); later waits are not affected."""

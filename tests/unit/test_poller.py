@@ -280,3 +280,69 @@ def test_a_waiter_ends_at_its_deadline_even_if_the_thread_hangs_in_a_call() -> N
         assert 1.5 <= elapsed < 5, elapsed
     finally:
         release.set()
+
+
+class TimedClient:
+    """One backup that is AVAILABLE `seconds` after the client is made; its
+    progress rises evenly, as FSx's ProgressPercent does (or not at all)."""
+
+    def __init__(self, seconds: float, reports_progress: bool, pending: float = 0.0) -> None:
+        self.start = time.monotonic()
+        self.seconds = seconds
+        self.reports_progress = reports_progress
+        # Like a copy: PENDING with no progress for a while before the work starts.
+        self.pending = pending
+        self.calls = 0
+
+    def describe_backups(self, backup_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self.calls += 1
+        elapsed = time.monotonic() - self.start
+        done = elapsed >= self.seconds
+        backup: dict[str, Any] = {"Lifecycle": "AVAILABLE" if done else "CREATING"}
+        if self.reports_progress:
+            working = max(elapsed - self.pending, 0.0) / (self.seconds - self.pending)
+            backup["ProgressPercent"] = 100 if done else int(100 * working)
+        return {i: {"BackupId": i, **backup} for i in backup_ids}
+
+
+def available(backup: Any) -> bool:
+    return bool(backup) and backup["Lifecycle"] == "AVAILABLE"
+
+
+def test_progress_tells_when_to_ask_again() -> None:
+    """A 2 s backup with progress: seen AVAILABLE within a round's interval of being
+    so, with a handful of calls (a fixed 0.1 s round would make 20)."""
+    client = TimedClient(2.0, reports_progress=True)
+    poller = BackupPoller(client, interval=0.1)  # type: ignore[arg-type]
+    poller.wait_for("backup-00000001", available, timeout=30)
+    late = time.monotonic() - client.start - client.seconds
+    assert late < 0.3, late
+    assert client.calls <= 8, client.calls
+
+
+def test_without_progress_rounds_thin_out_with_the_time_waited() -> None:
+    client = TimedClient(3.0, reports_progress=False)
+    poller = BackupPoller(client, interval=0.05)  # type: ignore[arg-type]
+    poller.wait_for("backup-00000001", available, timeout=30)
+    late = time.monotonic() - client.start - client.seconds
+    # At most a fifth of the time waited past the moment it was AVAILABLE,
+    # in far fewer rounds than a fixed 0.05 s interval (60).
+    assert late < 0.2 * client.seconds + 0.3, late
+    assert client.calls <= 25, client.calls
+
+
+def test_no_waiter_goes_longer_than_the_longest_interval() -> None:
+    client = TimedClient(2.0, reports_progress=False)
+    poller = BackupPoller(client, interval=0.05, max_interval=0.2)  # type: ignore[arg-type]
+    poller.wait_for("backup-00000001", available, timeout=30)
+    assert time.monotonic() - client.start - client.seconds < 0.45
+
+
+def test_progress_that_starts_late_is_not_taken_for_a_slow_backup() -> None:
+    """A copy is PENDING (no progress) before it is COPYING: the rate comes from two
+    reports, not from the time waited, so the wait ends soon after AVAILABLE."""
+    client = TimedClient(3.0, reports_progress=True, pending=1.5)
+    poller = BackupPoller(client, interval=0.1)  # type: ignore[arg-type]
+    poller.wait_for("backup-00000001", available, timeout=30)
+    late = time.monotonic() - client.start - client.seconds
+    assert late < 0.3, late
