@@ -236,8 +236,13 @@ class _ProgramSeeds:
         # Runs once the program's main body has returned control to the loop.
         loop.call_soon(self._seal)
         # Identities handed out by key, filled in once from the seed's map.
+        # Whether they are known (the seed's map is, or is not, in a preview)
+        # and that none is secret hold for all of them: one future each, shared.
         self._loop = loop
-        self._identities: dict[str, list[tuple[asyncio.Future[Any], asyncio.Future[bool]]]] = {}
+        self._identities: dict[str, list[asyncio.Future[Any]]] = {}
+        self._known: asyncio.Future[bool] = loop.create_future()
+        self._not_secret: asyncio.Future[bool] = loop.create_future()
+        self._not_secret.set_result(False)
         self._feeding: asyncio.Future[None] | None = None
 
     def identity(self, key: str) -> pulumi.Output[str]:
@@ -245,23 +250,24 @@ class _ProgramSeeds:
 
         Built from futures that one task fills from the seed's map, rather
         than with an apply on the map per resource: every apply looks the
-        whole map over for unknown values, so n resources cost n x n.
+        whole map over for unknown values, so n resources cost n x n. One
+        future of its own per resource, the rest shared (a preview of 200
+        backups spent about 2% of its program's time on the others).
         """
         value: asyncio.Future[Any] = self._loop.create_future()
-        known: asyncio.Future[bool] = self._loop.create_future()
-        self._identities.setdefault(key, []).append((value, known))
+        self._identities.setdefault(key, []).append(value)
         if self._feeding is None:
             self._feeding = asyncio.ensure_future(self._feed())
-        return pulumi.Output({self.seed}, value, known, _constant(False))
+        return pulumi.Output({self.seed}, value, self._known, self._not_secret)
 
     async def _feed(self) -> None:
         identities = self.seed.identities
         known = await identities.is_known()
         found = await identities.future() if known else None
         for key, waiting in self._identities.items():
-            for value, is_known in waiting:
+            for value in waiting:
                 value.set_result(_identity_of(found, key) if known else None)
-                is_known.set_result(known)
+        self._known.set_result(known)
 
     def _seal(self) -> None:
         self.sealed = True
@@ -313,10 +319,6 @@ def stack_identity(
     return pulumi.Output.from_input(key).apply(
         lambda k: seed.identities.apply(lambda found: _identity_of(found, k))
     )
-
-
-async def _constant(value: bool) -> bool:
-    return value
 
 
 def _identity_of(identities: Any, key: str) -> str:

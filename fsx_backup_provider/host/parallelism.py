@@ -38,7 +38,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 # Far above any sensible --parallel: threads are only started when the engine
@@ -174,6 +173,10 @@ def _widen(workers: int) -> None:
 
 
 def _installed(dist: str) -> str:
+    # Imported here: only a warning needs it, and every provider process of
+    # every preview would pay for importlib.metadata (about 3 ms).
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(dist)
     except PackageNotFoundError:
