@@ -59,6 +59,17 @@ def isolated_env(root: Path) -> dict[str, str]:
     }
 
 
+def program_dir(env: dict[str, str], name: str) -> str:
+    """A workspace directory for an inline program, beside the env's home and backend.
+
+    Without one, the Automation API makes a `automation-*` directory under
+    the system's temp directory for every inline stack and never removes it.
+    """
+    path = Path(env["PULUMI_HOME"]).parent / "programs" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
 def inline_stack(
     env: dict[str, str],
     program: auto.PulumiFn,
@@ -67,11 +78,13 @@ def inline_stack(
     config: dict[str, Any] | None = None,
 ) -> auto.Stack:
     """A new stack with a unique name for an inline program."""
+    name = f"t{uuid.uuid4().hex[:10]}"
     stack = auto.create_stack(
-        f"t{uuid.uuid4().hex[:10]}",
+        name,
         project_name=project,
         program=program,
         opts=auto.LocalWorkspaceOptions(
+            work_dir=program_dir(env, name),
             env_vars={**env, **(extra_env or {})},
             project_settings=auto.ProjectSettings(
                 name=project,

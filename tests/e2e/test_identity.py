@@ -23,7 +23,7 @@ from pulumi import automation as auto
 from fsx_backup_provider import FsxBackup, FsxBackupArgs
 from tests.conftest import PROJECT, resources_of_type
 from tests.e2e.conftest import REGION, pulumi_cli, quiet
-from tools.workspace import EMULATOR_CREDENTIALS, isolated_env
+from tools.workspace import EMULATOR_CREDENTIALS, isolated_env, program_dir
 
 StackMaker = Callable[..., auto.Stack]
 
@@ -69,6 +69,7 @@ def named_stacks(fsx: Any, tmp_path: Path) -> Iterator[Callable[..., auto.Stack]
             project_name=PROJECT,
             program=program,
             opts=auto.LocalWorkspaceOptions(
+                work_dir=program_dir(env, name),
                 env_vars=env,
                 project_settings=auto.ProjectSettings(
                     name=PROJECT,
