@@ -301,7 +301,9 @@ class BackupPoller:
                     estimate = etas[waiter.backup_id]
                     if estimate is None:
                         estimate = AGE_FRACTION * (now - waiter.started)
-                    waiter.due = now + min(max(estimate, self._interval), self._max_interval)
+                    # A round at the deadline at the latest, to fail the wait there.
+                    interval = min(max(estimate, self._interval), self._max_interval)
+                    waiter.due = min(now + interval, waiter.deadline)
             waiter.wake.set()
         with self._lock:
             waited = {w.backup_id for w in self._waiters}

@@ -301,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         scaling = [up if n == n_up else bench.up_case(n, backup_seconds) for n in scale]
         preview = bench.preview_refresh_case(n_preview)
         copies = bench.copy_case(n_copies, backup_seconds)
+        # A workspace of its own: without work_dir the SDK leaves a directory in /tmp.
+        engine_version = auto.LocalWorkspace(work_dir=work).pulumi_version
 
     results: dict[str, Any] = {
         "smoke": args.smoke,
@@ -337,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "preview_refresh": preview,
         "versions": {
-            "pulumi_engine": auto.LocalWorkspace().pulumi_version,
+            "pulumi_engine": engine_version,
             "pulumi_sdk": version("pulumi"),
             "python": platform.python_version(),
             "boto3": version("boto3"),

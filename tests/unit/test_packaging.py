@@ -235,7 +235,10 @@ def test_what_existing_states_record_never_moves() -> None:
                 "pinned-copy", "backup-0123456789abcdef0", source_region="us-east-1",
                 region="us-west-2", kms_key_id="key", copy_tags=True, tags={"Name": "dr"},
             )
-            return copy.urn.apply(lambda _: print(json.dumps(registered)))
+            # Both registrations, in whichever order they happen.
+            return pulumi.Output.all(backup.urn, copy.urn).apply(
+                lambda _: print(json.dumps(registered))
+            )
 
         program()
         """

@@ -346,3 +346,22 @@ def test_progress_that_starts_late_is_not_taken_for_a_slow_backup() -> None:
     poller.wait_for("backup-00000001", available, timeout=30)
     late = time.monotonic() - client.start - client.seconds
     assert late < 0.3, late
+
+
+def test_a_wait_fails_at_its_deadline_not_at_the_next_estimate() -> None:
+    """Progress says about 9 s to go; the caller gave 1 s: it hears so at about 1 s,
+    not when the estimate or the grace runs out."""
+
+    class Steady:
+        start = time.monotonic()
+
+        def describe_backups(self, backup_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+            percent = 10 + int(10 * (time.monotonic() - self.start))
+            return {i: {"BackupId": i, "Lifecycle": "CREATING", "ProgressPercent": percent}
+                    for i in backup_ids}  # fmt: skip
+
+    poller = BackupPoller(Steady(), interval=0.1, grace_seconds=5.0)  # type: ignore[arg-type]
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout):
+        poller.wait_for("backup-00000001", available, timeout=1.0)
+    assert time.monotonic() - started < 1.6
