@@ -40,7 +40,13 @@ from pulumi import automation as auto
 from fsx_backup_provider import FsxBackup
 from fsx_emulator import Emulator, EmulatorProcess
 from tools import leftovers
-from tools.workspace import EMULATOR_CREDENTIALS, inline_stack, isolated_env
+from tools.workspace import (
+    EMULATOR_CREDENTIALS,
+    example_project,
+    inline_stack,
+    isolated_env,
+    pulumi_cli,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -149,17 +155,6 @@ def _judge_copies(
         )
 
 
-def _cli(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["pulumi", *args, "--non-interactive"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int) -> Tally:
     """One kill-and-recover trial with the real CLI; returns its own tally."""
     tally = Tally(runs=1)
@@ -169,14 +164,7 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
     sources = [emulator.create_file_system("LUSTRE") for _ in range(CRASH_BACKUPS)]
     declared = {fs: {"Name": f"b{i}", "Trial": str(number)} for i, fs in enumerate(sources)}
 
-    project = work / f"trial{number}"
-    project.mkdir()
-    # The example program itself, with the project's virtualenv for its runtime.
-    (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    (project / "Pulumi.yaml").write_text(
-        "name: fsx-backup-demo\nruntime:\n  name: python\n  options:\n"
-        f"    virtualenv: {ROOT / '.venv'}\n"
-    )
+    project = example_project(work / f"trial{number}")
     env = {
         **os.environ,
         **isolated_env(work / f"pulumi{number}"),
@@ -192,7 +180,7 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
         ("config", "set", "backups", json.dumps(backups)),
         ("config", "set", "copyToRegion", DR_REGION),
     ):
-        done = _cli(project, env, *args)
+        done = pulumi_cli(project, env, *args, timeout=600)
         if done.returncode:
             raise RuntimeError(f"{trial}: pulumi {' '.join(args)} failed: {done.stderr}")
 
@@ -229,12 +217,14 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
         ("up", "--yes", "--skip-preview", "--parallel", "64"),
     ]
     for step in recovery:
-        done = _cli(project, env, *step)
+        done = pulumi_cli(project, env, *step, timeout=600)
         if done.returncode:
             tally.failures += 1
             tally.notes.append(f"{trial}: pulumi {' '.join(step)} failed: {done.stdout[-800:]}")
             return tally
-    exported = json.loads(_cli(project, env, "stack", "export").stdout)["deployment"]
+    exported = json.loads(pulumi_cli(project, env, "stack", "export", timeout=600).stdout)[
+        "deployment"
+    ]
     if exported.get("pending_operations"):
         tally.failures += 1
         tally.notes.append(f"{trial}: pending operations left: {exported['pending_operations']}")

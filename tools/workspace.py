@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -57,6 +58,32 @@ def isolated_env(root: Path) -> dict[str, str]:
             p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
         ),
     }
+
+
+def example_project(project: Path) -> Path:
+    """The repo's example stack (`__main__.py`) in a new directory `project`, run
+    from this checkout's virtualenv: the program a user runs with `pulumi`."""
+    project.mkdir(parents=True)
+    shutil.copy(ROOT / "__main__.py", project / "__main__.py")
+    (project / "Pulumi.yaml").write_text(
+        "name: fsx-backup-demo\nruntime:\n  name: python\n  options:\n"
+        f"    virtualenv: {ROOT / '.venv'}\n"
+    )
+    return project
+
+
+def pulumi_cli(
+    project: Path, env: dict[str, str], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`pulumi ARGS --non-interactive` in `project`, its output captured."""
+    return subprocess.run(
+        ["pulumi", *args, "--non-interactive"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def program_dir(env: dict[str, str], name: str) -> str:

@@ -16,21 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.workspace import EMULATOR_CREDENTIALS, isolated_env
+from tools.workspace import EMULATOR_CREDENTIALS, example_project, isolated_env, pulumi_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP_SECONDS = 20
-
-
-def _cli(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["pulumi", *args, "--non-interactive"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_ctrl_c_ends_a_long_create_promptly_and_the_next_up_resumes(
@@ -38,13 +27,7 @@ def test_ctrl_c_ends_a_long_create_promptly_and_the_next_up_resumes(
 ) -> None:
     fsx.set_faults(backup_seconds=BACKUP_SECONDS)
     fs_id = fsx.create_file_system("LUSTRE")
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    (project / "Pulumi.yaml").write_text(
-        "name: fsx-backup-demo\nruntime:\n  name: python\n  options:\n"
-        f"    virtualenv: {ROOT / '.venv'}\n"
-    )
+    project = example_project(tmp_path / "project")
     env = {**os.environ, **isolated_env(tmp_path / "pulumi"), **EMULATOR_CREDENTIALS}
     backups = [{"name": "slow", "fileSystemId": fs_id}]
     for args in (
@@ -53,7 +36,7 @@ def test_ctrl_c_ends_a_long_create_promptly_and_the_next_up_resumes(
         ("config", "set", "aws:endpoints", json.dumps([{"fsx": fsx.endpoint_url}])),
         ("config", "set", "backups", json.dumps(backups)),
     ):
-        assert _cli(project, env, *args).returncode == 0
+        assert pulumi_cli(project, env, *args).returncode == 0
 
     up = subprocess.Popen(
         ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"],
@@ -80,9 +63,9 @@ def test_ctrl_c_ends_a_long_create_promptly_and_the_next_up_resumes(
     assert backup["Lifecycle"] == "CREATING"
 
     # Nothing is lost: the next up finds the same backup and waits for it.
-    resumed = _cli(project, env, "up", "--yes", "--skip-preview")
+    resumed = pulumi_cli(project, env, "up", "--yes", "--skip-preview")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     [after] = fsx.client().describe_backups()["Backups"]
     assert after["BackupId"] == backup["BackupId"] and after["Lifecycle"] == "AVAILABLE"
     assert fsx.calls().get("CreateBackup", 0) == 2
-    assert _cli(project, env, "destroy", "--yes").returncode == 0
+    assert pulumi_cli(project, env, "destroy", "--yes").returncode == 0

@@ -15,19 +15,13 @@ import pytest
 from pulumi import automation as auto
 
 from tests.e2e.conftest import REGION
-from tools.workspace import EMULATOR_CREDENTIALS
+from tools.workspace import EMULATOR_CREDENTIALS, example_project
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def example_stack(tmp_path: Path, pulumi_env: dict[str, str], fsx: Any) -> auto.Stack:
-    project = tmp_path / "example"
-    project.mkdir()
-    (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    (project / "Pulumi.yaml").write_text(
-        "name: fsx-backup-demo\nruntime:\n  name: python\n  options:\n"
-        f"    virtualenv: {ROOT / '.venv'}\n"
-    )
+    project = example_project(tmp_path / "example")
     stack = auto.create_stack(
         "example",
         work_dir=str(project),

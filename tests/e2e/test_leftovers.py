@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.workspace import EMULATOR_CREDENTIALS
+from tools.workspace import EMULATOR_CREDENTIALS, example_project, pulumi_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKUPS = 3
@@ -65,14 +65,7 @@ def running(pid: int) -> bool:
 
 
 def cli(project: Path, env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        ["pulumi", *args, "--non-interactive"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = pulumi_cli(project, env, *args, timeout=120)
     assert done.returncode == 0, done.stderr
 
 
@@ -81,13 +74,7 @@ def test_the_provider_exits_within_10_s_of_its_engines_death(
 ) -> None:
     fsx.set_faults(backup_seconds=120)
     sources = [fsx.create_file_system("LUSTRE") for _ in range(BACKUPS)]
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    (project / "Pulumi.yaml").write_text(
-        "name: fsx-backup-demo\nruntime:\n  name: python\n  options:\n"
-        f"    virtualenv: {ROOT / '.venv'}\n"
-    )
+    project = example_project(tmp_path / "project")
     env = {**os.environ, **pulumi_env, **EMULATOR_CREDENTIALS}
     stack = f"watchdog{os.getpid()}"
     cli(project, env, "stack", "init", stack)

@@ -12,7 +12,6 @@ current code on it.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from pulumi import automation as auto
 from fsx_backup_provider.constants import FSX_BACKUP_SEED_TYPE, FSX_BACKUP_TYPE
 from tests.conftest import resources_of_type
 from tests.e2e.conftest import quiet
-from tools.workspace import EMULATOR_CREDENTIALS, isolated_env
+from tools.workspace import EMULATOR_CREDENTIALS, example_project, isolated_env
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "state-0.1.0.json"
@@ -89,13 +88,7 @@ def test_a_stack_made_by_0_1_0_is_neither_replaced_nor_made_again(fsx: Any, tmp_
     deployment = json.loads(here(json.dumps(fixture["deployment"])))
 
     # The example stack itself, run from this checkout's virtualenv.
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "__main__.py", project / "__main__.py")
-    (project / "Pulumi.yaml").write_text(
-        "name: fsx-backup-demo\nruntime:\n  name: python\n  options:\n"
-        f"    virtualenv: {ROOT / '.venv'}\n"
-    )
+    project = example_project(tmp_path / "project")
     env = {**isolated_env(tmp_path / "pulumi"), **EMULATOR_CREDENTIALS}
     stack = auto.create_stack(
         "legacy", work_dir=str(project), opts=auto.LocalWorkspaceOptions(env_vars=env)
