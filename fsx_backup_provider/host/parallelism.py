@@ -128,13 +128,24 @@ def in_dynamic_provider_process() -> bool:
     return getattr(spec, "name", None) == "pulumi.dynamic.__main__"
 
 
+_servers: list[Any] = []
+
+
 def grpc_servers() -> list[Any]:
-    """The grpc servers of this process (the provider host's one): no API names them."""
-    return [
-        candidate
-        for candidate in gc.get_objects()
-        if (type(candidate).__module__, type(candidate).__qualname__) == ("grpc._server", "_Server")
-    ]
+    """The grpc servers of this process (the provider host's one): no API names them.
+
+    Found by looking over every object once (the pool and the Cancel hook
+    both need them, at the same moment); the host starts its server before
+    any operation, so a server found stays the one.
+    """
+    if not _servers:
+        _servers.extend(
+            candidate
+            for candidate in gc.get_objects()
+            if (type(candidate).__module__, type(candidate).__qualname__)
+            == ("grpc._server", "_Server")
+        )
+    return list(_servers)
 
 
 def _grpc_server_states() -> list[Any]:
