@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from pulumi import automation as auto
 
 from fsx_emulator.client import S3_BACKEND_ENV, Emulator
-from tools.workspace import EngineMissing, isolated_env
+from tools.workspace import EngineMissing, isolated_env, pulumi_cli
 
 
 def unique_bucket() -> str:
@@ -69,23 +68,16 @@ def test_pulumi_engine_keeps_its_state_in_the_emulators_s3(fsx: Emulator, tmp_pa
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: s3-state\nruntime: python\n")
 
-    def pulumi_cli(*args: str) -> str:
-        done = subprocess.run(
-            ["pulumi", *args, "--non-interactive"],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def cli(*args: str) -> str:
+        done = pulumi_cli(project, env, *args, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         # No AWS SDK warnings either (e.g. about response checksums moto does not send).
         assert "WARN" not in done.stderr, done.stderr
         return done.stdout
 
-    pulumi_cli("login", url)
-    pulumi_cli("stack", "init", "x")
-    stacks = json.loads(pulumi_cli("stack", "ls", "--json"))
+    cli("login", url)
+    cli("stack", "init", "x")
+    stacks = json.loads(cli("stack", "ls", "--json"))
     assert [stack["name"] for stack in stacks] == ["x"]
     s3 = fsx.s3_client()
     keys = {item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]}
