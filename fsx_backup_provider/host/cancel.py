@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from fsx_backup_provider.host.parallelism import grpc_servers, in_dynamic_provider_process
+from fsx_backup_provider.host.server import Handler, in_dynamic_provider_process, wrap_method
 
 CANCEL_METHOD = "/pulumirpc.ResourceProvider/Cancel"
 
@@ -32,28 +32,19 @@ def on_engine_cancel(cancel: Callable[[], None]) -> bool:
     with _lock:
         if _installed is None and in_dynamic_provider_process():
             try:
-                _installed = _wrap_cancel(cancel) > 0
+                _installed = (
+                    wrap_method(CANCEL_METHOD, lambda answer: _cancel_first(answer, cancel)) > 0
+                )
             except Exception:  # grpc's internals differ: Ctrl-C waits as before
                 _installed = False
         return bool(_installed)
 
 
-def _wrap_cancel(cancel: Callable[[], None]) -> int:
-    wrapped = 0
-    for server in grpc_servers():
-        for handler in getattr(server._state, "generic_handlers", []):
-            methods = getattr(handler, "_method_handlers", None)
-            if not isinstance(methods, dict) or CANCEL_METHOD not in methods:
-                continue
-            original = methods[CANCEL_METHOD]
-            answer = original.unary_unary
+def _cancel_first(answer: Handler, cancel: Callable[[], None]) -> Handler:
+    def cancel_then_answer(request: Any, context: Any) -> Any:
+        # The engine's answer must not depend on ours.
+        with contextlib.suppress(Exception):
+            cancel()
+        return answer(request, context)
 
-            def cancel_then_answer(request: Any, context: Any, answer: Any = answer) -> Any:
-                # The engine's answer must not depend on ours.
-                with contextlib.suppress(Exception):
-                    cancel()
-                return answer(request, context)
-
-            methods[CANCEL_METHOD] = original._replace(unary_unary=cancel_then_answer)
-            wrapped += 1
-    return wrapped
+    return cancel_then_answer

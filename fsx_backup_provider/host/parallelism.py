@@ -32,13 +32,13 @@ operation.
 
 from __future__ import annotations
 
-import gc
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
+
+from fsx_backup_provider.host.server import grpc_servers, in_dynamic_provider_process, warn
 
 # Far above any sensible --parallel: threads are only started when the engine
 # actually has that many operations in flight.
@@ -123,31 +123,6 @@ class OnDemandExecutor(Executor):
             self._cond.notify_all()
 
 
-def in_dynamic_provider_process() -> bool:
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    return getattr(spec, "name", None) == "pulumi.dynamic.__main__"
-
-
-_servers: list[Any] = []
-
-
-def grpc_servers() -> list[Any]:
-    """The grpc servers of this process (the provider host's one): no API names them.
-
-    Found by looking over every object once (the pool and the Cancel hook
-    both need them, at the same moment); the host starts its server before
-    any operation, so a server found stays the one.
-    """
-    if not _servers:
-        _servers.extend(
-            candidate
-            for candidate in gc.get_objects()
-            if (type(candidate).__module__, type(candidate).__qualname__)
-            == ("grpc._server", "_Server")
-        )
-    return list(_servers)
-
-
 def _grpc_server_states() -> list[Any]:
     """The state of each grpc server whose executor is a ThreadPoolExecutor."""
     return [
@@ -195,29 +170,12 @@ def _installed(dist: str) -> str:
 
 
 def _warn(reason: str) -> None:
-    """Tell the user once, in the engine's output; stderr if the engine cannot be reached."""
-    message = (
+    warn(
         f"{WARNING_PREFIX} ({reason}; pulumi {_installed('pulumi')}, grpcio "
         f"{_installed('grpcio')}): this run creates, deletes and refreshes at most 4 "
         "FsxBackups at a time. Nothing else changes. For full parallelism use a pulumi SDK "
         "in the tested range (README.md, 'Supported versions')."
     )
-    try:
-        # Imported here: progress imports this module for in_dynamic_provider_process.
-        from pulumi.runtime.proto import engine_pb2
-
-        from fsx_backup_provider.host.progress import _engine
-
-        engine = _engine()
-        if engine is not None:
-            # No urn: a stack-level warning, shown once in the update's diagnostics.
-            engine.Log(
-                engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=message), timeout=5
-            )
-            return
-    except Exception:  # the engine's Log RPC is one more internal that may differ
-        pass
-    print(message, file=sys.stderr, flush=True)
 
 
 def widen_provider_pool(workers: int = PROVIDER_WORKERS) -> bool:

@@ -9,25 +9,9 @@ program sends it as an input (see identity.resource_urn).
 
 from __future__ import annotations
 
-import sys
-import threading
 from typing import Any
 
-from fsx_backup_provider.host.parallelism import in_dynamic_provider_process
-
-_stub: Any = None
-_stub_lock = threading.Lock()
-
-
-def _engine() -> Any:
-    global _stub
-    with _stub_lock:
-        if _stub is None and in_dynamic_provider_process() and len(sys.argv) > 1:
-            import grpc  # type: ignore[import-untyped]
-            from pulumi.runtime.proto import engine_pb2_grpc
-
-            _stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(sys.argv[1]))
-        return _stub
+from fsx_backup_provider.host.server import engine as _engine
 
 
 def report(urn: Any, message: str) -> None:

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 
-from fsx_backup_provider.host.parallelism import in_dynamic_provider_process
+from fsx_backup_provider.host.server import in_dynamic_provider_process
 
 PROBE_SECONDS = 1.0
 REFUSALS_TO_EXIT = 3
