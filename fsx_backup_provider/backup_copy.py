@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from fsx_backup_provider import preview
 from fsx_backup_provider.base import (
     BackupResourceProvider,
     is_volume_backup,
@@ -293,6 +294,7 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
         props, opts = prepare(FSX_BACKUP_COPY_TYPE, resource_name, opts, inputs, OUTPUT_KEYS)
         super().__init__(FsxBackupCopyProvider(), resource_name, props, opts)
         release_own_outputs(self, props)
+        preview.declare(self, FSX_BACKUP_COPY_TYPE, inputs, opts)
 
     @staticmethod
     def get(
@@ -302,3 +304,7 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
         return FsxBackupCopy(
             resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         )
+
+
+# At preview, the outputs an in-place update keeps stay known (preview.py).
+preview.install(FsxBackupCopy, OUTPUT_KEYS)

@@ -29,6 +29,7 @@ from pulumi.dynamic import (
 from fsx_backup_provider.config import ProviderSettings
 from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX
 from fsx_backup_provider.fsx import Backup, Connection, FsxApiError, FsxClient, client_for, tag_map
+from fsx_backup_provider.host import diffs
 from fsx_backup_provider.host.cancel import on_engine_cancel
 from fsx_backup_provider.host.parallelism import widen_provider_pool
 from fsx_backup_provider.host.watchdog import start_watchdog
@@ -261,6 +262,9 @@ class BackupResourceProvider(ResourceProvider):
     # -- check / diff -----------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        # The engine diffs a resource right after checking it: from its first
+        # check on, the process tells the engine what each diff found (fails soft).
+        diffs.install()
         state = process_state()
         key = key_of(news)
         state.ownership.saw(key)
@@ -301,9 +305,13 @@ class BackupResourceProvider(ResourceProvider):
         if tags_changed:
             changed.append("tags")
         replaces += replace_on_changes(news.get("replace_on_changes"), changed, replaces)
-        return DiffResult(
-            changes=bool(replaces) or tags_changed, replaces=replaces, delete_before_replace=False
-        )
+        changes = bool(replaces) or tags_changed
+        # What the plan shows and names (diffReasons): only what the user
+        # changed, never the provider's own inputs (host/diffs.py).
+        if changes:
+            # A change of aws:defaultTags alone changes tags_all, not the tags input.
+            diffs.note([*replaces, *changed], replaces, unless_input_changed={"tags": "tags_all"})
+        return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
 
     def tags_to_change(
         self, olds: Mapping[str, Any], news: Mapping[str, Any]

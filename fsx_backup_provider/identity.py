@@ -127,8 +127,10 @@ class FsxBackupSeedProvider(ResourceProvider):
         if not isinstance(declared, list) or not all(isinstance(k, str) for k in declared):
             failures.append(CheckFailure("declared", "must be a list of resource scope keys"))
         else:
+            from fsx_backup_provider.host import diffs
             from fsx_backup_provider.lifecycle import process_state
 
+            diffs.install()
             process_state().ownership.declare(declared)
             _warm_up()
         return CheckResult(news, failures)
@@ -146,6 +148,10 @@ class FsxBackupSeedProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = set(olds.get("declared") or []) != set(news.get("declared") or [])
+        if changed:
+            from fsx_backup_provider.host import diffs
+
+            diffs.note(["declared"], [])
         return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from fsx_backup_provider import preview
 from fsx_backup_provider.base import pick
 from fsx_backup_provider.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
 from fsx_backup_provider.host.outputs import release_own_outputs
@@ -107,6 +108,7 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
         props, opts = prepare(FSX_BACKUP_TYPE, resource_name, opts, inputs, OUTPUT_KEYS)
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
         release_own_outputs(self, props)
+        preview.declare(self, FSX_BACKUP_TYPE, inputs, opts)
 
     @staticmethod
     def get(
@@ -116,3 +118,7 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
         return FsxBackup(
             resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         )
+
+
+# At preview, the outputs an in-place update keeps stay known (preview.py).
+preview.install(FsxBackup, OUTPUT_KEYS)

@@ -4,6 +4,12 @@ Each rule names the property it is about and says what the rule is, so the
 engine can show the user exactly which input to fix. Values that are still
 unknown at preview (outputs of resources not created yet) are let through;
 they are checked again when they are known.
+
+The dynamic provider host hands unknown values over in two forms: check and
+diff deserialize the engine's properties keeping unknowns, which gives
+`pulumi.output.Unknown` objects on the SDKs this project admits, while the
+wire form (and the unit tests of older code) is the marker string
+`pulumi.runtime.rpc.UNKNOWN`. Both mean the same, anywhere in a value.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from fsx_backup_provider.constants import RESERVED_TAG_PREFIX
@@ -42,7 +49,19 @@ class Failure:
 
 
 def is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == UNKNOWN
+    """The value itself is not known yet (at preview): either form the host passes."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
+
+
+def contains_unknown(value: Any) -> bool:
+    """The value, or anything inside it (a map's keys and values, a list's items), is unknown."""
+    if is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(k) or contains_unknown(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(v) for v in value)
+    return False
 
 
 _SHOWN = reprlib.Repr()

@@ -1,0 +1,201 @@
+"""What `pulumi preview` shows of a backup or copy that is updated in place.
+
+At preview the engine asks a provider that declares provider-side previews
+for the outputs an update will have; any other provider's update gets its
+new inputs as its outputs (pkg/resource/plugin/provider_plugin.go, Update), so
+every output that is not also an input is unknown to the program. The Python
+dynamic provider host cannot declare provider-side previews: it answers the
+engine's Configure before any provider's code is loaded (pulumi/dynamic/__main__.py),
+and its Diff never passes `stables` on (which the engine records on the update
+step but does not read). So a tag change of a backup made its ID, ARN, Region
+and token unknown at preview, and everything wired to them, a copy's
+`source_backup_id` say, planned a replacement "because the source might change".
+
+The program side does what the provider cannot. A change of anything but
+tags replaces a backup (the provider's diff), so an in-place update changes
+only `tags`, `tags_all` and what FSx says of the backup's lifecycle; every
+other output stays what the stack's state records for that same backup. At
+preview, the resource's ID is known exactly when the resource is kept
+(unchanged or updated in place; a replacement's ID is unknown), and it is the
+backup's ID. So an output that the engine leaves unknown, of a resource whose
+ID is known, resolves at preview to the state's value for that backup:
+`backup_id` is the ID itself; the others are read, once per preview and only
+if one is needed, with the engine's builtin `pulumi:pulumi:readStackResourceOutputs`
+(the invoke behind stack references) on the program's own stack. Whether such
+an output is secret follows the resource's declaration as the update would
+(a secret input of the same name, additional_secret_outputs).
+
+If the state cannot be read, the output stays unknown, as for any other
+dynamic provider, and one warning says so. Nothing here runs outside a preview.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar, overload
+
+import pulumi
+
+from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
+
+T = TypeVar("T")
+
+# Outputs an in-place update (tags only) may change; every other output of an
+# FsxBackup or FsxBackupCopy is what the state records for the same backup.
+CHANGED_IN_PLACE = frozenset({"tags", "tags_all", "lifecycle"})
+READ_STATE = "pulumi:pulumi:readStackResourceOutputs"
+WARNING = (
+    "fsx-backup-provider could not read this stack's state to show, at preview, the "
+    "outputs of FsxBackups updated in place ({reason}): they show as unknown in this "
+    "preview (and resources wired to them may plan changes they will not make). "
+    "`pulumi up` itself is not affected."
+)
+_TYPES = (FSX_BACKUP_TYPE, FSX_BACKUP_COPY_TYPE)
+# Where a resource keeps what the descriptors need: its type token, the names
+# of its secret outputs, and its declared inputs.
+_DECLARATION = "_fsx_preview_declaration"
+_BUILT = "_fsx_preview_outputs"
+
+
+class _Program:
+    """The state the program's stack last recorded, read at most once per program run."""
+
+    def __init__(self) -> None:
+        self.recorded: asyncio.Future[dict[tuple[str, str], Mapping[str, Any]]] | None = None
+
+    def outputs_of(self, type_token: str, backup_id: str) -> Awaitable[Mapping[str, Any] | None]:
+        if self.recorded is None:
+            self.recorded = asyncio.ensure_future(_read_state())
+
+        async def lookup() -> Mapping[str, Any] | None:
+            assert self.recorded is not None
+            return (await self.recorded).get((type_token, backup_id))
+
+        return lookup()
+
+
+_programs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Program] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _read_state() -> dict[tuple[str, str], Mapping[str, Any]]:
+    """The outputs of the stack's FsxBackups and FsxBackupCopies in its state, by type and ID."""
+    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    try:
+        result = await pulumi.runtime.invoke_async(READ_STATE, {"stackName": stack})
+        resources = (result or {}).get("outputs") or {}
+        found: dict[tuple[str, str], Mapping[str, Any]] = {}
+        for entry in resources.values():
+            if not isinstance(entry, Mapping) or entry.get("type") not in _TYPES:
+                continue
+            outputs = entry.get("outputs")
+            if isinstance(outputs, Mapping) and isinstance(outputs.get("backup_id"), str):
+                found[(str(entry["type"]), outputs["backup_id"])] = outputs
+        return found
+    except Exception as error:  # any failure of the read: unknown, as before
+        pulumi.log.warn(WARNING.format(reason=str(error).splitlines()[0] if str(error) else error))
+        return {}
+
+
+def declare(
+    resource: pulumi.Resource,
+    type_token: str,
+    inputs: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """Record what the stable outputs of `resource` need (called once it is registered)."""
+    resource.__dict__[_DECLARATION] = (
+        type_token,
+        frozenset(opts.additional_secret_outputs or ()),
+        dict(inputs),
+    )
+
+
+class StableOutput(Generic[T]):
+    """An output an in-place update never changes: at preview, the state's value
+    for the same backup when the engine leaves it unknown (see module docstring).
+
+    A data descriptor, so it is found before the instance's own attribute,
+    where the SDK resolves the output as registered; outside a preview, and
+    until it is needed, that Output is returned as it is. Set on the class
+    after its body (`install`), so the SDK's type metadata, which reads the
+    class's annotations, still sees `pulumi.Output[T]`.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> StableOutput[T]: ...
+
+    @overload
+    def __get__(self, instance: pulumi.Resource, owner: type | None = None) -> pulumi.Output[T]: ...
+
+    def __get__(
+        self, instance: pulumi.Resource | None, owner: type | None = None
+    ) -> StableOutput[T] | pulumi.Output[T]:
+        if instance is None:
+            return self
+        raw: pulumi.Output[T] = instance.__dict__[self.name]
+        declaration = instance.__dict__.get(_DECLARATION)
+        if declaration is None or not pulumi.runtime.is_dry_run():
+            return raw
+        built: dict[str, pulumi.Output[Any]] = instance.__dict__.setdefault(_BUILT, {})
+        if self.name not in built:
+            built[self.name] = _known_at_preview(instance, self.name, raw, declaration)
+        return built[self.name]
+
+    def __set__(self, instance: pulumi.Resource, value: pulumi.Output[T]) -> None:
+        instance.__dict__[self.name] = value
+        instance.__dict__.get(_BUILT, {}).pop(self.name, None)
+
+
+def _known_at_preview(
+    resource: pulumi.Resource,
+    key: str,
+    raw: pulumi.Output[Any],
+    declaration: tuple[str, frozenset[str], dict[str, Any]],
+) -> pulumi.Output[Any]:
+    type_token, secret_outputs, inputs = declaration
+    loop = asyncio.get_event_loop()
+
+    async def resolve() -> tuple[Any, bool, bool]:
+        secret = await raw.is_secret() or key in secret_outputs
+        if key in inputs and inputs[key] is not None:
+            secret = secret or await pulumi.Output.from_input(inputs[key]).is_secret()
+        if await raw.is_known():
+            return await raw.future(), True, secret
+        resource_id = resource.id  # type: ignore[attr-defined]
+        if not await resource_id.is_known():
+            return None, False, secret
+        backup_id = await resource_id.future()
+        if key == "backup_id":
+            return backup_id, True, secret
+        program = _programs.get(loop)
+        if program is None:
+            program = _programs[loop] = _Program()
+        recorded = await program.outputs_of(type_token, str(backup_id))
+        if recorded is None or recorded.get(key) is None:
+            return None, False, secret
+        return recorded[key], True, secret
+
+    resolved = asyncio.ensure_future(resolve())
+
+    def part(index: int) -> Callable[[], Awaitable[Any]]:
+        async def value() -> Any:
+            return (await resolved)[index]
+
+        return value
+
+    output: pulumi.Output[Any] = pulumi.Output(raw.resources(), part(0)(), part(1)(), part(2)())
+    return output
+
+
+def install(resource_class: type, output_keys: Iterable[str]) -> None:
+    """Make the outputs of `resource_class` that an in-place update never changes StableOutputs."""
+    for key in output_keys:
+        if key not in CHANGED_IN_PLACE:
+            setattr(resource_class, key, StableOutput[Any](key))
