@@ -121,7 +121,7 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
     def __init__(
         self,
         resource_name: str,
-        file_system_id: str,
+        file_system_id: pulumi.Input[str],
         tags: dict[str, str],
         identity: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,

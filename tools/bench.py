@@ -54,6 +54,7 @@ TARGETS = {
     "refresh_describe_calls": ("<=", 8),
     "provider_pickle_bytes": ("<=", 200),
     "calls_per_copy": ("<=", 3.0),
+    "unknown_preview_fsx_calls": ("==", 0),
 }
 DR_REGION = "eu-west-1"
 # FSx allows five copies in progress to one Region: twenty take at least four copy times.
@@ -89,6 +90,27 @@ def shaped_program(n: int) -> auto.PulumiFn:
                 tags={"Name": f"bench-{i}"},
                 identity=seed.value,
             )
+
+    return program
+
+
+def wired_program(n: int, shaped: bool) -> auto.PulumiFn:
+    """n backups (or shaped no-ops) whose source is another new resource's ID.
+
+    The engine hands a resource not yet created no ID at preview: every
+    file_system_id is unknown, as in a program that makes its file systems
+    with pulumi-aws in the same stack.
+    """
+
+    def program() -> None:
+        seed = Noop("seed", value="0" * 32) if shaped else None
+        for i in range(n):
+            source = Noop(f"fs{i}", value=f"v{i}").id
+            tags = {"Name": f"bench-{i}"}
+            if seed is not None:
+                ShapedNoop(f"r{i}", file_system_id=source, tags=tags, identity=seed.value)
+            else:
+                FsxBackup(f"r{i}", file_system_id=source, tags=tags)
 
     return program
 
@@ -273,6 +295,39 @@ class Bench:
             "refresh_describe_calls": refresh_calls.get("DescribeBackups", 0),
         }
 
+    def unknown_preview_case(self, n: int) -> dict[str, Any]:
+        """`pulumi preview` of a new stack of n backups whose sources are unknown at preview,
+        against the shaped no-op wired the same way: FSx calls (none) and time."""
+        stacks = {
+            "shaped": self.stack(wired_program(n, True)),
+            "fsx": self.stack(wired_program(n, False)),
+        }
+        seconds: dict[str, list[float]] = {"shaped": [], "fsx": []}
+        fsx_calls = 0
+        changes: dict[str, int] = {}
+        for sample in range(PREVIEW_SAMPLES - 1):
+            for name in list(stacks)[sample % 2 :] + list(stacks)[: sample % 2]:
+                gc.collect()
+                before = self.calls()
+                started = time.perf_counter()
+                result = stacks[name].preview(on_output=quiet, parallel=PARALLEL)
+                seconds[name].append(time.perf_counter() - started)
+                if name == "fsx":
+                    fsx_calls += sum(self.delta(before, self.calls()).values())
+                    changes = {str(k): v for k, v in result.change_summary.items()}
+        for stack in stacks.values():
+            stack.workspace.remove_stack(stack.name)
+        fastest = {name: min(runs) for name, runs in seconds.items()}
+        return {
+            "n": n,
+            "preview_seconds": round(fastest["fsx"], 3),
+            "shaped_noop_preview_seconds": round(fastest["shaped"], 3),
+            "preview_ratio_vs_shaped_noop": round(fastest["fsx"] / fastest["shaped"], 3),
+            "preview_runs_seconds": {k: [round(x, 3) for x in v] for k, v in seconds.items()},
+            "preview_changes": changes,
+            "fsx_calls": fsx_calls,
+        }
+
 
 def verdicts(results: dict[str, Any]) -> dict[str, bool]:
     out = {}
@@ -300,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         up = bench.up_case(n_up, backup_seconds)
         scaling = [up if n == n_up else bench.up_case(n, backup_seconds) for n in scale]
         preview = bench.preview_refresh_case(n_preview)
+        unknown = bench.unknown_preview_case(n_preview)
         copies = bench.copy_case(n_copies, backup_seconds)
         # A workspace of its own: without work_dir the SDK leaves a directory in /tmp.
         engine_version = auto.LocalWorkspace(work_dir=work).pulumi_version
@@ -317,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         "refresh_describe_calls": preview["refresh_describe_calls"],
         "provider_pickle_bytes": up["provider_pickle_bytes"],
         "calls_per_copy": copies["calls_per_copy"],
+        "unknown_preview_fsx_calls": unknown["fsx_calls"],
         "diagnostics": {
+            "unknown_preview_ratio_vs_shaped_noop": unknown["preview_ratio_vs_shaped_noop"],
             "preview_ratio_vs_floor": preview["preview_ratio_vs_floor"],
             "shaped_noop_ratio_vs_floor": preview["shaped_noop_ratio_vs_floor"],
             "copies_to_one_region_seconds_vs_5_copy_times": copies["up_seconds_vs_5_copy_times"],
@@ -338,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             for case in scaling
         ],
         "preview_refresh": preview,
+        "unknown_preview": unknown,
         "versions": {
             "pulumi_engine": engine_version,
             "pulumi_sdk": version("pulumi"),

@@ -23,23 +23,43 @@ def quiet(_line: str) -> None:
     """Engine output is not needed by the assertions; errors come back as exceptions."""
 
 
+def preview_first(stack: auto.Stack) -> auto.Stack:
+    """`stack.up()` previews first and fails if the preview does, as `pulumi up` does.
+
+    The Automation API's up never previews (it runs `up --skip-preview`), and a
+    whole class of failure (inputs unknown at preview) hid behind that.
+    """
+    plain_up = stack.up
+
+    def up(*args: Any, **kwargs: Any) -> auto.UpResult:
+        stack.preview(color="never")
+        return plain_up(*args, **kwargs)
+
+    stack.up = up  # type: ignore[method-assign]
+    return stack
+
+
 @pytest.fixture
 def fsx_stack(new_stack: StackFactory, fsx: Any) -> Callable[..., auto.Stack]:
     """A stack for an inline program whose FsxBackups talk to the emulator.
 
     The endpoint and region come through stack config exactly as a user of
     pulumi-aws writes them (aws:endpoints, aws:region); credentials are dummy
-    keys in the provider's environment (the emulator accepts any).
+    keys in the provider's environment (the emulator accepts any). Its `up()`
+    previews first, like a plain `pulumi up`; a test about speed alone passes
+    `preview=False` and says why.
     """
 
     # Short backups keep the suite quick; tests that need longer ones say so.
     fsx.set_faults(backup_seconds=1)
 
-    def make(program: auto.PulumiFn, **config: Any) -> auto.Stack:
+    def make(program: auto.PulumiFn, preview: bool = True, **config: Any) -> auto.Stack:
         stack = new_stack(
             program,
             env=EMULATOR_CREDENTIALS,
         )
+        if preview:
+            preview_first(stack)
         stack.set_config("aws:region", auto.ConfigValue(REGION))
         stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": fsx.endpoint_url}])))
         for key, value in config.items():

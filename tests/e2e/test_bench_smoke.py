@@ -27,11 +27,14 @@ def test_bench_smoke(tmp_path: Path) -> None:
     for key in bench.TARGETS:
         assert isinstance(results[key], int | float), key
     assert results["preview_fsx_calls"] == 0
+    assert results["unknown_preview_fsx_calls"] == 0
+    assert results["unknown_preview"]["preview_changes"] == {"create": 2 * results["N_preview"] + 2}
     assert results["up"]["up_calls"]["CreateBackup"] == results["N_up"]
     assert results["up"]["up_and_destroy_calls"]["DeleteBackup"] == results["N_up"]
     assert 0 < results["provider_pickle_bytes"] < 200
     assert results["versions"]["pulumi_engine"]
     assert set(results["diagnostics"]) == {
+        "unknown_preview_ratio_vs_shaped_noop",
         "preview_ratio_vs_floor",
         "shaped_noop_ratio_vs_floor",
         "copies_to_one_region_seconds_vs_5_copy_times",
