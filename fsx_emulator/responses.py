@@ -3,7 +3,7 @@
 `EmulatorFSxResponse` is a moto `BaseResponse`, as moto's own `FSxResponse` is: moto's
 dispatch, signature and IAM checks and its model-driven error serialisation, with every
 operation handed to the emulator's backend of the request's account and Region. Rules
-live in models.py; this module only moves JSON.
+live in the models package; this module only moves JSON.
 """
 
 from __future__ import annotations

@@ -1,0 +1,38 @@
+"""What every account and Region of the emulator shares: the state lock, the run-time
+knobs and the IDs it mints."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from uuid import uuid4
+
+# All FSx state in the process sits behind one lock. Requests spend well under a
+# millisecond inside it, so finer locks would buy nothing but ordering bugs.
+STATE_LOCK = threading.RLock()
+
+
+@dataclass
+class EmulatorSettings:
+    """Run-time knobs shared by every account and region the emulator serves."""
+
+    backup_seconds: float = 3.0
+    # None: copies take the backup_seconds in force when they are made.
+    copy_seconds: float | None = None
+    token_ttl_seconds: float | None = None
+    # Source (file system or volume) ID -> FailureDetails.Message of its next backup.
+    fail_next_backups: dict[str, str] = field(default_factory=dict)
+    # Source backup ID -> FailureDetails.Message of its next copy.
+    fail_next_copies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_copy_seconds(self) -> float:
+        return self.backup_seconds if self.copy_seconds is None else self.copy_seconds
+
+
+settings = EmulatorSettings()
+
+
+def new_id(prefix: str) -> str:
+    # AWS mints 17 hex digits after the prefix; the model's patterns allow 8 or more.
+    return f"{prefix}-{uuid4().hex[:17]}"

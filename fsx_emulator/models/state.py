@@ -1,0 +1,93 @@
+"""The FSx state of one account in one Region, its tags, and the lookups every operation
+shares.
+
+`BackendState` is the moto `BaseBackend` the operation mixins (file_systems.py,
+volumes.py, backups.py, copies.py) build on; backend.py assembles them into the one
+backend class moto's `BackendDict` instantiates per account and Region. A backend this
+size is one class in moto; here its operations are split by concern, and each mixin sees
+the state declared once below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from uuid import uuid4
+
+from moto.core.base_backend import BaseBackend
+from moto.utilities.tagging_service import TaggingService
+
+from fsx_emulator import servicemodel
+from fsx_emulator.exceptions import BadRequest, FileSystemNotFound, ResourceNotFound, shown
+from fsx_emulator.models.backup import Backup, TokenRecord
+from fsx_emulator.models.requests import tag_list
+from fsx_emulator.models.resources import FileSystem, StorageVirtualMachine, Volume
+
+
+class BackendState(BaseBackend):
+    """The FSx state of one account in one Region, and its tags."""
+
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.tagger = TaggingService()
+        self.file_systems_by_id: dict[str, FileSystem] = {}
+        self.storage_virtual_machines_by_id: dict[str, StorageVirtualMachine] = {}
+        self.volumes_by_id: dict[str, Volume] = {}
+        self.backups_by_id: dict[str, Backup] = {}
+        self.resource_arns: set[str] = set()
+        self.tokens: dict[str, TokenRecord] = {}
+        self.latest_backup_by_source: dict[str, Backup] = {}
+        # Copies made in this Region, pruned of finished ones whenever they are counted.
+        self.copies_in_progress: list[Backup] = []
+        self.arn_prefix = f"arn:{self.partition}:fsx:{region_name}:{account_id}"
+        self.default_kms_key_id = (
+            f"arn:{self.partition}:kms:{region_name}:{account_id}:key/{uuid4()}"
+        )
+
+    # ---- tags -------------------------------------------------------------------------
+
+    def tags_of(self, resource_arn: str) -> dict[str, str]:
+        return self.tagger.get_tag_dict_for_resource(resource_arn)
+
+    def _set_tags(self, resource_arn: str, tags: Mapping[str, str]) -> None:
+        if tags:
+            self.tagger.tag_resource(resource_arn, tag_list(tags))
+
+    def _existing_arn(self, resource_arn: object) -> str:
+        arn = servicemodel.check_string(resource_arn, "ResourceARN", "ResourceARN")
+        if arn not in self.resource_arns:
+            raise ResourceNotFound(arn)
+        return arn
+
+    def tag_resource(self, arn: object, tags: object) -> None:
+        resource_arn = self._existing_arn(arn)
+        new_tags = servicemodel.check_tags(tags)
+        merged = {**self.tags_of(resource_arn), **new_tags}
+        limit = servicemodel.FSX_MODEL.shape_for("Tags").metadata["max"]
+        if len(merged) > limit:
+            raise BadRequest(
+                f"Tags: resource {shown(resource_arn)} would have {len(merged)} tags; "
+                f"at most {limit} are allowed."
+            )
+        self._set_tags(resource_arn, new_tags)
+
+    def untag_resource(self, arn: object, tag_keys: object) -> None:
+        resource_arn = self._existing_arn(arn)
+        self.tagger.untag_resource_using_names(resource_arn, servicemodel.check_tag_keys(tag_keys))
+
+    def list_tags_for_resource(self, resource_arn: object) -> list[dict[str, str]]:
+        return tag_list(self.tags_of(self._existing_arn(resource_arn)))
+
+    # ---- lookups ----------------------------------------------------------------------
+
+    def _file_system(self, file_system_id: str) -> FileSystem:
+        file_system = self.file_systems_by_id.get(file_system_id)
+        if file_system is None:
+            raise FileSystemNotFound(file_system_id)
+        return file_system
+
+    def account_backend(self, region: str) -> BackendState | None:
+        """This account's backend in `region`, or None if FSx has no such Region.
+
+        Only backend.py knows the `BackendDict` that holds the backends.
+        """
+        raise NotImplementedError
