@@ -1,4 +1,4 @@
-"""The `/_emulator/...` control endpoints: health, call counts, reset and faults.
+"""The `/_emulator/...` control endpoints: health, call counts, reset, faults and clock.
 
 They are plain JSON over HTTP rather than an AWS protocol, so any test can drive them,
 and they are never counted or faulted.
@@ -16,12 +16,14 @@ from werkzeug.wrappers import Request, Response
 
 from fsx_emulator import servicemodel
 from fsx_emulator.faults import CallCounter, FaultInjector, FaultRates
-from fsx_emulator.models import STATE_LOCK, reset_state, settings
+from fsx_emulator.models import STATE_LOCK, clock, reset_state, resource_exists, settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 CONTROL_PREFIX = "/_emulator/"
+
+CLOCK_KEYS = ("freeze", "advance", "hold", "release")
 
 FAULT_KEYS = (
     "throttle_rate",
@@ -81,6 +83,13 @@ def _failures(key: str, value: object, what: str, shape_of: Callable[[str], str]
     return checked
 
 
+def _resource_ids(payload: Mapping[str, Any], key: str) -> list[str]:
+    value = payload.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ControlError(f"{key} must be a list of backup, file system or volume IDs.")
+    return value
+
+
 def _source_shape(source_id: str) -> str:
     return "VolumeId" if source_id.startswith("fsvol-") else "FileSystemId"
 
@@ -98,6 +107,8 @@ class ControlPlane:
             ("POST", "reset"): self._reset,
             ("GET", "faults"): lambda _request: self._fault_document(),
             ("POST", "faults"): self._set_faults,
+            ("GET", "clock"): lambda _request: self._clock_document(),
+            ("POST", "clock"): self._set_clock,
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -131,6 +142,7 @@ class ControlPlane:
             settings.fail_next_copies.clear()
             self.faults.restart(self.startup.seed, self.startup.rates)
             self.calls.reset()
+            clock.reset()
         return {"reset": True}
 
     def _fault_document(self) -> dict[str, Any]:
@@ -197,3 +209,52 @@ class ControlPlane:
             settings.fail_next_copies.update(fail_next_copies)
             self.faults.configure(rates=rates, seed=seed)
         return self._fault_document()
+
+    def _clock_document(self) -> dict[str, Any]:
+        with STATE_LOCK:
+            return {
+                "frozen": clock.frozen,
+                "now": clock.now(),
+                "time": clock.wall(),
+                "held": clock.held(),
+            }
+
+    def _set_clock(self, request: Request) -> dict[str, Any]:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            raise ControlError('The body must be a JSON object, e.g. {"freeze": true}.')
+        unknown = sorted(set(payload) - set(CLOCK_KEYS))
+        if unknown:
+            raise ControlError(f"Unknown clock settings {unknown}; known: {list(CLOCK_KEYS)}.")
+        freeze = payload.get("freeze")
+        if freeze is not None and not isinstance(freeze, bool):
+            raise ControlError(f"freeze must be true or false, got {freeze!r}.")
+        advance = _duration(payload, "advance")
+        hold = _resource_ids(payload, "hold")
+        release = _resource_ids(payload, "release")
+        # Everything is checked before anything changes, so a bad request changes nothing.
+        with STATE_LOCK:
+            held = set(clock.held())
+            unknown_ids = [
+                resource_id
+                for resource_id in hold + [r for r in release if r not in held]
+                if not resource_exists(resource_id)
+            ]
+            if unknown_ids:
+                raise ControlError(
+                    f"No backup, file system or volume {unknown_ids} exists in any account "
+                    f"or Region (and none of them is held)."
+                )
+            # In this order, so that a held resource stays put while the clock advances
+            # and a released one moves with it.
+            if freeze is True:
+                clock.freeze()
+            elif freeze is False:
+                clock.unfreeze()
+            for resource_id in release:
+                clock.release(resource_id)
+            for resource_id in hold:
+                clock.hold(resource_id)
+            if advance is not None:
+                clock.advance(advance)
+        return self._clock_document()

@@ -9,7 +9,6 @@ live in the models package; this module only moves JSON.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from moto.core.common_types import TYPE_RESPONSE
@@ -32,6 +31,7 @@ from fsx_emulator.models import (
     CONFIGURATION_MEMBER,
     STATE_LOCK,
     EmulatorFSxBackend,
+    clock,
     fsx_backends,
 )
 
@@ -195,7 +195,7 @@ class EmulatorFSxResponse(BaseResponse):
             volume_id=params.get("VolumeId"),
             tags=params.get("Tags"),
         )
-        return _dumps({"Backup": backend.describe_backup(backup, time.monotonic())})
+        return _dumps({"Backup": backend.describe_backup(backup, clock.now())})
 
     def describe_backups(self) -> str:
         params = self._params()
@@ -206,7 +206,7 @@ class EmulatorFSxResponse(BaseResponse):
             max_results=params.get("MaxResults"),
             next_token=params.get("NextToken"),
         )
-        now = time.monotonic()
+        now = clock.now()
         return _with_token(
             {"Backups": [backend.describe_backup(backup, now) for backup in backups]}, next_token
         )
@@ -222,7 +222,7 @@ class EmulatorFSxResponse(BaseResponse):
             tags=params.get("Tags"),
             client_request_token=params.get("ClientRequestToken"),
         )
-        return _dumps({"Backup": backend.describe_backup(copy, time.monotonic())})
+        return _dumps({"Backup": backend.describe_backup(copy, clock.now())})
 
     def delete_backup(self) -> str:
         params = self._params()

@@ -13,14 +13,20 @@ IDs, tag themselves on construction, describe themselves by echoing request
 configuration the model's description shapes do not hold, and their methods take and
 return other things than these do, so a subclass would keep nothing of them but the name.
 
-One concern a module: settings.py (the lock, knobs and IDs), requests.py (reading
-request values), resources.py and backup.py (the entities), state.py (a backend's state
-and tags), file_systems.py, volumes.py, backups.py and copies.py (the operations), and
-backend.py (the backend class assembled from them). Import from this package, not from
-its modules: these names are its interface.
+One concern a module: settings.py (the lock, knobs and IDs), timing.py (the clock every
+lifecycle follows), requests.py (reading request values), resources.py and backup.py
+(the entities), state.py (a backend's state and tags), file_systems.py, volumes.py,
+backups.py and copies.py (the operations), and backend.py (the backend class assembled
+from them). Import from this package, not from its modules: these names are its
+interface.
 """
 
-from fsx_emulator.models.backend import EmulatorFSxBackend, fsx_backends, reset_state
+from fsx_emulator.models.backend import (
+    EmulatorFSxBackend,
+    fsx_backends,
+    reset_state,
+    resource_exists,
+)
 from fsx_emulator.models.backup import Backup, BackupRequest, CopyRequest, TokenRecord
 from fsx_emulator.models.resources import (
     CONFIGURATION_MEMBER,
@@ -30,6 +36,7 @@ from fsx_emulator.models.resources import (
     Volume,
 )
 from fsx_emulator.models.settings import STATE_LOCK, EmulatorSettings, settings
+from fsx_emulator.models.timing import EmulatorClock, Timeline, clock
 
 __all__ = [
     "CONFIGURATION_MEMBER",
@@ -38,13 +45,17 @@ __all__ = [
     "Backup",
     "BackupRequest",
     "CopyRequest",
+    "EmulatorClock",
     "EmulatorFSxBackend",
     "EmulatorSettings",
     "FileSystem",
     "StorageVirtualMachine",
+    "Timeline",
     "TokenRecord",
     "Volume",
+    "clock",
     "fsx_backends",
     "reset_state",
+    "resource_exists",
     "settings",
 ]

@@ -22,6 +22,16 @@ class EmulatorFSxBackend(FileSystemsMixin, VolumesMixin, CopiesMixin):
 fsx_backends = BackendDict(EmulatorFSxBackend, "fsx")
 
 
+def resource_exists(resource_id: str) -> bool:
+    """Whether a backup, file system or volume of this ID exists in any account and Region."""
+    return any(
+        resource_id in store
+        for account in fsx_backends.values()
+        for backend in account.values()
+        for store in (backend.backups_by_id, backend.file_systems_by_id, backend.volumes_by_id)
+    )
+
+
 def reset_state() -> None:
     """Forget every file system, volume, backup and token in every account and region."""
     with STATE_LOCK:

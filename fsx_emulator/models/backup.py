@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsx_emulator.models.requests import tag_list
+from fsx_emulator.models.timing import Timeline
 
 # A copy is PENDING (FSx has accepted it, nothing is copied yet) for this share of its
 # copy time, then COPYING for the rest.
@@ -57,8 +58,7 @@ class Backup:
     owner_id: str
     kms_key_id: str
     creation_time: float
-    started: float
-    duration: float
+    timeline: Timeline
     failure_message: str | None
     resource_type: str
     file_system_id: str
@@ -79,13 +79,11 @@ class Backup:
         return self.request if isinstance(self.request, CopyRequest) else None
 
     def finished(self, now: float) -> bool:
-        return now - self.started >= self.duration
+        return self.timeline.finished(now)
 
-    def _work_started(self) -> float:
-        """When, after `started`, the data starts to move (a copy waits PENDING first)."""
-        return self.started + (
-            0.0 if self.copied_from is None else COPY_PENDING_SHARE * self.duration
-        )
+    def _work_starts(self) -> float:
+        """Seconds after its start when the data starts to move (a copy waits PENDING)."""
+        return 0.0 if self.copied_from is None else COPY_PENDING_SHARE * self.timeline.duration
 
     def lifecycle(self, now: float) -> str:
         if self.tags_at_deletion is not None:
@@ -93,17 +91,17 @@ class Backup:
         if not self.finished(now):
             if self.copied_from is None:
                 return "CREATING"
-            return "PENDING" if now < self._work_started() else "COPYING"
+            return "PENDING" if self.timeline.elapsed(now) < self._work_starts() else "COPYING"
         return "AVAILABLE" if self.failure_message is None else "FAILED"
 
     def progress_percent(self, now: float) -> int:
         if not self.finished(now):
-            work_started = self._work_started()
-            if now < work_started:
+            worked = self.timeline.elapsed(now) - self._work_starts()
+            if worked < 0:
                 return 0
             # Never 100 while in progress: a poller must see AVAILABLE to know it is done.
-            working = self.started + self.duration - work_started
-            return min(99, int(100 * (now - work_started) / working))
+            working = self.timeline.duration - self._work_starts()
+            return min(99, int(100 * worked / working))
         # A failed backup produced nothing usable, so it reports no progress.
         return 0 if self.failure_message is not None else 100
 

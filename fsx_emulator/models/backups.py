@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fsx_emulator import servicemodel
@@ -25,6 +24,7 @@ from fsx_emulator.models.requests import page, select_by_ids, tag_key
 from fsx_emulator.models.resources import Volume
 from fsx_emulator.models.settings import new_id, settings
 from fsx_emulator.models.state import BackendState
+from fsx_emulator.models.timing import Timeline, clock, seconds_between
 
 
 class BackupsMixin(BackendState):
@@ -51,7 +51,7 @@ class BackupsMixin(BackendState):
         request = BackupRequest(
             file_system_id=fs_id, volume_id=vol_id, tags=tag_key(requested_tags)
         )
-        now = time.monotonic()
+        now = clock.now()
         existing = self._remembered_backup(token, request, now)
         if existing is not None:
             return existing
@@ -92,9 +92,8 @@ class BackupsMixin(BackendState):
             resource_arn=f"{self.arn_prefix}:backup/{backup_id}",
             owner_id=self.account_id,
             kms_key_id=file_system.kms_key_id,
-            creation_time=time.time(),
-            started=now,
-            duration=settings.backup_seconds,
+            creation_time=clock.wall(),
+            timeline=Timeline(backup_id, now, settings.backup_seconds),
             failure_message=settings.fail_next_backups.pop(source_id, None),
             resource_type="FILE_SYSTEM" if volume is None else "VOLUME",
             file_system_id=file_system.file_system_id,
@@ -129,7 +128,7 @@ class BackupsMixin(BackendState):
         if record is None:
             return None
         ttl = settings.token_ttl_seconds
-        if ttl is not None and now - record.registered > ttl:
+        if ttl is not None and seconds_between(record.registered, now) > ttl:
             del self.tokens[token]
             return None
         existing = record.backup
@@ -154,7 +153,7 @@ class BackupsMixin(BackendState):
         backup = self.backups_by_id.get(checked)
         if backup is None:
             raise BackupNotFound(checked)
-        now = time.monotonic()
+        now = clock.now()
         if not backup.finished(now):
             raise BackupInProgress(
                 f"Backup '{checked}' is still {backup.lifecycle(now)}: wait until it is "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from botocore.utils import ArnParser, InvalidArnException
 from moto.utilities.utils import get_partition
 
@@ -22,6 +20,7 @@ from fsx_emulator.models.backups import BackupsMixin
 from fsx_emulator.models.requests import optional_bool, tag_key
 from fsx_emulator.models.settings import new_id, settings
 from fsx_emulator.models.state import BackendState
+from fsx_emulator.models.timing import Timeline, clock
 
 # CopyBackup's documentation in the model states this limit in prose only ("up to five
 # backup copy requests in progress to a single destination Region per account").
@@ -59,7 +58,7 @@ class CopiesMixin(BackupsMixin):
             copy_tags=copy_source_tags,
             tags=tag_key(requested_tags),
         )
-        now = time.monotonic()
+        now = clock.now()
         existing = self._remembered_backup(token, request, now)
         if existing is not None:
             return existing
@@ -100,9 +99,8 @@ class CopiesMixin(BackupsMixin):
             resource_arn=f"{self.arn_prefix}:backup/{backup_id}",
             owner_id=self.account_id,
             kms_key_id=request.kms_key_id,
-            creation_time=time.time(),
-            started=now,
-            duration=settings.effective_copy_seconds,
+            creation_time=clock.wall(),
+            timeline=Timeline(backup_id, now, settings.effective_copy_seconds),
             failure_message=settings.fail_next_copies.pop(source_id, None),
             resource_type=source.resource_type,
             file_system_id=source.file_system_id,

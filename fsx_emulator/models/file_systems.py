@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 from uuid import uuid4
@@ -15,6 +14,7 @@ from fsx_emulator.models.requests import optional_bool, optional_mapping, page, 
 from fsx_emulator.models.resources import CONFIGURATION_MEMBER, FileSystem
 from fsx_emulator.models.settings import new_id
 from fsx_emulator.models.state import BackendState
+from fsx_emulator.models.timing import clock
 
 
 class FileSystemsMixin(BackendState):
@@ -62,7 +62,7 @@ class FileSystemsMixin(BackendState):
             file_system_type=fs_type,
             resource_arn=f"{self.arn_prefix}:file-system/{file_system_id}",
             owner_id=self.account_id,
-            creation_time=time.time(),
+            creation_time=clock.wall(),
             storage_capacity=capacity,
             storage_type=storage,
             subnet_ids=subnets,

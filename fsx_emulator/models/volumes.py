@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from uuid import uuid4
 
@@ -18,6 +17,7 @@ from fsx_emulator.models.requests import optional_bool, optional_mapping, page, 
 from fsx_emulator.models.resources import StorageVirtualMachine, Volume
 from fsx_emulator.models.settings import new_id
 from fsx_emulator.models.state import BackendState
+from fsx_emulator.models.timing import clock
 
 
 class VolumesMixin(BackendState):
@@ -50,7 +50,7 @@ class VolumesMixin(BackendState):
             file_system_id=fs_id,
             name=svm_name,
             resource_arn=f"{self.arn_prefix}:storage-virtual-machine/{fs_id}/{svm_id}",
-            creation_time=time.time(),
+            creation_time=clock.wall(),
             uuid=str(uuid4()),
             root_volume_security_style=security_style,
         )
@@ -137,7 +137,7 @@ class VolumesMixin(BackendState):
             storage_virtual_machine_id=svm_id,
             name=volume_name,
             resource_arn=f"{self.arn_prefix}:volume/{svm.file_system_id}/{volume_id}",
-            creation_time=time.time(),
+            creation_time=clock.wall(),
             ontap_configuration=configuration,
         )
         self.volumes_by_id[volume_id] = volume

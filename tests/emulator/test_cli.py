@@ -6,7 +6,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -87,9 +86,11 @@ def test_token_ttl(configured: Emulator) -> None:
         backup = client.create_backup(FileSystemId=file_system_id, ClientRequestToken="ttl")
         return backup["Backup"]["BackupId"]
 
+    configured.freeze_clock()
     first = create()
+    configured.advance_clock(0.5)
     assert create() == first
-    time.sleep(0.6)
+    configured.advance_clock(0.01)
     assert create() != first
 
 
