@@ -90,6 +90,12 @@ def _resource_ids(payload: Mapping[str, Any], key: str) -> list[str]:
     return value
 
 
+def _json_body(request: Request) -> Any:
+    # Read whatever the Content-Type: `curl -d` and urllib's default send none, and a body
+    # ignored for that would make every request look empty.
+    return request.get_json(force=True, silent=True)
+
+
 def _source_shape(source_id: str) -> str:
     return "VolumeId" if source_id.startswith("fsvol-") else "FileSystemId"
 
@@ -163,7 +169,7 @@ class ControlPlane:
         }
 
     def _set_faults(self, request: Request) -> dict[str, Any]:
-        payload = request.get_json(silent=True)
+        payload = _json_body(request)
         if not isinstance(payload, dict):
             raise ControlError('The body must be a JSON object, e.g. {"throttle_rate": 0.3}.')
         unknown = sorted(set(payload) - set(FAULT_KEYS))
@@ -220,7 +226,7 @@ class ControlPlane:
             }
 
     def _set_clock(self, request: Request) -> dict[str, Any]:
-        payload = request.get_json(silent=True)
+        payload = _json_body(request)
         if not isinstance(payload, dict):
             raise ControlError('The body must be a JSON object, e.g. {"freeze": true}.')
         unknown = sorted(set(payload) - set(CLOCK_KEYS))
