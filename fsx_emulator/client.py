@@ -167,12 +167,23 @@ class Emulator:
     def set_faults(self, **settings: Any) -> dict[str, Any]:
         """Change fault settings; returns them all (docs/emulator.md, "Control endpoints").
 
-        throttle_rate, error_rate, seed, backup_seconds, copy_seconds, fail_next_backups
-        ({file system or volume ID: FailureDetails.Message}) and fail_next_copies
-        ({source backup ID: FailureDetails.Message}).
+        throttle_rate, error_rate, seed, backup_seconds, copy_seconds, restore_seconds,
+        fail_next_backups ({file system or volume ID: FailureDetails.Message}),
+        fail_next_copies ({source backup ID: FailureDetails.Message}) and
+        fail_next_restores ({backup ID: failure message of the next restore from it}).
         """
         result: dict[str, Any] = self._control("POST", "faults", settings)
         return result
+
+    def register_subnets(self, *subnet_ids: str, region: str | None = None) -> list[str]:
+        """Make subnets known in `region` (default: `self.region`), so that restores there
+        may name them; returns every subnet known there. A Region also knows the subnets
+        of the file systems created in it."""
+        result: dict[str, Any] = self._control(
+            "POST", "subnets", {"subnet_ids": list(subnet_ids), "region": region or self.region}
+        )
+        known: list[str] = result["subnet_ids"]
+        return known
 
     def clock(self) -> dict[str, Any]:
         """The emulator's clock: `frozen`, `now` (monotonic seconds), `time` (epoch

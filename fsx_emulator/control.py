@@ -7,21 +7,32 @@ and they are never counted or faulted.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moto.core.exceptions import ServiceException
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from werkzeug.wrappers import Request, Response
 
 from fsx_emulator import servicemodel
 from fsx_emulator.faults import CallCounter, FaultInjector, FaultRates
-from fsx_emulator.models import STATE_LOCK, clock, reset_state, resource_exists, settings
+from fsx_emulator.models import (
+    STATE_LOCK,
+    clock,
+    fsx_backends,
+    reset_state,
+    resource_exists,
+    settings,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 CONTROL_PREFIX = "/_emulator/"
+
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 CLOCK_KEYS = ("freeze", "advance", "hold", "release")
 
@@ -31,8 +42,10 @@ FAULT_KEYS = (
     "seed",
     "backup_seconds",
     "copy_seconds",
+    "restore_seconds",
     "fail_next_backups",
     "fail_next_copies",
+    "fail_next_restores",
 )
 
 
@@ -49,6 +62,7 @@ class StartupState:
     rates: FaultRates
     backup_seconds: float
     copy_seconds: float | None
+    restore_seconds: float | None
 
 
 def _number(payload: Mapping[str, Any], key: str) -> float | None:
@@ -113,6 +127,7 @@ class ControlPlane:
             ("POST", "reset"): self._reset,
             ("GET", "faults"): lambda _request: self._fault_document(),
             ("POST", "faults"): self._set_faults,
+            ("POST", "subnets"): self._register_subnets,
             ("GET", "clock"): lambda _request: self._clock_document(),
             ("POST", "clock"): self._set_clock,
         }
@@ -144,8 +159,10 @@ class ControlPlane:
             reset_state()
             settings.backup_seconds = self.startup.backup_seconds
             settings.copy_seconds = self.startup.copy_seconds
+            settings.restore_seconds = self.startup.restore_seconds
             settings.fail_next_backups.clear()
             settings.fail_next_copies.clear()
+            settings.fail_next_restores.clear()
             self.faults.restart(self.startup.seed, self.startup.rates)
             self.calls.reset()
             clock.reset()
@@ -155,16 +172,20 @@ class ControlPlane:
         with STATE_LOCK:
             pending = dict(settings.fail_next_backups)
             pending_copies = dict(settings.fail_next_copies)
+            pending_restores = dict(settings.fail_next_restores)
             backup_seconds = settings.backup_seconds
             copy_seconds = settings.effective_copy_seconds
+            restore_seconds = settings.effective_restore_seconds
         return {
             "throttle_rate": self.faults.rates.throttle_rate,
             "error_rate": self.faults.rates.error_rate,
             "seed": self.faults.seed,
             "backup_seconds": backup_seconds,
             "copy_seconds": copy_seconds,
+            "restore_seconds": restore_seconds,
             "fail_next_backups": pending,
             "fail_next_copies": pending_copies,
+            "fail_next_restores": pending_restores,
             "injected": self.faults.injected(),
         }
 
@@ -193,6 +214,7 @@ class ControlPlane:
             raise ControlError(f"seed must be an integer, got {seed!r}.")
         backup_seconds = _duration(payload, "backup_seconds")
         copy_seconds = _duration(payload, "copy_seconds")
+        restore_seconds = _duration(payload, "restore_seconds")
         fail_next = _failures(
             "fail_next_backups",
             payload.get("fail_next_backups", {}),
@@ -205,16 +227,58 @@ class ControlPlane:
             "source backup IDs",
             lambda _backup_id: "BackupId",
         )
+        fail_next_restores = _failures(
+            "fail_next_restores",
+            payload.get("fail_next_restores", {}),
+            "backup IDs",
+            lambda _backup_id: "BackupId",
+        )
 
         with STATE_LOCK:
             if backup_seconds is not None:
                 settings.backup_seconds = backup_seconds
             if copy_seconds is not None:
                 settings.copy_seconds = copy_seconds
+            if restore_seconds is not None:
+                settings.restore_seconds = restore_seconds
             settings.fail_next_backups.update(fail_next)
             settings.fail_next_copies.update(fail_next_copies)
+            settings.fail_next_restores.update(fail_next_restores)
             self.faults.configure(rates=rates, seed=seed)
         return self._fault_document()
+
+    def _register_subnets(self, request: Request) -> dict[str, Any]:
+        payload = _json_body(request)
+        if not isinstance(payload, dict):
+            raise ControlError(
+                'The body must be a JSON object, e.g. {"subnet_ids": ["subnet-0123456789abcdef0"]}.'
+            )
+        unknown = sorted(set(payload) - {"subnet_ids", "region", "account_id"})
+        if unknown:
+            raise ControlError(
+                f"Unknown keys {unknown}; known: ['subnet_ids', 'region', 'account_id']."
+            )
+        region = payload.get("region", self.startup.region)
+        account_id = payload.get("account_id", DEFAULT_ACCOUNT_ID)
+        subnet_ids = payload.get("subnet_ids")
+        if not isinstance(subnet_ids, list) or not subnet_ids:
+            raise ControlError("subnet_ids must be a non-empty list of subnet IDs.")
+        try:
+            for index, subnet_id in enumerate(subnet_ids):
+                servicemodel.check_string(subnet_id, "SubnetId", f"subnet_ids[{index}]")
+            servicemodel.check_string(region, "Region", "region")
+        except ServiceException as error:
+            raise ControlError(error.message) from error
+        if not isinstance(account_id, str) or ACCOUNT_ID.fullmatch(account_id) is None:
+            raise ControlError(f"account_id must be 12 digits, got {account_id!r}.")
+        with STATE_LOCK:
+            account = fsx_backends[account_id]
+            if region not in account.regions:
+                raise ControlError(f"region {region!r} is not a Region of FSx.")
+            backend = account[region]
+            backend.register_subnets(subnet_ids)
+            known = sorted(backend.subnet_vpcs)
+        return {"account_id": account_id, "region": region, "subnet_ids": known}
 
     def _clock_document(self) -> dict[str, Any]:
         with STATE_LOCK:

@@ -103,9 +103,7 @@ class EmulatorFSxResponse(BaseResponse):
             kms_key_id=params.get("KmsKeyId"),
             configurations={member: params.get(member) for member in CONFIGURATION_MEMBER.values()},
         )
-        return _dumps(
-            {"FileSystem": file_system.describe(backend.tags_of(file_system.resource_arn))}
-        )
+        return _dumps({"FileSystem": backend.describe_file_system(file_system, clock.now())})
 
     def describe_file_systems(self) -> str:
         params = self._params()
@@ -115,8 +113,9 @@ class EmulatorFSxResponse(BaseResponse):
             max_results=params.get("MaxResults"),
             next_token=params.get("NextToken"),
         )
+        now = clock.now()
         return _with_token(
-            {"FileSystems": [fs.describe(backend.tags_of(fs.resource_arn)) for fs in file_systems]},
+            {"FileSystems": [backend.describe_file_system(fs, now) for fs in file_systems]},
             next_token,
         )
 
@@ -164,7 +163,7 @@ class EmulatorFSxResponse(BaseResponse):
             ontap_configuration=params.get("OntapConfiguration"),
             tags=params.get("Tags"),
         )
-        return _dumps({"Volume": volume.describe(backend.tags_of(volume.resource_arn))})
+        return _dumps({"Volume": backend.describe_volume(volume, clock.now())})
 
     def describe_volumes(self) -> str:
         params = self._params()
@@ -175,13 +174,9 @@ class EmulatorFSxResponse(BaseResponse):
             max_results=params.get("MaxResults"),
             next_token=params.get("NextToken"),
         )
+        now = clock.now()
         return _with_token(
-            {
-                "Volumes": [
-                    volume.describe(backend.tags_of(volume.resource_arn)) for volume in volumes
-                ]
-            },
-            next_token,
+            {"Volumes": [backend.describe_volume(volume, now) for volume in volumes]}, next_token
         )
 
     # ---- backups ----------------------------------------------------------------------
@@ -232,6 +227,18 @@ class EmulatorFSxResponse(BaseResponse):
                 client_request_token=params.get("ClientRequestToken"),
             )
         )
+
+    # ---- restores ---------------------------------------------------------------------
+
+    def create_file_system_from_backup(self) -> str:
+        backend = self.fsx_backend
+        file_system = backend.create_file_system_from_backup(self._params())
+        return _dumps({"FileSystem": backend.describe_file_system(file_system, clock.now())})
+
+    def create_volume_from_backup(self) -> str:
+        backend = self.fsx_backend
+        volume = backend.create_volume_from_backup(self._params())
+        return _dumps({"Volume": backend.describe_volume(volume, clock.now())})
 
     # ---- tags -------------------------------------------------------------------------
 

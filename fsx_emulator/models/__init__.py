@@ -27,7 +27,7 @@ from fsx_emulator.models.backend import (
     reset_state,
     resource_exists,
 )
-from fsx_emulator.models.backup import Backup, BackupRequest, CopyRequest, TokenRecord
+from fsx_emulator.models.backup import Backup, BackupRequest, CopyRequest
 from fsx_emulator.models.resources import (
     CONFIGURATION_MEMBER,
     ONTAP_FILE_SYSTEM_BACKUP_MESSAGE,
@@ -37,6 +37,7 @@ from fsx_emulator.models.resources import (
 )
 from fsx_emulator.models.settings import STATE_LOCK, EmulatorSettings, settings
 from fsx_emulator.models.timing import EmulatorClock, Timeline, clock
+from fsx_emulator.models.tokens import RestoreRequest, TokenRecord
 
 __all__ = [
     "CONFIGURATION_MEMBER",
@@ -49,6 +50,7 @@ __all__ = [
     "EmulatorFSxBackend",
     "EmulatorSettings",
     "FileSystem",
+    "RestoreRequest",
     "StorageVirtualMachine",
     "Timeline",
     "TokenRecord",

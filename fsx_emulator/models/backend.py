@@ -6,12 +6,13 @@ from moto.core.base_backend import BackendDict
 
 from fsx_emulator.models.copies import CopiesMixin
 from fsx_emulator.models.file_systems import FileSystemsMixin
+from fsx_emulator.models.restores import RestoresMixin
 from fsx_emulator.models.settings import STATE_LOCK
 from fsx_emulator.models.state import BackendState
 from fsx_emulator.models.volumes import VolumesMixin
 
 
-class EmulatorFSxBackend(FileSystemsMixin, VolumesMixin, CopiesMixin):
+class EmulatorFSxBackend(FileSystemsMixin, VolumesMixin, CopiesMixin, RestoresMixin):
     """The FSx state of one account in one Region, and the rules that change it."""
 
     def account_backend(self, region: str) -> BackendState | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from fsx_emulator.models.requests import tag_list
+from fsx_emulator.models.resources import FileSystem, Volume
 from fsx_emulator.models.timing import Timeline
 
 # A copy is PENDING (FSx has accepted it, nothing is copied yet) for this share of its
@@ -24,7 +25,7 @@ class BackupRequest:
     tags: tuple[tuple[str, str], ...] | None
 
     # Named in IncompatibleParameterError's message.
-    OPERATION = "CreateBackup"
+    operation: ClassVar[str] = "CreateBackup"
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class CopyRequest:
     copy_tags: bool
     tags: tuple[tuple[str, str], ...] | None
 
-    OPERATION = "CopyBackup"
+    operation: ClassVar[str] = "CopyBackup"
 
 
 @dataclass(eq=False)
@@ -73,6 +74,9 @@ class Backup:
     # Copies of this backup into any Region that may be in progress: while one is, the
     # backup cannot be deleted.
     copies: list[Backup] = field(default_factory=list)
+    # File systems and volumes restored from this backup that may still be CREATING:
+    # while one is, the backup cannot be deleted.
+    restores: list[FileSystem | Volume] = field(default_factory=list)
 
     @property
     def copied_from(self) -> CopyRequest | None:
@@ -108,6 +112,9 @@ class Backup:
     def copy_in_progress(self, now: float) -> Backup | None:
         return next((copy for copy in self.copies if not copy.finished(now)), None)
 
+    def restores_in_progress(self, now: float) -> list[FileSystem | Volume]:
+        return [restored for restored in self.restores if restored.creating(now)]
+
     def describe(self, tags: Mapping[str, str], now: float) -> dict[str, Any]:
         lifecycle = self.lifecycle(now)
         description: dict[str, Any] = {
@@ -137,12 +144,6 @@ def in_progress(backups: list[Backup], now: float) -> list[Backup]:
     return [backup for backup in backups if not backup.finished(now)]
 
 
-@dataclass
-class TokenRecord:
-    backup: Backup
-    registered: float
-
-
 def backup_attribute(backup: Backup, filter_name: str) -> str | None:
     """The value of `backup` a DescribeBackups filter compares with its Values.
 
@@ -160,4 +161,3 @@ def backup_attribute(backup: Backup, filter_name: str) -> str | None:
             return backup.file_system_type
         case _:
             return None
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fsx_emulator import servicemodel
@@ -9,22 +10,21 @@ from fsx_emulator.exceptions import (
     BackupBeingCopied,
     BackupInProgress,
     BackupNotFound,
+    BackupRestoring,
     BadRequest,
-    IncompatibleParameterError,
     VolumeNotFound,
 )
 from fsx_emulator.models.backup import (
     Backup,
     BackupRequest,
     CopyRequest,
-    TokenRecord,
     backup_attribute,
 )
 from fsx_emulator.models.requests import page, select_by_ids, tag_key
-from fsx_emulator.models.resources import Volume
+from fsx_emulator.models.resources import FileSystem, Volume
 from fsx_emulator.models.settings import new_id, settings
 from fsx_emulator.models.state import BackendState
-from fsx_emulator.models.timing import Timeline, clock, seconds_between
+from fsx_emulator.models.timing import Timeline, clock
 
 
 class BackupsMixin(BackendState):
@@ -62,17 +62,38 @@ class BackupsMixin(BackendState):
             if volume is None:
                 raise VolumeNotFound(vol_id)
             file_system = self._file_system(volume.file_system_id)
-            source_id, source_arn = vol_id, volume.resource_arn
-            copy_tags = volume.copy_tags_to_backups
         else:
             assert fs_id is not None
             file_system = self._file_system(fs_id)
             refusal = file_system.backup_refusal()
             if refusal is not None:
                 raise refusal
-            source_id, source_arn = fs_id, file_system.resource_arn
-            copy_tags = file_system.copy_tags_to_backups
+        backup = self._start_backup(file_system, volume, requested_tags, request, now)
+        self._remember(token, request, backup, now)
+        return backup
 
+    def _start_backup(
+        self,
+        file_system: FileSystem,
+        volume: Volume | None,
+        requested_tags: Mapping[str, str] | None,
+        request: BackupRequest,
+        now: float,
+    ) -> Backup:
+        """Back up `volume`, or `file_system` if no volume is given: FSx's rules on which
+        sources can be backed up at all are the caller's to check first.
+
+        With `requested_tags`, the backup gets exactly those; without, and with
+        CopyTagsToBackups on the source, the source's tags; otherwise none.
+        """
+        source: FileSystem | Volume = file_system if volume is None else volume
+        source_id = file_system.file_system_id if volume is None else volume.volume_id
+        lifecycle = source.lifecycle(now)
+        if lifecycle != source.READY:
+            raise BadRequest(
+                f"'{source_id}' is {lifecycle}: FSx backs up only a file system that is "
+                f"AVAILABLE or a volume that is CREATED."
+            )
         latest = self.latest_backup_by_source.get(source_id)
         if latest is not None and latest.lifecycle(now) == "CREATING":
             raise BackupInProgress(
@@ -81,9 +102,9 @@ class BackupsMixin(BackendState):
             )
 
         if requested_tags is not None:
-            backup_tags = requested_tags
-        elif copy_tags:
-            backup_tags = self.tags_of(source_arn)
+            backup_tags = dict(requested_tags)
+        elif source.copy_tags_to_backups:
+            backup_tags = self.tags_of(source.resource_arn)
         else:
             backup_tags = {}
         backup_id = new_id("backup")
@@ -98,47 +119,25 @@ class BackupsMixin(BackendState):
             resource_type="FILE_SYSTEM" if volume is None else "VOLUME",
             file_system_id=file_system.file_system_id,
             file_system_type=file_system.file_system_type,
-            volume_id=vol_id,
+            volume_id=None if volume is None else volume.volume_id,
             source_id=source_id,
             request=request,
-            file_system_description=file_system.describe(self.tags_of(file_system.resource_arn)),
-            volume_description=None
-            if volume is None
-            else volume.describe(self.tags_of(source_arn)),
+            file_system_description=self.describe_file_system(file_system, now),
+            volume_description=None if volume is None else self.describe_volume(volume, now),
         )
         self.backups_by_id[backup_id] = backup
         self.resource_arns.add(backup.resource_arn)
         self.latest_backup_by_source[source_id] = backup
         self._set_tags(backup.resource_arn, backup_tags)
-        if token is not None:
-            self.tokens[token] = TokenRecord(backup=backup, registered=now)
         return backup
 
     def _remembered_backup(
         self, token: str | None, request: BackupRequest | CopyRequest, now: float
     ) -> Backup | None:
-        """The backup an earlier request with `token` made, if it asked for the same.
-
-        CreateBackup and CopyBackup share the Region's tokens, so a token of one reused
-        for the other is a reuse with other parameters too.
-        """
-        if token is None:
-            return None
-        record = self.tokens.get(token)
-        if record is None:
-            return None
-        ttl = settings.token_ttl_seconds
-        if ttl is not None and seconds_between(record.registered, now) > ttl:
-            del self.tokens[token]
-            return None
-        existing = record.backup
-        if existing.request != request:
-            raise IncompatibleParameterError(
-                "ClientRequestToken",
-                f"ClientRequestToken '{token}' was already used with other parameters, by "
-                f"the {existing.request.OPERATION} that made backup '{existing.backup_id}': "
-                f"use a new token for a different request.",
-            )
+        existing = self._remembered(token, request, now)
+        # A token is only ever bound to the request that made it, so the same request
+        # made the same kind of resource.
+        assert existing is None or isinstance(existing, Backup)
         return existing
 
     def describe_backup(self, backup: Backup, now: float) -> dict[str, Any]:
@@ -162,6 +161,14 @@ class BackupsMixin(BackendState):
         copy = backup.copy_in_progress(now)
         if copy is not None:
             raise BackupBeingCopied(checked, copy.backup_id)
+        for restored in backup.restores_in_progress(now):
+            if isinstance(restored, FileSystem):
+                raise BackupRestoring(
+                    checked, restored.file_system_id, f"file system '{restored.file_system_id}'"
+                )
+            raise BackupRestoring(
+                checked, restored.file_system_id, f"volume '{restored.volume_id}'"
+            )
         del self.backups_by_id[checked]
         self.resource_arns.discard(backup.resource_arn)
         backup.tags_at_deletion = self.tags_of(backup.resource_arn)

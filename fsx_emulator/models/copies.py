@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from botocore.utils import ArnParser, InvalidArnException
 from moto.utilities.utils import get_partition
 
 from fsx_emulator import servicemodel
@@ -15,7 +14,7 @@ from fsx_emulator.exceptions import (
     SourceBackupUnavailable,
     shown,
 )
-from fsx_emulator.models.backup import Backup, CopyRequest, TokenRecord, in_progress
+from fsx_emulator.models.backup import Backup, CopyRequest, in_progress
 from fsx_emulator.models.backups import BackupsMixin
 from fsx_emulator.models.requests import optional_bool, tag_key
 from fsx_emulator.models.settings import new_id, settings
@@ -116,8 +115,7 @@ class CopiesMixin(BackupsMixin):
         self.copies_in_progress.append(copy)
         source.copies = [*in_progress(source.copies, now), copy]
         self._set_tags(copy.resource_arn, copy_tags_now)
-        if token is not None:
-            self.tokens[token] = TokenRecord(backup=copy, registered=now)
+        self._remember(token, request, copy, now)
         return copy
 
     def _source_region_backend(self, region: str) -> BackendState:
@@ -132,17 +130,8 @@ class CopiesMixin(BackupsMixin):
         return backend
 
     def _check_destination_key(self, kms_key_id: str) -> None:
-        """KMS keys are regional: a key ARN must name this (the destination) Region.
-
-        A key ID or alias, which names no Region, is taken to be one of this Region's.
-        """
-        try:
-            arn = ArnParser().parse_arn(kms_key_id)
-        except InvalidArnException:
-            return
-        if arn["service"] != "kms" or arn["region"] != self.region_name:
+        if self._key_of_another_region(kms_key_id):
             raise InvalidDestinationKmsKey(
                 f"KmsKeyId {shown(kms_key_id)} is not a KMS key of {self.region_name}, where "
                 f"the copy is made: name a key of that Region, or none for its default key."
             )
-

@@ -66,7 +66,7 @@ class FileSystemsMixin(BackendState):
             storage_capacity=capacity,
             storage_type=storage,
             subnet_ids=subnets,
-            vpc_id=new_id("vpc"),
+            vpc_id=self.register_subnets(subnets),
             network_interface_ids=[new_id("eni")],
             dns_name=f"{file_system_id}.fsx.{self.region_name}.amazonaws.com",
             kms_key_id=kms or self.default_kms_key_id,
@@ -151,4 +151,3 @@ class FileSystemsMixin(BackendState):
         self.resource_arns.discard(file_system.resource_arn)
         self.tagger.delete_all_tags_for_resource(file_system.resource_arn)
         return file_system
-

@@ -93,4 +93,3 @@ def page(
             "response together with the same parameters."
         ) from error
     return one_page, following
-

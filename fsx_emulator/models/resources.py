@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from fsx_emulator.exceptions import BadRequest, UnsupportedOperation
 from fsx_emulator.models.requests import tag_list
+from fsx_emulator.models.timing import Timeline
 
 # Which request/description member carries each file system type's configuration:
 # the model names the members but does not tie them to FileSystemType values.
@@ -21,8 +22,34 @@ CONFIGURATION_MEMBER = {
 ONTAP_FILE_SYSTEM_BACKUP_MESSAGE = "ONTAP file system backup is unsupported."
 
 
+@dataclass(eq=False, kw_only=True)
+class Provisioned:
+    """What the lifecycle of a file system or volume is derived from, read off the clock.
+
+    Made by CreateFileSystem or CreateVolume, a resource is ready at once; restored from
+    a backup, it is CREATING for the restore time, then ready or FAILED.
+    """
+
+    # None: ready at once.
+    creation: Timeline | None = None
+    failure_message: str | None = None
+    # The backup it was restored from, if it was.
+    source_backup_id: str | None = None
+
+    # The lifecycle a resource of this kind reports when it is ready.
+    READY: ClassVar[str] = "AVAILABLE"
+
+    def creating(self, now: float) -> bool:
+        return self.creation is not None and not self.creation.finished(now)
+
+    def lifecycle(self, now: float) -> str:
+        if self.creating(now):
+            return "CREATING"
+        return self.READY if self.failure_message is None else "FAILED"
+
+
 @dataclass(eq=False)
-class FileSystem:
+class FileSystem(Provisioned):
     file_system_id: str
     file_system_type: str
     resource_arn: str
@@ -36,6 +63,8 @@ class FileSystem:
     dns_name: str
     kms_key_id: str
     configuration: dict[str, Any]
+    # Members of the description that only some requests set (NetworkType, ...).
+    optional_members: dict[str, Any] = field(default_factory=dict)
 
     @property
     def copy_tags_to_backups(self) -> bool:
@@ -61,13 +90,14 @@ class FileSystem:
             )
         return None
 
-    def describe(self, tags: Mapping[str, str]) -> dict[str, Any]:
-        return {
+    def describe(self, tags: Mapping[str, str], now: float) -> dict[str, Any]:
+        lifecycle = self.lifecycle(now)
+        description = {
             "OwnerId": self.owner_id,
             "CreationTime": self.creation_time,
             "FileSystemId": self.file_system_id,
             "FileSystemType": self.file_system_type,
-            "Lifecycle": "AVAILABLE",
+            "Lifecycle": lifecycle,
             "StorageCapacity": self.storage_capacity,
             "StorageType": self.storage_type,
             "VpcId": self.vpc_id,
@@ -78,7 +108,11 @@ class FileSystem:
             "ResourceARN": self.resource_arn,
             "Tags": tag_list(tags),
             CONFIGURATION_MEMBER[self.file_system_type]: self.configuration,
+            **self.optional_members,
         }
+        if lifecycle == "FAILED" and self.failure_message is not None:
+            description["FailureDetails"] = {"Message": self.failure_message}
+        return description
 
 
 @dataclass(eq=False)
@@ -109,7 +143,11 @@ class StorageVirtualMachine:
 
 
 @dataclass(eq=False)
-class Volume:
+class Volume(Provisioned):
+    """An ONTAP volume; FSx reports a ready one CREATED."""
+
+    READY: ClassVar[str] = "CREATED"
+
     volume_id: str
     file_system_id: str
     storage_virtual_machine_id: str
@@ -122,11 +160,12 @@ class Volume:
     def copy_tags_to_backups(self) -> bool:
         return self.ontap_configuration.get("CopyTagsToBackups") is True
 
-    def describe(self, tags: Mapping[str, str]) -> dict[str, Any]:
-        return {
+    def describe(self, tags: Mapping[str, str], now: float) -> dict[str, Any]:
+        lifecycle = self.lifecycle(now)
+        description: dict[str, Any] = {
             "CreationTime": self.creation_time,
             "FileSystemId": self.file_system_id,
-            "Lifecycle": "CREATED",
+            "Lifecycle": lifecycle,
             "Name": self.name,
             "OntapConfiguration": self.ontap_configuration,
             "ResourceARN": self.resource_arn,
@@ -134,4 +173,7 @@ class Volume:
             "VolumeId": self.volume_id,
             "VolumeType": "ONTAP",
         }
-
+        # The model gives a volume no FailureDetails; this is where FSx says why.
+        if lifecycle == "FAILED" and self.failure_message is not None:
+            description["LifecycleTransitionReason"] = {"Message": self.failure_message}
+        return description

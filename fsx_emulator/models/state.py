@@ -11,16 +11,27 @@ the state declared once below.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from uuid import uuid4
 
+from botocore.utils import ArnParser, InvalidArnException
 from moto.core.base_backend import BaseBackend
 from moto.utilities.tagging_service import TaggingService
 
 from fsx_emulator import servicemodel
-from fsx_emulator.exceptions import BadRequest, FileSystemNotFound, ResourceNotFound, shown
-from fsx_emulator.models.backup import Backup, TokenRecord
+from fsx_emulator.exceptions import (
+    BadRequest,
+    FileSystemNotFound,
+    IncompatibleParameterError,
+    ResourceNotFound,
+    shown,
+)
+from fsx_emulator.models.backup import Backup
 from fsx_emulator.models.requests import tag_list
 from fsx_emulator.models.resources import FileSystem, StorageVirtualMachine, Volume
+from fsx_emulator.models.settings import new_id, settings
+from fsx_emulator.models.timing import seconds_between
+from fsx_emulator.models.tokens import Made, TokenRecord, TokenRequest, named
 
 
 class BackendState(BaseBackend):
@@ -42,6 +53,10 @@ class BackendState(BaseBackend):
         self.default_kms_key_id = (
             f"arn:{self.partition}:kms:{region_name}:{account_id}:key/{uuid4()}"
         )
+        # The subnets known in this Region, each with its VPC: those of the file systems
+        # created here and those registered through the control endpoint. A restore
+        # into any other subnet is InvalidNetworkSettings.
+        self.subnet_vpcs: dict[str, str] = {}
 
     # ---- tags -------------------------------------------------------------------------
 
@@ -76,6 +91,69 @@ class BackendState(BaseBackend):
 
     def list_tags_for_resource(self, resource_arn: object) -> list[dict[str, str]]:
         return tag_list(self.tags_of(self._existing_arn(resource_arn)))
+
+    # ---- descriptions -----------------------------------------------------------------
+
+    def describe_file_system(self, file_system: FileSystem, now: float) -> dict[str, Any]:
+        return file_system.describe(self.tags_of(file_system.resource_arn), now)
+
+    def describe_volume(self, volume: Volume, now: float) -> dict[str, Any]:
+        return volume.describe(self.tags_of(volume.resource_arn), now)
+
+    # ---- idempotency tokens -----------------------------------------------------------
+
+    def _remembered(self, token: str | None, request: TokenRequest, now: float) -> Made | None:
+        """What an earlier request with `token` made, if it asked for the same.
+
+        The operations that take tokens share them (tokens.py), so a token of one reused
+        for another is a reuse with other parameters too.
+        """
+        if token is None:
+            return None
+        record = self.tokens.get(token)
+        if record is None:
+            return None
+        ttl = settings.token_ttl_seconds
+        if ttl is not None and seconds_between(record.registered, now) > ttl:
+            del self.tokens[token]
+            return None
+        if record.request != request:
+            raise IncompatibleParameterError(
+                "ClientRequestToken",
+                f"ClientRequestToken '{token}' was already used with other parameters, by "
+                f"the {record.request.operation} that made {named(record.made)}: "
+                f"use a new token for a different request.",
+            )
+        return record.made
+
+    def _remember(self, token: str | None, request: TokenRequest, made: Made, now: float) -> None:
+        if token is not None:
+            self.tokens[token] = TokenRecord(request=request, made=made, registered=now)
+
+    # ---- networks and keys ------------------------------------------------------------
+
+    def register_subnets(self, subnet_ids: list[str]) -> str:
+        """Make `subnet_ids` known in this Region; return their VPC (one VPC for all the
+        unknown ones, the first known one's VPC if there is one)."""
+        known = [self.subnet_vpcs[subnet] for subnet in subnet_ids if subnet in self.subnet_vpcs]
+        vpc_id = known[0] if known else new_id("vpc")
+        for subnet in subnet_ids:
+            self.subnet_vpcs.setdefault(subnet, vpc_id)
+        return vpc_id
+
+    def subnet_known(self, subnet_id: str) -> bool:
+        return subnet_id in self.subnet_vpcs or subnet_id in settings.subnet_ids
+
+    def _key_of_another_region(self, kms_key_id: str) -> bool:
+        """Whether a KmsKeyId names a key outside this Region: KMS keys are regional.
+
+        A key ID or alias, which names no Region, is taken to be one of this Region's.
+        """
+        try:
+            arn = ArnParser().parse_arn(kms_key_id)
+        except InvalidArnException:
+            return False
+        return bool(arn["service"] != "kms" or arn["region"] != self.region_name)
 
     # ---- lookups ----------------------------------------------------------------------
 

@@ -80,9 +80,7 @@ class EmulatorClock:
     def release(self, resource_id: str) -> None:
         held_at = self._held.pop(resource_id, None)
         if held_at is not None:
-            self._paused[resource_id] = (
-                self._paused.get(resource_id, 0.0) + self.now() - held_at
-            )
+            self._paused[resource_id] = self._paused.get(resource_id, 0.0) + self.now() - held_at
 
     def held(self) -> list[str]:
         return sorted(self._held)

@@ -31,6 +31,7 @@ def configured() -> Iterator[Emulator]:
         token_ttl_seconds=0.5,
         backup_seconds=0,
         copy_seconds=2,
+        restore_seconds=1.5,
     )
     with process as emulator:
         yield emulator
@@ -57,7 +58,11 @@ def test_flags_reach_the_server(configured: Emulator) -> None:
         THROTTLE_RATE,
         ERROR_RATE,
     )
-    assert (faults["backup_seconds"], faults["copy_seconds"]) == (0, 2)
+    assert (faults["backup_seconds"], faults["copy_seconds"], faults["restore_seconds"]) == (
+        0,
+        2,
+        1.5,
+    )
     configured.set_faults(throttle_rate=0, error_rate=0)
     backup = configured.client().create_backup(FileSystemId=configured.create_file_system())
     assert backup["Backup"]["ResourceARN"].startswith("arn:aws:fsx:eu-west-1:")
@@ -119,11 +124,19 @@ def test_defaults_and_bad_flags() -> None:
     assert EmulatorConfig().backup_seconds == 3
     assert EmulatorConfig().copy_seconds is None
     assert parse_args(["--copy-seconds", "0.5"]).copy_seconds == 0.5
+    assert EmulatorConfig().restore_seconds is None
+    assert parse_args(["--restore-seconds", "0.5"]).restore_seconds == 0.5
+    subnets = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    assert parse_args([arg for s in subnets for arg in ("--subnet-id", s)]).subnet_ids == tuple(
+        subnets
+    )
     for bad in (
         ["--throttle-rate", "0.7", "--error-rate", "0.5"],
         ["--throttle-rate", "1.5"],
         ["--backup-seconds", "-1"],
         ["--copy-seconds", "-1"],
+        ["--restore-seconds", "-1"],
+        ["--subnet-id", "sn-1"],
         ["--token-ttl-seconds", "0"],
         ["--enforce-iam", "-1"],
     ):
