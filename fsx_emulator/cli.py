@@ -89,6 +89,13 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         "(default: --backup-seconds)",
     )
     parser.add_argument(
+        "--delete-seconds",
+        type=_non_negative,
+        default=None,
+        help="how long a deleted file system or volume stays DELETING (default: "
+        "--restore-seconds)",
+    )
+    parser.add_argument(
         "--subnet-id",
         action="append",
         default=[],
@@ -145,6 +152,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         backup_seconds=args.backup_seconds,
         copy_seconds=args.copy_seconds,
         restore_seconds=args.restore_seconds,
+        delete_seconds=args.delete_seconds,
         seed=args.seed,
         throttle_rate=args.throttle_rate,
         error_rate=args.error_rate,

@@ -168,7 +168,7 @@ class Emulator:
         """Change fault settings; returns them all (docs/emulator.md, "Control endpoints").
 
         throttle_rate, error_rate, seed, backup_seconds, copy_seconds, restore_seconds,
-        fail_next_backups ({file system or volume ID: FailureDetails.Message}),
+        delete_seconds, fail_next_backups ({file system or volume ID: FailureDetails.Message}),
         fail_next_copies ({source backup ID: FailureDetails.Message}) and
         fail_next_restores ({backup ID: failure message of the next restore from it}).
         """

@@ -17,6 +17,8 @@ class EmulatorConfig:
     copy_seconds: float | None = None
     # None: restores take as long as backups.
     restore_seconds: float | None = None
+    # None: deletes take as long as restores.
+    delete_seconds: float | None = None
     seed: int | None = None
     throttle_rate: float = 0.0
     error_rate: float = 0.0

@@ -43,6 +43,7 @@ FAULT_KEYS = (
     "backup_seconds",
     "copy_seconds",
     "restore_seconds",
+    "delete_seconds",
     "fail_next_backups",
     "fail_next_copies",
     "fail_next_restores",
@@ -63,6 +64,7 @@ class StartupState:
     backup_seconds: float
     copy_seconds: float | None
     restore_seconds: float | None
+    delete_seconds: float | None
 
 
 def _number(payload: Mapping[str, Any], key: str) -> float | None:
@@ -160,6 +162,7 @@ class ControlPlane:
             settings.backup_seconds = self.startup.backup_seconds
             settings.copy_seconds = self.startup.copy_seconds
             settings.restore_seconds = self.startup.restore_seconds
+            settings.delete_seconds = self.startup.delete_seconds
             settings.fail_next_backups.clear()
             settings.fail_next_copies.clear()
             settings.fail_next_restores.clear()
@@ -176,6 +179,7 @@ class ControlPlane:
             backup_seconds = settings.backup_seconds
             copy_seconds = settings.effective_copy_seconds
             restore_seconds = settings.effective_restore_seconds
+            delete_seconds = settings.effective_delete_seconds
         return {
             "throttle_rate": self.faults.rates.throttle_rate,
             "error_rate": self.faults.rates.error_rate,
@@ -183,6 +187,7 @@ class ControlPlane:
             "backup_seconds": backup_seconds,
             "copy_seconds": copy_seconds,
             "restore_seconds": restore_seconds,
+            "delete_seconds": delete_seconds,
             "fail_next_backups": pending,
             "fail_next_copies": pending_copies,
             "fail_next_restores": pending_restores,
@@ -215,6 +220,7 @@ class ControlPlane:
         backup_seconds = _duration(payload, "backup_seconds")
         copy_seconds = _duration(payload, "copy_seconds")
         restore_seconds = _duration(payload, "restore_seconds")
+        delete_seconds = _duration(payload, "delete_seconds")
         fail_next = _failures(
             "fail_next_backups",
             payload.get("fail_next_backups", {}),
@@ -241,6 +247,8 @@ class ControlPlane:
                 settings.copy_seconds = copy_seconds
             if restore_seconds is not None:
                 settings.restore_seconds = restore_seconds
+            if delete_seconds is not None:
+                settings.delete_seconds = delete_seconds
             settings.fail_next_backups.update(fail_next)
             settings.fail_next_copies.update(fail_next_copies)
             settings.fail_next_restores.update(fail_next_restores)

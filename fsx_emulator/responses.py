@@ -58,6 +58,9 @@ class EmulatorFSxResponse(BaseResponse):
 
     def call_action(self) -> TYPE_RESPONSE:
         with STATE_LOCK:
+            # Deletions that have finished take their resources away before the request
+            # sees the Region (models/state.py, settle).
+            self.fsx_backend.settle(clock.now())
             try:
                 return super().call_action()
             except NotImplementedError:
@@ -120,8 +123,7 @@ class EmulatorFSxResponse(BaseResponse):
         )
 
     def delete_file_system(self) -> str:
-        file_system = self.fsx_backend.delete_file_system(self._params().get("FileSystemId"))
-        return _dumps({"FileSystemId": file_system.file_system_id, "Lifecycle": "DELETING"})
+        return _dumps(self.fsx_backend.delete_file_system(self._params()))
 
     # ---- storage virtual machines and volumes -----------------------------------------
 
@@ -164,6 +166,9 @@ class EmulatorFSxResponse(BaseResponse):
             tags=params.get("Tags"),
         )
         return _dumps({"Volume": backend.describe_volume(volume, clock.now())})
+
+    def delete_volume(self) -> str:
+        return _dumps(self.fsx_backend.delete_volume(self._params()))
 
     def describe_volumes(self) -> str:
         params = self._params()

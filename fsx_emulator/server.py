@@ -105,10 +105,12 @@ def build_server(config: EmulatorConfig) -> BaseWSGIServer:
         backup_seconds=config.backup_seconds,
         copy_seconds=config.copy_seconds,
         restore_seconds=config.restore_seconds,
+        delete_seconds=config.delete_seconds,
     )
     settings.backup_seconds = config.backup_seconds
     settings.copy_seconds = config.copy_seconds
     settings.restore_seconds = config.restore_seconds
+    settings.delete_seconds = config.delete_seconds
     settings.fail_next_copies.clear()
     settings.token_ttl_seconds = config.token_ttl_seconds
     settings.fail_next_backups.clear()

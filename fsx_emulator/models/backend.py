@@ -5,6 +5,7 @@ from __future__ import annotations
 from moto.core.base_backend import BackendDict
 
 from fsx_emulator.models.copies import CopiesMixin
+from fsx_emulator.models.deletes import DeletesMixin
 from fsx_emulator.models.file_systems import FileSystemsMixin
 from fsx_emulator.models.restores import RestoresMixin
 from fsx_emulator.models.settings import STATE_LOCK
@@ -12,7 +13,7 @@ from fsx_emulator.models.state import BackendState
 from fsx_emulator.models.volumes import VolumesMixin
 
 
-class EmulatorFSxBackend(FileSystemsMixin, VolumesMixin, CopiesMixin, RestoresMixin):
+class EmulatorFSxBackend(FileSystemsMixin, VolumesMixin, CopiesMixin, RestoresMixin, DeletesMixin):
     """The FSx state of one account in one Region, and the rules that change it."""
 
     def account_backend(self, region: str) -> BackendState | None:

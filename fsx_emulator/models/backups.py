@@ -94,8 +94,8 @@ class BackupsMixin(BackendState):
                 f"'{source_id}' is {lifecycle}: FSx backs up only a file system that is "
                 f"AVAILABLE or a volume that is CREATED."
             )
-        latest = self.latest_backup_by_source.get(source_id)
-        if latest is not None and latest.lifecycle(now) == "CREATING":
+        latest = self._backup_in_progress(source_id, now)
+        if latest is not None:
             raise BackupInProgress(
                 f"Backup '{latest.backup_id}' of '{source_id}' is still being created: "
                 f"wait until it is AVAILABLE or FAILED, then retry."
@@ -130,6 +130,11 @@ class BackupsMixin(BackendState):
         self.latest_backup_by_source[source_id] = backup
         self._set_tags(backup.resource_arn, backup_tags)
         return backup
+
+    def _backup_in_progress(self, source_id: str, now: float) -> Backup | None:
+        """The backup of file system or volume `source_id` still CREATING, if any."""
+        latest = self.latest_backup_by_source.get(source_id)
+        return latest if latest is not None and latest.lifecycle(now) == "CREATING" else None
 
     def _remembered_backup(
         self, token: str | None, request: BackupRequest | CopyRequest, now: float

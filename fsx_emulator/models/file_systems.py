@@ -1,4 +1,4 @@
-"""CreateFileSystem, DescribeFileSystems and DeleteFileSystem."""
+"""CreateFileSystem and DescribeFileSystems (DeleteFileSystem is in deletes.py)."""
 
 from __future__ import annotations
 
@@ -133,21 +133,3 @@ class FileSystemsMixin(BackendState):
             next_token,
             {"file_system_ids": file_system_ids},
         )
-
-    def delete_file_system(self, file_system_id: object) -> FileSystem:
-        checked = servicemodel.check_string(file_system_id, "FileSystemId", "FileSystemId")
-        file_system = self.file_systems_by_id.get(checked)
-        if file_system is None:
-            raise FileSystemNotFound(checked)
-        if any(
-            svm.file_system_id == checked for svm in self.storage_virtual_machines_by_id.values()
-        ):
-            raise BadRequest(
-                f"File system '{checked}' still has storage virtual machines: delete its "
-                f"volumes and storage virtual machines first."
-            )
-        # Backups outlive their file system in FSx, so they (and their tokens) stay.
-        del self.file_systems_by_id[checked]
-        self.resource_arns.discard(file_system.resource_arn)
-        self.tagger.delete_all_tags_for_resource(file_system.resource_arn)
-        return file_system

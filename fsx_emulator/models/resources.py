@@ -27,7 +27,8 @@ class Provisioned:
     """What the lifecycle of a file system or volume is derived from, read off the clock.
 
     Made by CreateFileSystem or CreateVolume, a resource is ready at once; restored from
-    a backup, it is CREATING for the restore time, then ready or FAILED.
+    a backup, it is CREATING for the restore time, then ready or FAILED. Deleted, it is
+    DELETING for the delete time, then gone.
     """
 
     # None: ready at once.
@@ -35,6 +36,11 @@ class Provisioned:
     failure_message: str | None = None
     # The backup it was restored from, if it was.
     source_backup_id: str | None = None
+    # Set by the delete, with what the delete answered (a retry answers the same).
+    deletion: Timeline | None = None
+    delete_response: dict[str, Any] | None = None
+    # The tags it had when it was gone; None while it exists.
+    tags_at_deletion: dict[str, str] | None = None
 
     # The lifecycle a resource of this kind reports when it is ready.
     READY: ClassVar[str] = "AVAILABLE"
@@ -42,7 +48,12 @@ class Provisioned:
     def creating(self, now: float) -> bool:
         return self.creation is not None and not self.creation.finished(now)
 
+    def gone(self, now: float) -> bool:
+        return self.deletion is not None and self.deletion.finished(now)
+
     def lifecycle(self, now: float) -> str:
+        if self.deletion is not None:
+            return "DELETING"
         if self.creating(now):
             return "CREATING"
         return self.READY if self.failure_message is None else "FAILED"

@@ -21,6 +21,8 @@ class EmulatorSettings:
     copy_seconds: float | None = None
     # None: restores take the backup_seconds in force when they are made.
     restore_seconds: float | None = None
+    # None: deletes take the restore seconds in force when they are made.
+    delete_seconds: float | None = None
     token_ttl_seconds: float | None = None
     # Source (file system or volume) ID -> FailureDetails.Message of its next backup.
     fail_next_backups: dict[str, str] = field(default_factory=dict)
@@ -39,6 +41,12 @@ class EmulatorSettings:
     @property
     def effective_restore_seconds(self) -> float:
         return self.backup_seconds if self.restore_seconds is None else self.restore_seconds
+
+    @property
+    def effective_delete_seconds(self) -> float:
+        if self.delete_seconds is None:
+            return self.effective_restore_seconds
+        return self.delete_seconds
 
 
 settings = EmulatorSettings()

@@ -57,6 +57,8 @@ class BackendState(BaseBackend):
         # created here and those registered through the control endpoint. A restore
         # into any other subnet is InvalidNetworkSettings.
         self.subnet_vpcs: dict[str, str] = {}
+        # File systems and volumes being deleted, until settle() takes them away.
+        self.deleting: list[FileSystem | Volume] = []
 
     # ---- tags -------------------------------------------------------------------------
 
@@ -95,10 +97,39 @@ class BackendState(BaseBackend):
     # ---- descriptions -----------------------------------------------------------------
 
     def describe_file_system(self, file_system: FileSystem, now: float) -> dict[str, Any]:
-        return file_system.describe(self.tags_of(file_system.resource_arn), now)
+        return file_system.describe(self._tags_of_resource(file_system), now)
 
     def describe_volume(self, volume: Volume, now: float) -> dict[str, Any]:
-        return volume.describe(self.tags_of(volume.resource_arn), now)
+        return volume.describe(self._tags_of_resource(volume), now)
+
+    def _tags_of_resource(self, resource: FileSystem | Volume) -> dict[str, str]:
+        # A token replays what it made even after it is gone, with the tags it had then.
+        gone_with = resource.tags_at_deletion
+        return self.tags_of(resource.resource_arn) if gone_with is None else gone_with
+
+    # ---- deletions --------------------------------------------------------------------
+
+    def settle(self, now: float) -> None:
+        """Take away the file systems and volumes whose deletion has finished by `now`.
+
+        Lifecycles are derived from the clock when read, so a deletion ends when a request
+        first comes after it: every FSx request settles its Region before it is served.
+        """
+        if not self.deleting:
+            return
+        still_deleting: list[FileSystem | Volume] = []
+        for resource in self.deleting:
+            if not resource.gone(now):
+                still_deleting.append(resource)
+                continue
+            if isinstance(resource, FileSystem):
+                del self.file_systems_by_id[resource.file_system_id]
+            else:
+                del self.volumes_by_id[resource.volume_id]
+            self.resource_arns.discard(resource.resource_arn)
+            resource.tags_at_deletion = self.tags_of(resource.resource_arn)
+            self.tagger.delete_all_tags_for_resource(resource.resource_arn)
+        self.deleting = still_deleting
 
     # ---- idempotency tokens -----------------------------------------------------------
 

@@ -44,6 +44,12 @@ class VolumesMixin(BackendState):
                 f"File system '{fs_id}' is of type {file_system.file_system_type}: storage "
                 f"virtual machines exist only on ONTAP file systems."
             )
+        lifecycle = file_system.lifecycle(clock.now())
+        if lifecycle != "AVAILABLE":
+            raise BadRequest(
+                f"File system '{fs_id}' is {lifecycle}: storage virtual machines are "
+                f"created on AVAILABLE file systems only."
+            )
         svm_id = new_id("svm")
         svm = StorageVirtualMachine(
             storage_virtual_machine_id=svm_id,

@@ -32,6 +32,7 @@ def configured() -> Iterator[Emulator]:
         backup_seconds=0,
         copy_seconds=2,
         restore_seconds=1.5,
+        delete_seconds=2.5,
     )
     with process as emulator:
         yield emulator
@@ -58,11 +59,12 @@ def test_flags_reach_the_server(configured: Emulator) -> None:
         THROTTLE_RATE,
         ERROR_RATE,
     )
-    assert (faults["backup_seconds"], faults["copy_seconds"], faults["restore_seconds"]) == (
-        0,
-        2,
-        1.5,
-    )
+    assert (
+        faults["backup_seconds"],
+        faults["copy_seconds"],
+        faults["restore_seconds"],
+        faults["delete_seconds"],
+    ) == (0, 2, 1.5, 2.5)
     configured.set_faults(throttle_rate=0, error_rate=0)
     backup = configured.client().create_backup(FileSystemId=configured.create_file_system())
     assert backup["Backup"]["ResourceARN"].startswith("arn:aws:fsx:eu-west-1:")
@@ -126,6 +128,8 @@ def test_defaults_and_bad_flags() -> None:
     assert parse_args(["--copy-seconds", "0.5"]).copy_seconds == 0.5
     assert EmulatorConfig().restore_seconds is None
     assert parse_args(["--restore-seconds", "0.5"]).restore_seconds == 0.5
+    assert EmulatorConfig().delete_seconds is None
+    assert parse_args(["--delete-seconds", "0"]).delete_seconds == 0
     subnets = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
     assert parse_args([arg for s in subnets for arg in ("--subnet-id", s)]).subnet_ids == tuple(
         subnets
@@ -136,6 +140,7 @@ def test_defaults_and_bad_flags() -> None:
         ["--backup-seconds", "-1"],
         ["--copy-seconds", "-1"],
         ["--restore-seconds", "-1"],
+        ["--delete-seconds", "-1"],
         ["--subnet-id", "sn-1"],
         ["--token-ttl-seconds", "0"],
         ["--enforce-iam", "-1"],

@@ -51,6 +51,7 @@ def test_calls_count_every_fsx_request_and_reset_clears_everything(fsx: Emulator
         backup_seconds=9,
         copy_seconds=7,
         restore_seconds=5,
+        delete_seconds=6,
         fail_next_backups={file_system_id: "x"},
         fail_next_copies={"backup-0123456789abcdef0": "y"},
         fail_next_restores={"backup-0123456789abcdef0": "z"},
@@ -62,7 +63,7 @@ def test_calls_count_every_fsx_request_and_reset_clears_everything(fsx: Emulator
     assert client.describe_backups()["Backups"] == []
     faults = fsx.faults()
     assert (faults["throttle_rate"], faults["backup_seconds"], faults["copy_seconds"]) == (0, 0, 0)
-    assert faults["restore_seconds"] == 0
+    assert (faults["restore_seconds"], faults["delete_seconds"]) == (0, 0)
     assert (faults["fail_next_backups"], faults["fail_next_copies"], faults["injected"]) == (
         {},
         {},
@@ -94,6 +95,7 @@ def test_control_endpoints_are_never_faulted_or_counted(fsx: Emulator) -> None:
         {"fail_next_copies": {"fs-0123456789abcdef0": "a file system is not a backup"}},
         {"fail_next_copies": {"backup-0123456789abcdef0": ""}},
         {"restore_seconds": -1},
+        {"delete_seconds": "later"},
         {"fail_next_restores": {"fs-0123456789abcdef0": "a file system is not a backup"}},
         {"no_such_setting": 1},
         [1, 2],
