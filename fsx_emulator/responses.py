@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlparse
 
+from moto import settings as moto_settings
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.exceptions import (
     AccessDeniedError,
@@ -19,7 +22,9 @@ from moto.core.exceptions import (
     SignatureDoesNotMatchError,
 )
 from moto.core.responses import ActionResult, BaseResponse
+from moto.iam.access_control import IAMRequest
 
+from fsx_emulator.authorization import implied_actions
 from fsx_emulator.exceptions import (
     AccessDeniedException,
     BadRequest,
@@ -72,16 +77,44 @@ class EmulatorFSxResponse(BaseResponse):
                 return self.serialized(ActionResult(unsupported))
 
     def _authenticate_and_authorize_normal_action(self, resource: str = "*") -> None:
+        # Read before moto's check, which counts the requests it lets through unchecked.
+        enforcing = (
+            ActionAuthenticatorMixin.request_count >= moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+        )
         # moto reports IAM failures as XML; FSx clients parse JSON, so re-raise each as
         # the JSON-protocol error AWS sends for it.
         try:
             super()._authenticate_and_authorize_normal_action(resource)
+            if enforcing:
+                self._authorize_implied_actions(resource)
         except AccessDeniedError as denial:
             raise AccessDeniedException(denial.message) from denial
         except (InvalidClientTokenIdError, AuthFailureError) as failure:
             raise UnrecognizedClientException(failure.message) from failure
         except SignatureDoesNotMatchError as mismatch:
             raise InvalidSignatureException(mismatch.message) from mismatch
+
+    def _authorize_implied_actions(self, resource: str) -> None:
+        """Judge the actions the request needs besides its own (authorization.py) as moto
+        judges that one: against the signing identity's policies."""
+        try:
+            params = json.loads(self.body or "{}")
+        except json.JSONDecodeError:
+            # The operation itself answers BadRequest for such a body.
+            return
+        if not isinstance(params, dict):
+            return
+        query = urlparse(self.uri).query
+        for action in implied_actions(self._get_action(), params):
+            IAMRequest(
+                account_id=self.current_account,
+                method=self.method,
+                path=self.raw_path + (f"?{query}" if query else ""),
+                data=self.data,
+                body=self.raw_body,
+                headers=self.headers,
+                action=action,
+            ).check_action_permitted(resource)
 
     def _params(self) -> dict[str, Any]:
         try:
