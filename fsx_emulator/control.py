@@ -7,8 +7,7 @@ and they are never counted or faulted.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,16 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from werkzeug.wrappers import Request, Response
 
 from fsx_emulator import servicemodel
+from fsx_emulator.control_values import (
+    ACCOUNT_ID,
+    ControlError,
+    duration,
+    failures,
+    json_body,
+    number,
+    resource_ids,
+    source_shape,
+)
 from fsx_emulator.faults import CallCounter, FaultInjector, FaultRates
 from fsx_emulator.models import (
     STATE_LOCK,
@@ -31,8 +40,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 CONTROL_PREFIX = "/_emulator/"
-
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 CLOCK_KEYS = ("freeze", "advance", "hold", "release")
 
@@ -50,10 +57,6 @@ FAULT_KEYS = (
 )
 
 
-class ControlError(Exception):
-    """A control request the emulator cannot honour; answered with HTTP 400."""
-
-
 @dataclass(frozen=True)
 class StartupState:
     """What a reset returns the emulator to: the configuration it was started with."""
@@ -65,55 +68,6 @@ class StartupState:
     copy_seconds: float | None
     restore_seconds: float | None
     delete_seconds: float | None
-
-
-def _number(payload: Mapping[str, Any], key: str) -> float | None:
-    value = payload.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ControlError(f"{key} must be a number, got {value!r}.")
-    return float(value)
-
-
-def _duration(payload: Mapping[str, Any], key: str) -> float | None:
-    value = _number(payload, key)
-    if value is not None and value < 0:
-        raise ControlError(f"{key} must be 0 or more, got {value}.")
-    return value
-
-
-def _failures(key: str, value: object, what: str, shape_of: Callable[[str], str]) -> dict[str, str]:
-    """A fail_next_* setting: IDs (each checked against its model shape) -> messages."""
-    if not isinstance(value, Mapping):
-        raise ControlError(f"{key} must map {what} to messages.")
-    checked: dict[str, str] = {}
-    for source_id, message in value.items():
-        try:
-            servicemodel.check_string(source_id, shape_of(str(source_id)), f"{key} key")
-        except ServiceException as error:
-            raise ControlError(error.message) from error
-        if not isinstance(message, str) or not message:
-            raise ControlError(f"{key}[{source_id!r}] must be a non-empty message.")
-        checked[source_id] = message
-    return checked
-
-
-def _resource_ids(payload: Mapping[str, Any], key: str) -> list[str]:
-    value = payload.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ControlError(f"{key} must be a list of backup, file system or volume IDs.")
-    return value
-
-
-def _json_body(request: Request) -> Any:
-    # Read whatever the Content-Type: `curl -d` and urllib's default send none, and a body
-    # ignored for that would make every request look empty.
-    return request.get_json(force=True, silent=True)
-
-
-def _source_shape(source_id: str) -> str:
-    return "VolumeId" if source_id.startswith("fsvol-") else "FileSystemId"
 
 
 class ControlPlane:
@@ -195,15 +149,15 @@ class ControlPlane:
         }
 
     def _set_faults(self, request: Request) -> dict[str, Any]:
-        payload = _json_body(request)
+        payload = json_body(request)
         if not isinstance(payload, dict):
             raise ControlError('The body must be a JSON object, e.g. {"throttle_rate": 0.3}.')
         unknown = sorted(set(payload) - set(FAULT_KEYS))
         if unknown:
             raise ControlError(f"Unknown fault settings {unknown}; known: {list(FAULT_KEYS)}.")
         # Everything is checked before anything changes, so a bad request changes nothing.
-        throttle_rate = _number(payload, "throttle_rate")
-        error_rate = _number(payload, "error_rate")
+        throttle_rate = number(payload, "throttle_rate")
+        error_rate = number(payload, "error_rate")
         rates = None
         if throttle_rate is not None or error_rate is not None:
             current = self.faults.rates
@@ -217,23 +171,23 @@ class ControlPlane:
         seed = payload.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ControlError(f"seed must be an integer, got {seed!r}.")
-        backup_seconds = _duration(payload, "backup_seconds")
-        copy_seconds = _duration(payload, "copy_seconds")
-        restore_seconds = _duration(payload, "restore_seconds")
-        delete_seconds = _duration(payload, "delete_seconds")
-        fail_next = _failures(
+        backup_seconds = duration(payload, "backup_seconds")
+        copy_seconds = duration(payload, "copy_seconds")
+        restore_seconds = duration(payload, "restore_seconds")
+        delete_seconds = duration(payload, "delete_seconds")
+        fail_next = failures(
             "fail_next_backups",
             payload.get("fail_next_backups", {}),
             "file system or volume IDs",
-            _source_shape,
+            source_shape,
         )
-        fail_next_copies = _failures(
+        fail_next_copies = failures(
             "fail_next_copies",
             payload.get("fail_next_copies", {}),
             "source backup IDs",
             lambda _backup_id: "BackupId",
         )
-        fail_next_restores = _failures(
+        fail_next_restores = failures(
             "fail_next_restores",
             payload.get("fail_next_restores", {}),
             "backup IDs",
@@ -256,7 +210,7 @@ class ControlPlane:
         return self._fault_document()
 
     def _register_subnets(self, request: Request) -> dict[str, Any]:
-        payload = _json_body(request)
+        payload = json_body(request)
         if not isinstance(payload, dict):
             raise ControlError(
                 'The body must be a JSON object, e.g. {"subnet_ids": ["subnet-0123456789abcdef0"]}.'
@@ -298,7 +252,7 @@ class ControlPlane:
             }
 
     def _set_clock(self, request: Request) -> dict[str, Any]:
-        payload = _json_body(request)
+        payload = json_body(request)
         if not isinstance(payload, dict):
             raise ControlError('The body must be a JSON object, e.g. {"freeze": true}.')
         unknown = sorted(set(payload) - set(CLOCK_KEYS))
@@ -307,9 +261,9 @@ class ControlPlane:
         freeze = payload.get("freeze")
         if freeze is not None and not isinstance(freeze, bool):
             raise ControlError(f"freeze must be true or false, got {freeze!r}.")
-        advance = _duration(payload, "advance")
-        hold = _resource_ids(payload, "hold")
-        release = _resource_ids(payload, "release")
+        advance = duration(payload, "advance")
+        hold = resource_ids(payload, "hold")
+        release = resource_ids(payload, "release")
         # Everything is checked before anything changes, so a bad request changes nothing.
         with STATE_LOCK:
             held = set(clock.held())
