@@ -32,8 +32,9 @@ from fsx_emulator.models.settings import new_id, settings
 from fsx_emulator.models.timing import Timeline, clock
 from fsx_emulator.models.tokens import RestoreRequest
 
-# Description members a restore request may set that CreateFileSystem's do not.
-_OPTIONAL_MEMBERS = {"NetworkType": "NetworkType", "FileSystemTypeVersion": "FileSystemTypeVersion"}
+# Members a restore request may set that the description echoes, each checked against
+# the model shape of the same name.
+_ECHOED_MEMBERS = ("NetworkType", "FileSystemTypeVersion")
 
 
 class RestoresMixin(BackupsMixin):
@@ -64,8 +65,8 @@ class RestoresMixin(BackupsMixin):
             )
         )
         optional_members = {
-            name: servicemodel.check_string(params[name], shape, name)
-            for name, shape in _OPTIONAL_MEMBERS.items()
+            name: servicemodel.check_string(params[name], name, name)
+            for name in _ECHOED_MEMBERS
             if params.get(name) is not None
         }
         request = RestoreRequest.of("CreateFileSystemFromBackup", params)

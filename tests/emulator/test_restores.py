@@ -120,6 +120,7 @@ def test_restore_request_overrides_the_backed_up_settings(fsx: Emulator) -> None
         StorageType="SSD",
         KmsKeyId=key,
         NetworkType="DUAL",
+        FileSystemTypeVersion="2.2",
         SecurityGroupIds=["sg-0123456789abcdef0"],
         OpenZFSConfiguration={
             "DeploymentType": "SINGLE_AZ_1",
@@ -128,7 +129,7 @@ def test_restore_request_overrides_the_backed_up_settings(fsx: Emulator) -> None
         },
     )
     assert (restored["StorageCapacity"], restored["KmsKeyId"]) == (128, key)
-    assert restored["NetworkType"] == "DUAL"
+    assert (restored["NetworkType"], restored["FileSystemTypeVersion"]) == ("DUAL", "2.2")
     configuration = restored["OpenZFSConfiguration"]
     assert (configuration["ThroughputCapacity"], configuration["CopyTagsToBackups"]) == (128, True)
 
