@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import threading
@@ -12,6 +13,10 @@ from collections.abc import Sequence
 from fsx_emulator.config import EmulatorConfig
 from fsx_emulator.extra import missing_extra_message
 from fsx_emulator.process import READY_PREFIX
+
+# The model's SubnetId pattern; cli.py reads no service model, so that a wrong flag is
+# told at once, before moto and botocore are imported.
+SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,}")
 
 
 def _non_negative(text: str) -> float:
@@ -77,6 +82,29 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         help="how long a backup copy stays PENDING and COPYING (default: --backup-seconds)",
     )
     parser.add_argument(
+        "--restore-seconds",
+        type=_non_negative,
+        default=None,
+        help="how long a file system or volume restored from a backup stays CREATING "
+        "(default: --backup-seconds)",
+    )
+    parser.add_argument(
+        "--delete-seconds",
+        type=_non_negative,
+        default=None,
+        help="how long a deleted file system or volume stays DELETING (default: "
+        "--restore-seconds)",
+    )
+    parser.add_argument(
+        "--subnet-id",
+        action="append",
+        default=[],
+        metavar="SUBNET",
+        dest="subnet_ids",
+        help="a subnet restores may name in every Region, besides those of the file "
+        "systems created there (repeatable)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=None,
@@ -98,7 +126,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         "--token-ttl-seconds",
         type=_positive,
         default=None,
-        help="forget CreateBackup tokens after this long (default: never)",
+        help="forget ClientRequestTokens this long after what they made (default: never)",
     )
     parser.add_argument(
         "--enforce-iam",
@@ -114,18 +142,24 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
     args = parser.parse_args(argv)
     if args.throttle_rate + args.error_rate > 1.0:
         parser.error("--throttle-rate plus --error-rate must be at most 1")
+    for subnet_id in args.subnet_ids:
+        if SUBNET_ID.fullmatch(subnet_id) is None:
+            parser.error(f"--subnet-id {subnet_id!r} is not a subnet ID (subnet-0123456789abcdef0)")
     return EmulatorConfig(
         host=args.host,
         port=args.port,
         region=args.region,
         backup_seconds=args.backup_seconds,
         copy_seconds=args.copy_seconds,
+        restore_seconds=args.restore_seconds,
+        delete_seconds=args.delete_seconds,
         seed=args.seed,
         throttle_rate=args.throttle_rate,
         error_rate=args.error_rate,
         token_ttl_seconds=args.token_ttl_seconds,
         enforce_iam=args.enforce_iam,
         log_requests=args.log_requests,
+        subnet_ids=tuple(args.subnet_ids),
     )
 
 

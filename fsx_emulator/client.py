@@ -155,7 +155,8 @@ class Emulator:
         return result
 
     def reset(self) -> None:
-        """Forget all FSx state and counts; restore the faults the emulator started with."""
+        """Forget all FSx state and counts; restore the faults the emulator started with,
+        and the real clock."""
         self._control("POST", "reset", {})
         self._ontap_svm_ids.clear()
 
@@ -166,12 +167,59 @@ class Emulator:
     def set_faults(self, **settings: Any) -> dict[str, Any]:
         """Change fault settings; returns them all (docs/emulator.md, "Control endpoints").
 
-        throttle_rate, error_rate, seed, backup_seconds, copy_seconds, fail_next_backups
-        ({file system or volume ID: FailureDetails.Message}) and fail_next_copies
-        ({source backup ID: FailureDetails.Message}).
+        throttle_rate, error_rate, seed, backup_seconds, copy_seconds, restore_seconds,
+        delete_seconds, fail_next_backups ({file system or volume ID: FailureDetails.Message}),
+        fail_next_copies ({source backup ID: FailureDetails.Message}) and
+        fail_next_restores ({backup ID: failure message of the next restore from it}).
         """
         result: dict[str, Any] = self._control("POST", "faults", settings)
         return result
+
+    def register_subnets(self, *subnet_ids: str, region: str | None = None) -> list[str]:
+        """Make subnets known in `region` (default: `self.region`), so that restores there
+        may name them; returns every subnet known there. A Region also knows the subnets
+        of the file systems created in it."""
+        result: dict[str, Any] = self._control(
+            "POST", "subnets", {"subnet_ids": list(subnet_ids), "region": region or self.region}
+        )
+        known: list[str] = result["subnet_ids"]
+        return known
+
+    def clock(self) -> dict[str, Any]:
+        """The emulator's clock: `frozen`, `now` (monotonic seconds), `time` (epoch
+        seconds, what CreationTime is read from) and `held` (resource IDs)."""
+        result: dict[str, Any] = self._control("GET", "clock")
+        return result
+
+    def set_clock(self, **changes: Any) -> dict[str, Any]:
+        """Change the clock (docs/emulator.md, "Control endpoints"); returns `clock()`.
+
+        freeze (true: stand still; false: run again from where it stands), advance
+        (seconds, moving every lifecycle not held), hold and release (lists of backup,
+        file system or volume IDs whose own lifecycles stop or carry on).
+        """
+        result: dict[str, Any] = self._control("POST", "clock", changes)
+        return result
+
+    def freeze_clock(self) -> dict[str, Any]:
+        """Stop the emulator's clock: no lifecycle moves until `advance_clock()`."""
+        return self.set_clock(freeze=True)
+
+    def unfreeze_clock(self) -> dict[str, Any]:
+        """Let the clock run again, from the time it stands at."""
+        return self.set_clock(freeze=False)
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the emulator's time forward by `seconds`, frozen or not."""
+        return self.set_clock(advance=seconds)
+
+    def hold(self, *resource_ids: str) -> dict[str, Any]:
+        """Keep each backup, copy, file system or volume in its lifecycle until released."""
+        return self.set_clock(hold=list(resource_ids))
+
+    def release(self, *resource_ids: str) -> dict[str, Any]:
+        """Let held resources carry on from where they stood."""
+        return self.set_clock(release=list(resource_ids))
 
     # ---- seeding ----------------------------------------------------------------------
 

@@ -15,9 +15,15 @@ class EmulatorConfig:
     backup_seconds: float = 3.0
     # None: copies take as long as backups.
     copy_seconds: float | None = None
+    # None: restores take as long as backups.
+    restore_seconds: float | None = None
+    # None: deletes take as long as restores.
+    delete_seconds: float | None = None
     seed: int | None = None
     throttle_rate: float = 0.0
     error_rate: float = 0.0
     token_ttl_seconds: float | None = None
     enforce_iam: int | None = None
     log_requests: bool = False
+    # Subnets a restore may name in every account and Region.
+    subnet_ids: tuple[str, ...] = ()

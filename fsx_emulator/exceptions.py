@@ -50,6 +50,17 @@ class BackupBeingCopied(ServiceException):
         self.backup_id = backup_id
 
 
+class BackupRestoring(ServiceException):
+    code = "BackupRestoring"
+
+    def __init__(self, backup_id: str, file_system_id: str, restored: str) -> None:
+        super().__init__(
+            f"Backup '{backup_id}' is being restored to {restored}: wait until that is "
+            f"no longer CREATING, then delete the backup."
+        )
+        self.file_system_id = file_system_id
+
+
 class SourceBackupUnavailable(ServiceException):
     code = "SourceBackupUnavailable"
 
@@ -104,6 +115,15 @@ class IncompatibleParameterError(ServiceException):
     def __init__(self, parameter: str, message: str) -> None:
         super().__init__(message)
         self.parameter = parameter
+
+
+class InvalidNetworkSettings(ServiceException):
+    code = "InvalidNetworkSettings"
+
+    def __init__(self, message: str, invalid_subnet_id: str | None = None) -> None:
+        super().__init__(message)
+        if invalid_subnet_id is not None:
+            self.invalid_subnet_id = invalid_subnet_id
 
 
 class MissingFileSystemConfiguration(ServiceException):

@@ -6,6 +6,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from types import TracebackType
 from typing import IO
 
@@ -39,11 +40,14 @@ class EmulatorProcess:
         region: str = "us-east-1",
         backup_seconds: float | None = None,
         copy_seconds: float | None = None,
+        restore_seconds: float | None = None,
+        delete_seconds: float | None = None,
         seed: int | None = None,
         throttle_rate: float | None = None,
         error_rate: float | None = None,
         token_ttl_seconds: float | None = None,
         enforce_iam: int | None = None,
+        subnet_ids: Sequence[str] = (),
         startup_timeout: float = 30.0,
     ) -> None:
         self.region = region
@@ -62,6 +66,8 @@ class EmulatorProcess:
         flags = {
             "--backup-seconds": backup_seconds,
             "--copy-seconds": copy_seconds,
+            "--restore-seconds": restore_seconds,
+            "--delete-seconds": delete_seconds,
             "--seed": seed,
             "--throttle-rate": throttle_rate,
             "--error-rate": error_rate,
@@ -71,6 +77,8 @@ class EmulatorProcess:
         for flag, value in flags.items():
             if value is not None:
                 self.args += [flag, str(value)]
+        for subnet_id in subnet_ids:
+            self.args += ["--subnet-id", subnet_id]
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> Emulator:

@@ -3,15 +3,17 @@
 `EmulatorFSxResponse` is a moto `BaseResponse`, as moto's own `FSxResponse` is: moto's
 dispatch, signature and IAM checks and its model-driven error serialisation, with every
 operation handed to the emulator's backend of the request's account and Region. Rules
-live in models.py; this module only moves JSON.
+live in the models package; this module only moves JSON.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
+from urllib.parse import urlparse
 
+from moto import settings as moto_settings
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.exceptions import (
     AccessDeniedError,
@@ -20,7 +22,9 @@ from moto.core.exceptions import (
     SignatureDoesNotMatchError,
 )
 from moto.core.responses import ActionResult, BaseResponse
+from moto.iam.access_control import IAMRequest
 
+from fsx_emulator.authorization import implied_actions
 from fsx_emulator.exceptions import (
     AccessDeniedException,
     BadRequest,
@@ -32,6 +36,7 @@ from fsx_emulator.models import (
     CONFIGURATION_MEMBER,
     STATE_LOCK,
     EmulatorFSxBackend,
+    clock,
     fsx_backends,
 )
 
@@ -58,6 +63,9 @@ class EmulatorFSxResponse(BaseResponse):
 
     def call_action(self) -> TYPE_RESPONSE:
         with STATE_LOCK:
+            # Deletions that have finished take their resources away before the request
+            # sees the Region (models/state.py, settle).
+            self.fsx_backend.settle(clock.now())
             try:
                 return super().call_action()
             except NotImplementedError:
@@ -69,16 +77,44 @@ class EmulatorFSxResponse(BaseResponse):
                 return self.serialized(ActionResult(unsupported))
 
     def _authenticate_and_authorize_normal_action(self, resource: str = "*") -> None:
+        # Read before moto's check, which counts the requests it lets through unchecked.
+        enforcing = (
+            ActionAuthenticatorMixin.request_count >= moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+        )
         # moto reports IAM failures as XML; FSx clients parse JSON, so re-raise each as
         # the JSON-protocol error AWS sends for it.
         try:
             super()._authenticate_and_authorize_normal_action(resource)
+            if enforcing:
+                self._authorize_implied_actions(resource)
         except AccessDeniedError as denial:
             raise AccessDeniedException(denial.message) from denial
         except (InvalidClientTokenIdError, AuthFailureError) as failure:
             raise UnrecognizedClientException(failure.message) from failure
         except SignatureDoesNotMatchError as mismatch:
             raise InvalidSignatureException(mismatch.message) from mismatch
+
+    def _authorize_implied_actions(self, resource: str) -> None:
+        """Judge the actions the request needs besides its own (authorization.py) as moto
+        judges that one: against the signing identity's policies."""
+        try:
+            params = json.loads(self.body or "{}")
+        except json.JSONDecodeError:
+            # The operation itself answers BadRequest for such a body.
+            return
+        if not isinstance(params, dict):
+            return
+        query = urlparse(self.uri).query
+        for action in implied_actions(self._get_action(), params):
+            IAMRequest(
+                account_id=self.current_account,
+                method=self.method,
+                path=self.raw_path + (f"?{query}" if query else ""),
+                data=self.data,
+                body=self.raw_body,
+                headers=self.headers,
+                action=action,
+            ).check_action_permitted(resource)
 
     def _params(self) -> dict[str, Any]:
         try:
@@ -103,9 +139,7 @@ class EmulatorFSxResponse(BaseResponse):
             kms_key_id=params.get("KmsKeyId"),
             configurations={member: params.get(member) for member in CONFIGURATION_MEMBER.values()},
         )
-        return _dumps(
-            {"FileSystem": file_system.describe(backend.tags_of(file_system.resource_arn))}
-        )
+        return _dumps({"FileSystem": backend.describe_file_system(file_system, clock.now())})
 
     def describe_file_systems(self) -> str:
         params = self._params()
@@ -115,14 +149,14 @@ class EmulatorFSxResponse(BaseResponse):
             max_results=params.get("MaxResults"),
             next_token=params.get("NextToken"),
         )
+        now = clock.now()
         return _with_token(
-            {"FileSystems": [fs.describe(backend.tags_of(fs.resource_arn)) for fs in file_systems]},
+            {"FileSystems": [backend.describe_file_system(fs, now) for fs in file_systems]},
             next_token,
         )
 
     def delete_file_system(self) -> str:
-        file_system = self.fsx_backend.delete_file_system(self._params().get("FileSystemId"))
-        return _dumps({"FileSystemId": file_system.file_system_id, "Lifecycle": "DELETING"})
+        return _dumps(self.fsx_backend.delete_file_system(self._params()))
 
     # ---- storage virtual machines and volumes -----------------------------------------
 
@@ -164,7 +198,10 @@ class EmulatorFSxResponse(BaseResponse):
             ontap_configuration=params.get("OntapConfiguration"),
             tags=params.get("Tags"),
         )
-        return _dumps({"Volume": volume.describe(backend.tags_of(volume.resource_arn))})
+        return _dumps({"Volume": backend.describe_volume(volume, clock.now())})
+
+    def delete_volume(self) -> str:
+        return _dumps(self.fsx_backend.delete_volume(self._params()))
 
     def describe_volumes(self) -> str:
         params = self._params()
@@ -175,13 +212,9 @@ class EmulatorFSxResponse(BaseResponse):
             max_results=params.get("MaxResults"),
             next_token=params.get("NextToken"),
         )
+        now = clock.now()
         return _with_token(
-            {
-                "Volumes": [
-                    volume.describe(backend.tags_of(volume.resource_arn)) for volume in volumes
-                ]
-            },
-            next_token,
+            {"Volumes": [backend.describe_volume(volume, now) for volume in volumes]}, next_token
         )
 
     # ---- backups ----------------------------------------------------------------------
@@ -195,7 +228,7 @@ class EmulatorFSxResponse(BaseResponse):
             volume_id=params.get("VolumeId"),
             tags=params.get("Tags"),
         )
-        return _dumps({"Backup": backend.describe_backup(backup, time.monotonic())})
+        return _dumps({"Backup": backend.describe_backup(backup, clock.now())})
 
     def describe_backups(self) -> str:
         params = self._params()
@@ -206,7 +239,7 @@ class EmulatorFSxResponse(BaseResponse):
             max_results=params.get("MaxResults"),
             next_token=params.get("NextToken"),
         )
-        now = time.monotonic()
+        now = clock.now()
         return _with_token(
             {"Backups": [backend.describe_backup(backup, now) for backup in backups]}, next_token
         )
@@ -222,7 +255,7 @@ class EmulatorFSxResponse(BaseResponse):
             tags=params.get("Tags"),
             client_request_token=params.get("ClientRequestToken"),
         )
-        return _dumps({"Backup": backend.describe_backup(copy, time.monotonic())})
+        return _dumps({"Backup": backend.describe_backup(copy, clock.now())})
 
     def delete_backup(self) -> str:
         params = self._params()
@@ -232,6 +265,18 @@ class EmulatorFSxResponse(BaseResponse):
                 client_request_token=params.get("ClientRequestToken"),
             )
         )
+
+    # ---- restores ---------------------------------------------------------------------
+
+    def create_file_system_from_backup(self) -> str:
+        backend = self.fsx_backend
+        file_system = backend.create_file_system_from_backup(self._params())
+        return _dumps({"FileSystem": backend.describe_file_system(file_system, clock.now())})
+
+    def create_volume_from_backup(self) -> str:
+        backend = self.fsx_backend
+        volume = backend.create_volume_from_backup(self._params())
+        return _dumps({"Volume": backend.describe_volume(volume, clock.now())})
 
     # ---- tags -------------------------------------------------------------------------
 

@@ -104,12 +104,18 @@ def build_server(config: EmulatorConfig) -> BaseWSGIServer:
         rates=FaultRates(throttle_rate=config.throttle_rate, error_rate=config.error_rate),
         backup_seconds=config.backup_seconds,
         copy_seconds=config.copy_seconds,
+        restore_seconds=config.restore_seconds,
+        delete_seconds=config.delete_seconds,
     )
     settings.backup_seconds = config.backup_seconds
     settings.copy_seconds = config.copy_seconds
+    settings.restore_seconds = config.restore_seconds
+    settings.delete_seconds = config.delete_seconds
     settings.fail_next_copies.clear()
     settings.token_ttl_seconds = config.token_ttl_seconds
     settings.fail_next_backups.clear()
+    settings.fail_next_restores.clear()
+    settings.subnet_ids = frozenset(config.subnet_ids)
     EmulatorFSxResponse.default_region = config.region
     if config.enforce_iam is not None:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = config.enforce_iam

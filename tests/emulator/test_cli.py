@@ -6,7 +6,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -32,6 +31,8 @@ def configured() -> Iterator[Emulator]:
         token_ttl_seconds=0.5,
         backup_seconds=0,
         copy_seconds=2,
+        restore_seconds=1.5,
+        delete_seconds=2.5,
     )
     with process as emulator:
         yield emulator
@@ -58,7 +59,12 @@ def test_flags_reach_the_server(configured: Emulator) -> None:
         THROTTLE_RATE,
         ERROR_RATE,
     )
-    assert (faults["backup_seconds"], faults["copy_seconds"]) == (0, 2)
+    assert (
+        faults["backup_seconds"],
+        faults["copy_seconds"],
+        faults["restore_seconds"],
+        faults["delete_seconds"],
+    ) == (0, 2, 1.5, 2.5)
     configured.set_faults(throttle_rate=0, error_rate=0)
     backup = configured.client().create_backup(FileSystemId=configured.create_file_system())
     assert backup["Backup"]["ResourceARN"].startswith("arn:aws:fsx:eu-west-1:")
@@ -87,9 +93,11 @@ def test_token_ttl(configured: Emulator) -> None:
         backup = client.create_backup(FileSystemId=file_system_id, ClientRequestToken="ttl")
         return backup["Backup"]["BackupId"]
 
+    configured.freeze_clock()
     first = create()
+    configured.advance_clock(0.5)
     assert create() == first
-    time.sleep(0.6)
+    configured.advance_clock(0.01)
     assert create() != first
 
 
@@ -118,11 +126,22 @@ def test_defaults_and_bad_flags() -> None:
     assert EmulatorConfig().backup_seconds == 3
     assert EmulatorConfig().copy_seconds is None
     assert parse_args(["--copy-seconds", "0.5"]).copy_seconds == 0.5
+    assert EmulatorConfig().restore_seconds is None
+    assert parse_args(["--restore-seconds", "0.5"]).restore_seconds == 0.5
+    assert EmulatorConfig().delete_seconds is None
+    assert parse_args(["--delete-seconds", "0"]).delete_seconds == 0
+    subnets = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    assert parse_args([arg for s in subnets for arg in ("--subnet-id", s)]).subnet_ids == tuple(
+        subnets
+    )
     for bad in (
         ["--throttle-rate", "0.7", "--error-rate", "0.5"],
         ["--throttle-rate", "1.5"],
         ["--backup-seconds", "-1"],
         ["--copy-seconds", "-1"],
+        ["--restore-seconds", "-1"],
+        ["--delete-seconds", "-1"],
+        ["--subnet-id", "sn-1"],
         ["--token-ttl-seconds", "0"],
         ["--enforce-iam", "-1"],
     ):

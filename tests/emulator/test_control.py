@@ -50,8 +50,11 @@ def test_calls_count_every_fsx_request_and_reset_clears_everything(fsx: Emulator
         throttle_rate=0.5,
         backup_seconds=9,
         copy_seconds=7,
+        restore_seconds=5,
+        delete_seconds=6,
         fail_next_backups={file_system_id: "x"},
         fail_next_copies={"backup-0123456789abcdef0": "y"},
+        fail_next_restores={"backup-0123456789abcdef0": "z"},
     )
 
     fsx.reset()
@@ -60,11 +63,13 @@ def test_calls_count_every_fsx_request_and_reset_clears_everything(fsx: Emulator
     assert client.describe_backups()["Backups"] == []
     faults = fsx.faults()
     assert (faults["throttle_rate"], faults["backup_seconds"], faults["copy_seconds"]) == (0, 0, 0)
+    assert (faults["restore_seconds"], faults["delete_seconds"]) == (0, 0)
     assert (faults["fail_next_backups"], faults["fail_next_copies"], faults["injected"]) == (
         {},
         {},
         {},
     )
+    assert faults["fail_next_restores"] == {}
 
 
 def test_control_endpoints_are_never_faulted_or_counted(fsx: Emulator) -> None:
@@ -89,6 +94,9 @@ def test_control_endpoints_are_never_faulted_or_counted(fsx: Emulator) -> None:
         {"fail_next_backups": {"fs-0123456789abcdef0": ""}},
         {"fail_next_copies": {"fs-0123456789abcdef0": "a file system is not a backup"}},
         {"fail_next_copies": {"backup-0123456789abcdef0": ""}},
+        {"restore_seconds": -1},
+        {"delete_seconds": "later"},
+        {"fail_next_restores": {"fs-0123456789abcdef0": "a file system is not a backup"}},
         {"no_such_setting": 1},
         [1, 2],
     ],
@@ -105,3 +113,38 @@ def test_unknown_endpoint(fsx: Emulator) -> None:
     status, document = control(fsx, "GET", "nothing-here")
     assert status == 404
     assert "/_emulator/calls" in document["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"subnet_ids": []},
+        {"subnet_ids": ["not-a-subnet"]},
+        {"subnet_ids": "subnet-0123456789abcdef0"},
+        {"subnet_ids": ["subnet-0123456789abcdef0"], "region": "mars-north-1"},
+        {"subnet_ids": ["subnet-0123456789abcdef0"], "account_id": "me"},
+        {"subnet_ids": ["subnet-0123456789abcdef0"], "vpc": "vpc-1"},
+        [1],
+    ],
+)
+def test_bad_subnet_registrations_change_nothing(fsx: Emulator, body: object) -> None:
+    status, document = control(fsx, "POST", "subnets", body)
+    assert status == 400
+    assert document["error"]
+    assert fsx.register_subnets("subnet-0fedcba9876543210") == ["subnet-0fedcba9876543210"]
+
+
+def test_subnets_are_registered_per_region_and_forgotten_on_reset(fsx: Emulator) -> None:
+    subnet = "subnet-0123456789abcdef0"
+    status, document = control(
+        fsx, "POST", "subnets", {"subnet_ids": [subnet], "region": "eu-west-1"}
+    )
+    assert (status, document) == (
+        200,
+        {"account_id": "123456789012", "region": "eu-west-1", "subnet_ids": [subnet]},
+    )
+    assert fsx.register_subnets("subnet-0fedcba9876543210") == ["subnet-0fedcba9876543210"]
+    fsx.reset()
+    assert fsx.register_subnets("subnet-0fedcba9876543210", region="eu-west-1") == [
+        "subnet-0fedcba9876543210"
+    ]

@@ -262,14 +262,15 @@ def test_same_token_same_parameters_returns_the_same_copy_as_it_is_now(
     fsx: Emulator, other_region: str
 ) -> None:
     source = source_backup(fsx)
-    fsx.set_faults(copy_seconds=0.5)
+    fsx.set_faults(copy_seconds=5)
+    fsx.freeze_clock()
     destination = fsx.client(region=other_region)
     tags = [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]
     first = destination.copy_backup(
         SourceBackupId=source["BackupId"], SourceRegion=HOME, ClientRequestToken="copy-1", Tags=tags
     )["Backup"]
     assert first["Lifecycle"] == "PENDING"
-    time.sleep(0.6)
+    fsx.advance_clock(5)
     again = destination.copy_backup(
         SourceBackupId=source["BackupId"],
         SourceRegion=HOME,
@@ -371,36 +372,26 @@ def test_copy_is_pending_then_copying_with_rising_progress_then_available(
     fsx: Emulator, other_region: str
 ) -> None:
     source = source_backup(fsx)
-    seconds = 2.0
-    pending_until = 0.2 * seconds  # COPY_PENDING_SHARE of the copy time
-    fsx.set_faults(copy_seconds=seconds)
-    destination = fsx.client(region=other_region)
-    before = time.monotonic()
-    copy = destination.copy_backup(SourceBackupId=source["BackupId"], SourceRegion=HOME)["Backup"]
-    after = time.monotonic()
-    observations = [(before, after, copy["Lifecycle"], copy["ProgressPercent"])]
-    while time.monotonic() - before < seconds + 1.0:
-        time.sleep(0.1)
-        asked = time.monotonic()
-        seen = describe(fsx, copy["BackupId"], other_region)
-        observations.append((asked, time.monotonic(), seen["Lifecycle"], seen["ProgressPercent"]))
+    fsx.set_faults(copy_seconds=10)
+    fsx.freeze_clock()
+    copy = fsx.client(region=other_region).copy_backup(
+        SourceBackupId=source["BackupId"], SourceRegion=HOME
+    )["Backup"]
+    assert (copy["Lifecycle"], copy["ProgressPercent"]) == ("PENDING", 0)
 
-    # The copy started between `before` and `after`: judge each observation only where its
-    # elapsed time is certain, whatever the load on the machine.
-    for asked, answered, lifecycle, progress in observations:
-        least, most = asked - after, answered - before
-        if most < pending_until:
-            assert (lifecycle, progress) == ("PENDING", 0)
-        elif least >= pending_until and most < seconds:
-            assert lifecycle == "COPYING" and 0 <= progress < 100
-        elif least >= seconds:
-            assert (lifecycle, progress) == ("AVAILABLE", 100)
-    lifecycles = [lifecycle for _, _, lifecycle, _ in observations]
-    order = ["PENDING", "COPYING", "AVAILABLE"]
-    assert lifecycles == sorted(lifecycles, key=order.index)
-    assert {"PENDING", "COPYING", "AVAILABLE"} <= set(lifecycles)
-    copying = [progress for _, _, lifecycle, progress in observations if lifecycle == "COPYING"]
-    assert copying == sorted(copying) and copying[0] < copying[-1]
+    def after(seconds: float) -> tuple[str, int]:
+        fsx.advance_clock(seconds)
+        seen = describe(fsx, copy["BackupId"], other_region)
+        return seen["Lifecycle"], seen["ProgressPercent"]
+
+    # PENDING for COPY_PENDING_SHARE (a fifth) of the copy time, then COPYING over the
+    # remaining 8 seconds with progress rising, never 100 until AVAILABLE.
+    assert after(1.99) == ("PENDING", 0)
+    assert after(0.01) == ("COPYING", 0)
+    assert after(2) == ("COPYING", 25)
+    assert after(4) == ("COPYING", 75)
+    assert after(1.99) == ("COPYING", 99)
+    assert after(0.01) == ("AVAILABLE", 100)
 
 
 def test_copy_seconds_follows_backup_seconds_unless_set(fsx: Emulator) -> None:
@@ -414,13 +405,14 @@ def test_copy_seconds_follows_backup_seconds_unless_set(fsx: Emulator) -> None:
 
 def test_injected_copy_failure_ends_failed(fsx: Emulator, other_region: str) -> None:
     source = source_backup(fsx)
-    fsx.set_faults(copy_seconds=0.3, fail_next_copies={source["BackupId"]: "copy broke"})
+    fsx.set_faults(copy_seconds=3, fail_next_copies={source["BackupId"]: "copy broke"})
+    fsx.freeze_clock()
     assert fsx.faults()["fail_next_copies"] == {source["BackupId"]: "copy broke"}
     destination = fsx.client(region=other_region)
     copy = destination.copy_backup(SourceBackupId=source["BackupId"], SourceRegion=HOME)["Backup"]
     assert copy["Lifecycle"] == "PENDING"
     assert "FailureDetails" not in copy
-    time.sleep(0.4)
+    fsx.advance_clock(3)
     failed = describe(fsx, copy["BackupId"], other_region)
     assert (failed["Lifecycle"], failed["ProgressPercent"]) == ("FAILED", 0)
     assert failed["FailureDetails"] == {"Message": "copy broke"}
@@ -440,11 +432,11 @@ def test_at_most_five_copies_in_progress_to_one_region(
 ) -> None:
     sources = [source_backup(fsx)["BackupId"] for _ in range(3)]
     destination = fsx.client(region=other_region)
+    fsx.freeze_clock()
     fsx.set_faults(copy_seconds=1.0)
     first = destination.copy_backup(
         SourceBackupId=sources[0], SourceRegion=HOME, ClientRequestToken="first"
     )["Backup"]
-    started = time.monotonic()
     fsx.set_faults(copy_seconds=60)
     for index in range(4):
         destination.copy_backup(SourceBackupId=sources[index % 3], SourceRegion=HOME)
@@ -461,7 +453,7 @@ def test_at_most_five_copies_in_progress_to_one_region(
     # The limit is per destination Region: copies into HOME are still accepted.
     assert fsx.client().copy_backup(SourceBackupId=sources[2])["Backup"]["Lifecycle"] == "PENDING"
 
-    time.sleep(max(0.0, 1.1 - (time.monotonic() - started)))
+    fsx.advance_clock(1)
     assert describe(fsx, first["BackupId"], other_region)["Lifecycle"] == "AVAILABLE"
     sixth = destination.copy_backup(SourceBackupId=sources[1], SourceRegion=HOME)["Backup"]
     assert sixth["Lifecycle"] == "PENDING"
@@ -476,10 +468,10 @@ def test_source_being_copied_cannot_be_deleted(
     fsx: Emulator, other_region: str, client_error: ClientErrorOf
 ) -> None:
     source = source_backup(fsx)
-    fsx.set_faults(copy_seconds=0.6)
+    fsx.set_faults(copy_seconds=6)
+    fsx.freeze_clock()
     destination = fsx.client(region=other_region)
     copy = destination.copy_backup(SourceBackupId=source["BackupId"], SourceRegion=HOME)["Backup"]
-    started = time.monotonic()
 
     error = client_error(fsx.client().delete_backup, BackupId=source["BackupId"])
     assert code_of(error) == "BackupBeingCopied"
@@ -488,7 +480,7 @@ def test_source_being_copied_cannot_be_deleted(
     in_progress = client_error(destination.delete_backup, BackupId=copy["BackupId"])
     assert code_of(in_progress) == "BackupInProgress"
 
-    time.sleep(max(0.0, 0.7 - (time.monotonic() - started)))
+    fsx.advance_clock(6)
     assert fsx.client().delete_backup(BackupId=source["BackupId"])["Lifecycle"] == "DELETED"
     # The copy outlives its source.
     assert describe(fsx, copy["BackupId"], other_region)["SourceBackupId"] == source["BackupId"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,8 @@ ClientErrorOf = Callable[..., ClientError]
 
 
 def test_same_token_same_parameters_returns_the_same_backup_as_it_is_now(fsx: Emulator) -> None:
-    fsx.set_faults(backup_seconds=0.3)
+    fsx.set_faults(backup_seconds=3)
+    fsx.freeze_clock()
     client = fsx.client()
     file_system_id = fsx.create_file_system()
     tags: list[TagTypeDef] = [
@@ -27,7 +27,7 @@ def test_same_token_same_parameters_returns_the_same_backup_as_it_is_now(fsx: Em
     ]
     first = client.create_backup(FileSystemId=file_system_id, ClientRequestToken="tok-1", Tags=tags)
     assert first["Backup"]["Lifecycle"] == "CREATING"
-    time.sleep(0.35)
+    fsx.advance_clock(3)
     # The tags in another order are the same parameters.
     again = client.create_backup(
         FileSystemId=file_system_id, ClientRequestToken="tok-1", Tags=list(reversed(tags))
