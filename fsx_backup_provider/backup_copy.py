@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider import preview
+from fsx_backup_provider import identity, preview
 from fsx_backup_provider.base import (
     BackupResourceProvider,
     is_volume_backup,
@@ -295,6 +295,8 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
         super().__init__(FsxBackupCopyProvider(), resource_name, props, opts)
         release_own_outputs(self, props)
         preview.declare(self, FSX_BACKUP_COPY_TYPE, inputs, opts)
+        if opts.id is None:
+            identity.track(self)
 
     @staticmethod
     def get(

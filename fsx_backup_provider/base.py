@@ -3,7 +3,7 @@
 Each resource's provider says only what is its own: which inputs it has and
 which of them replace the backup, its validation, its FSx request, its import
 check and its outputs. Configuration, ownership and epochs, the diff skeleton,
-tags in place, the create flow (token walk, gate, wait, confirm, FAILED),
+tags in place, the create flow (token walk, gate, wait, FAILED),
 refresh, delete and keeping secrets out of messages are here, once.
 """
 
@@ -28,11 +28,19 @@ from pulumi.dynamic import (
 
 from fsx_backup_provider.config import ProviderSettings
 from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX
-from fsx_backup_provider.fsx import Backup, Connection, FsxApiError, FsxClient, client_for, tag_map
-from fsx_backup_provider.host import diffs
+from fsx_backup_provider.fsx import (
+    Backup,
+    Connection,
+    FsxApiError,
+    FsxClient,
+    client_for,
+    stop_retrying_when,
+    tag_map,
+)
+from fsx_backup_provider.host import diffs, urns
 from fsx_backup_provider.host.cancel import on_engine_cancel
 from fsx_backup_provider.host.parallelism import widen_provider_pool
-from fsx_backup_provider.host.watchdog import start_watchdog
+from fsx_backup_provider.host.watchdog import engine_gone, start_watchdog
 from fsx_backup_provider.identity import scope_key
 from fsx_backup_provider.lifecycle import (
     DEFAULT_CREATE_TIMEOUT,
@@ -42,8 +50,9 @@ from fsx_backup_provider.lifecycle import (
     Gate,
     ProcessState,
     claim,
-    confirm,
     delete_and_wait,
+    ensure_engine,
+    gone,
     process_state,
     progress_reporter,
     settled,
@@ -151,6 +160,19 @@ def _before_waiting() -> None:
     on_engine_cancel(process_state().cancel)
 
 
+def configure_process(req: ConfigureRequest) -> None:
+    """What every provider of this package does when the host configures it.
+
+    The SDK configures each unpickled provider once, before its first
+    operation (the seed's before any backup's): the moment to watch for the
+    engine's death (the process must not outlive it, nor retry a call after
+    it) and to read the stack's AWS settings, which the seed's check needs too.
+    """
+    start_watchdog()
+    stop_retrying_when(engine_gone)
+    process_state().settings = ProviderSettings.from_config(req.config.get)
+
+
 class BackupResourceProvider(ResourceProvider):
     """check/diff/create/read/update/delete for one FSx backup; subclasses fill the gaps."""
 
@@ -170,11 +192,7 @@ class BackupResourceProvider(ResourceProvider):
         return (*cls.OWN_INPUT_KEYS, *COMMON_INPUT_KEYS)
 
     def configure(self, req: ConfigureRequest) -> None:
-        # The SDK configures each unpickled provider once, before its first
-        # operation: the moment to watch for the engine's death (the process
-        # must not outlive it).
-        start_watchdog()
-        process_state().settings = ProviderSettings.from_config(req.config.get)
+        configure_process(req)
 
     # -- what a subclass says ---------------------------------------------
 
@@ -265,22 +283,41 @@ class BackupResourceProvider(ResourceProvider):
         # The engine diffs a resource right after checking it: from its first
         # check on, the process tells the engine what each diff found (fails soft).
         diffs.install()
+        urns.install()
         state = process_state()
         key = key_of(news)
-        state.ownership.saw(key)
         secrets = secret_names(news)
         failures = self.validate(news, state.settings.default_tags, secrets)
+        engine_urn = urns.engine_urn()
+        declared_urn = news.get("resource_urn")
+        if engine_urn and isinstance(declared_urn, str) and declared_urn != engine_urn:
+            # Keyed under the wrong URN, this resource would derive another's
+            # token, or a new one: refuse rather than guess (host/urns.py).
+            failures.append(
+                Failure(
+                    "resource_urn",
+                    f"the program computed this resource's URN as {declared_urn!r}, but the "
+                    f"engine registers it as {engine_urn!r}; its backup's token is derived from "
+                    "it, so nothing is created or changed. Please report this with your pulumi "
+                    "version: the provider's URN rule differs from the engine's.",
+                    "urn",
+                )
+            )
         inputs = {k: v for k, v in news.items() if k not in self.LEGACY_INPUT_KEYS}
         old_epoch = (whole_number(olds.get("token_epoch")) or 0) if olds else None
         inputs["token_epoch"] = state.ownership.epoch(key, key_of(olds) or key, old_epoch)
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        ownership = process_state().ownership
         # The old outputs name the backup and token this resource holds: no
-        # create of this run may take them (lifecycle.Ownership).
-        process_state().ownership.saw(
+        # create of this run may take them (ownership.py).
+        ownership.saw(
             key_of(news) or key_of(olds), token=olds.get("client_request_token"), backup_id=id_
         )
+        if ownership.loaded:
+            # At `up` (a preview loads nothing and asks FSx nothing).
+            self._ensure_exists(id_, olds)
         self.remember(olds)
         given = given_inputs(olds)
         replaces = self.own_replaces(olds, news, given)
@@ -312,6 +349,29 @@ class BackupResourceProvider(ResourceProvider):
             # A change of aws:defaultTags alone changes tags_all, not the tags input.
             diffs.note([*replaces, *changed], replaces, unless_input_changed={"tags": "tags_all"})
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
+
+    def _ensure_exists(self, id_: str, olds: Mapping[str, Any]) -> None:
+        """Refuse to go on from a state that names a backup FSx no longer has.
+
+        A destroy cut short (the engine killed), or a delete outside Pulumi,
+        leaves the state holding backups that are gone; an `up` that went on
+        would report them as there. One lookup per backup, batched with the
+        others' by the poller. `pulumi up --refresh` drops them first, and
+        makes them again.
+        """
+        try:
+            backup = self.poller(olds).lookup(id_)
+        except FsxApiError as error:
+            raise FsxBackupError(
+                f"could not check that backup {id_} still exists: {error}"
+            ) from None
+        if gone(backup):
+            raise FsxBackupError(
+                f"backup {id_} of this resource is gone from FSx: it was deleted outside "
+                "Pulumi, or by a destroy that was interrupted. Nothing was changed. Run "
+                "`pulumi refresh` (or `pulumi up --refresh`; with the fsx-backup CLI, "
+                "`up --refresh`) to drop it from the state; the next `up` makes a new one."
+            )
 
     def tags_to_change(
         self, olds: Mapping[str, Any], news: Mapping[str, Any]
@@ -361,24 +421,21 @@ class BackupResourceProvider(ResourceProvider):
         adopt = props.get("import_backup_id")
         token: str | None
         if adopt:
-            backup, token = self._adopt(state, poller, str(adopt), props, deadline), None
+            backup, token = self._adopt(state, poller, str(adopt), props), None
             if props.get("wait_for_available") is not False and not settled(backup):
                 backup = wait_available(poller, backup, None, deadline, progress)
         else:
             request, gate = self.request(state, client, props, tags)
             waits = props.get("wait_for_available") is not False
             request.waits_for_settle = waits
-            while True:
-                backup, token = claim(state, request, gate, poller, deadline)
-                try:
-                    if waits and not settled(backup):
-                        backup = wait_available(poller, backup, token, deadline, progress)
-                finally:
-                    # Creates queued behind this one go as soon as it settles;
-                    # if this wait failed, they follow the backup themselves.
-                    (gate.settled if settled(backup) else gate.unwatched)(backup["BackupId"])
-                if confirm(state, request, backup, token, deadline):
-                    break
+            backup, token = claim(state, request, gate, poller, deadline)
+            try:
+                if waits and not settled(backup):
+                    backup = wait_available(poller, backup, token, deadline, progress)
+            finally:
+                # Creates queued behind this one go as soon as it settles;
+                # if this wait failed, they follow the backup themselves.
+                (gate.settled if settled(backup) else gate.unwatched)(backup["BackupId"])
         if backup["Lifecycle"] == "FAILED" and token is not None:
             self._remove_failed(client, poller, backup, token, props)
         outputs = self.outputs(backup, props, client.region, self._given(props))
@@ -407,7 +464,6 @@ class BackupResourceProvider(ResourceProvider):
         poller: BackupPoller,
         backup_id: str,
         props: Mapping[str, Any],
-        deadline: float,
     ) -> Backup:
         """An imported backup: it must exist, be what is declared, and be no one else's."""
         try:
@@ -417,8 +473,7 @@ class BackupResourceProvider(ResourceProvider):
         if backup is None or backup.get("Lifecycle") == "DELETED":
             raise FsxBackupError(f"cannot import backup {backup_id}: FSx has no such backup")
         self.check_adopted(backup, props)
-        state.ownership.settle(deadline)
-        holder = state.ownership.holder(backup_id=backup_id)
+        holder = state.ownership.holder(backup_id)
         if holder is not None:
             raise FsxBackupError(
                 f"cannot import backup {backup_id}: resource {holder} of this stack already "
@@ -493,6 +548,8 @@ class BackupResourceProvider(ResourceProvider):
         arn = olds.get("arn")
         if not arn:
             raise FsxBackupError(f"backup {id_} has no ARN in the state; run `pulumi refresh`")
+        if to_set or to_remove:
+            ensure_engine(f"the retagging of backup {id_}")
         try:
             if to_remove:
                 client.untag_resource(arn, to_remove)

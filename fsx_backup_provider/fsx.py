@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,6 +196,17 @@ def client_for(connection: Connection) -> FsxClient:
         return found
 
 
+# Set by the provider process: once true, no call is retried (its engine is gone,
+# and a retry would change FSx with nobody to record it; host/watchdog.py).
+_stop_retrying: Callable[[], bool] = lambda: False  # noqa: E731
+
+
+def stop_retrying_when(predicate: Callable[[], bool]) -> None:
+    """No retry of any call, from the moment `predicate()` is true."""
+    global _stop_retrying
+    _stop_retrying = predicate
+
+
 class _RetryPolicy:
     """botocore's "standard" retry rules and backoff, without its shared retry quota.
 
@@ -241,7 +252,7 @@ class _RetryPolicy:
     def needs_retry(self, **kwargs: Any) -> float | None:
         """The delay before the next attempt, or None for no retry (botocore's contract)."""
         context: RetryContext = self._adapter.create_retry_context(**kwargs)
-        if not self._conditions.is_retryable(context):
+        if not self._conditions.is_retryable(context) or _stop_retrying():
             return None
         if context.caught_exception is not None and context.attempt_number >= CONNECTION_ATTEMPTS:
             return None

@@ -40,6 +40,7 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
+    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -49,6 +50,8 @@ from pulumi.dynamic import (
 )
 
 from fsx_backup_provider.constants import FSX_BACKUP_SEED_NAME, RESOURCE_MODULE, STACK_TYPE
+from fsx_backup_provider.ledger import LEDGER_RESOURCE_NAME, FsxBackupLedger
+from fsx_backup_provider.stack_state import checkpoint, stack_name
 
 SEED_RESOURCE_NAME = "fsx-backup-seed"
 # The name a late-declared resource's own seed gets, beside the resource.
@@ -121,18 +124,27 @@ class FsxBackupSeedProvider(ResourceProvider):
 
     serialize_as_secret_always = False
 
+    def configure(self, req: ConfigureRequest) -> None:
+        from fsx_backup_provider.base import configure_process
+
+        configure_process(req)
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        from fsx_backup_provider.host import diffs
+
+        diffs.install()
         declared = news.get("declared")
         failures = []
         if not isinstance(declared, list) or not all(isinstance(k, str) for k in declared):
             failures.append(CheckFailure("declared", "must be a list of resource scope keys"))
         else:
-            from fsx_backup_provider.host import diffs
-            from fsx_backup_provider.lifecycle import process_state
-
-            diffs.install()
-            process_state().ownership.declare(declared)
             _warm_up()
+        # What the stack holds is this run's to know, never the state's to keep.
+        holders = news.pop("holders", None)
+        if isinstance(holders, Mapping):
+            problem = _load_holders(holders, seed_exists=bool(olds))
+            if problem:
+                failures.append(CheckFailure("holders", problem))
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -143,19 +155,27 @@ class FsxBackupSeedProvider(ResourceProvider):
             "base": base,
             "revision": 1,
             "identities": {key: f"{base}.1" for key in declared},
+            "stack": props.get("stack"),
         }
         return CreateResult(f"seed-{base[:12]}", outputs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = set(olds.get("declared") or []) != set(news.get("declared") or [])
+        changed = [
+            key
+            for key, differs in (
+                ("declared", set(olds.get("declared") or []) != set(news.get("declared") or [])),
+                ("stack", _moved(olds, news.get("stack"))),
+            )
+            if differs
+        ]
         if changed:
             from fsx_backup_provider.host import diffs
 
-            diffs.note(["declared"], [])
-        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+            diffs.note(changed, [])
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(next_identities(olds, news.get("declared") or []))
+        return UpdateResult(next_identities(olds, news.get("declared") or [], news.get("stack")))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)
@@ -189,24 +209,70 @@ def _warm_up() -> None:
     threading.Thread(target=load, name="fsx-backup-warm-up", daemon=True).start()
 
 
-def next_identities(olds: Mapping[str, Any], declared: Sequence[str]) -> dict[str, Any]:
-    """The seed's state after the program declares `declared`.
+def _moved(olds: Mapping[str, Any], stack: Any) -> bool:
+    """The seed's state now belongs to another stack than the one it was made in:
+    a stack cloned from another's exported state, or renamed."""
+    made_in = olds.get("stack")
+    return isinstance(made_in, str) and isinstance(stack, str) and made_in != stack
+
+
+def next_identities(
+    olds: Mapping[str, Any], declared: Sequence[str], stack: Any = None
+) -> dict[str, Any]:
+    """The seed's state after the program declares `declared` in `stack`.
 
     Keys still declared keep their identity (a re-run after a crash derives
     the same tokens); a key that is new, or back after being dropped, gets
     the next revision as its serial; keys no longer declared are forgotten.
+    A seed whose state moved to another stack (a clone of the stack, or the
+    stack renamed) draws a new base and renews every identity: the stack it
+    was copied from keeps the old base, and the two must never derive one
+    token. Resources already made keep their backups (an identity only feeds
+    the tokens of creates to come).
     """
     raw = olds.get("identities")
     old: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     base = olds.get("base")
     revision = _positive_int(olds.get("revision")) or 1
     keys = sorted(set(declared))
+    if _moved(olds, stack):
+        base, old = secrets.token_hex(16), {}
     if any(key not in old for key in keys):
         revision += 1
     identities = {
         key: old[key] if isinstance(old.get(key), str) else f"{base}.{revision}" for key in keys
     }
-    return {"declared": keys, "base": base, "revision": revision, "identities": identities}
+    outputs = {"declared": keys, "base": base, "revision": revision, "identities": identities}
+    made_in = stack if isinstance(stack, str) else olds.get("stack")
+    if made_in is not None:
+        outputs["stack"] = made_in
+    return outputs
+
+
+def _load_holders(holders: Mapping[str, Any], seed_exists: bool) -> str | None:
+    """Hand what the stack holds (read from its checkpoint by the program) to this
+    process's Ownership before any create; what is wrong with it, if anything."""
+    from fsx_backup_provider.lifecycle import process_state
+    from fsx_backup_provider.ownership import held_from
+
+    state = process_state()
+    if not holders.get("read"):
+        if not seed_exists:
+            # A stack's first FsxBackups: it has no checkpoint yet, and no
+            # backup of its own to hold.
+            state.ownership.load([], [])
+            return None
+        return (
+            "the stack's state could not be read to tell which backups it holds "
+            f"({holders.get('error') or 'no reason given'}), and without that no create can "
+            "tell its own interrupted backup from one another resource holds. Nothing was "
+            "changed. The program reads it with the engine's builtin "
+            "pulumi:pulumi:readStackResourceOutputs; check the backend is reachable."
+        )
+    held = held_from(holders.get("held"))
+    retired = [t for t in holders.get("retired") or [] if isinstance(t, str)]
+    state.ownership.load(held, retired)
+    return None
 
 
 class FsxBackupSeed(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_SEED_NAME):
@@ -221,8 +287,45 @@ class FsxBackupSeed(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_SEED_NAME)
         declared: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {"declared": declared, "base": None, "revision": None, "identities": None}
+        props: dict[str, Any] = {
+            "declared": declared,
+            # The stack it lives in: a seed copied into another stack renews itself.
+            "stack": stack_name(),
+            "base": None,
+            "revision": None,
+            "identities": None,
+        }
+        holders = _holders()
+        if holders is not None:
+            props["holders"] = holders
         super().__init__(FsxBackupSeedProvider(), resource_name, props, opts)
+
+
+async def _constant(value: Any) -> Any:
+    return value
+
+
+def _holders() -> pulumi.Output[dict[str, Any]] | None:
+    """What the stack's last checkpoint says it holds, for the seed's check (ownership.py).
+
+    Read at `up` only: a preview creates nothing. A secret input, so the
+    engine never shows it; the seed's check hands it to the provider process
+    and keeps none of it in the state.
+    """
+    if pulumi.runtime.is_dry_run():
+        return None
+
+    async def value() -> dict[str, Any]:
+        read = await checkpoint()
+        if read.error is not None:
+            return {"read": False, "error": read.error}
+        held = [
+            [h.token or "", h.backup_id or "", scope_key(h.urn), str(h.outputs.get("region") or "")]
+            for h in read.held
+        ]
+        return {"read": True, "held": held, "retired": sorted(read.ledger_tokens)}
+
+    return pulumi.Output(set(), value(), _constant(True), _constant(True))
 
 
 # -- the program side ---------------------------------------------------------
@@ -238,6 +341,8 @@ class _ProgramSeeds:
         self.sealed = False
         self.declared: asyncio.Future[list[str]] = loop.create_future()
         self._resolving: asyncio.Future[None] | None = None
+        # The backups and copies declared in the main body, for the ledger.
+        self.sources: list[pulumi.Resource] = []
         self.seed = FsxBackupSeed(SEED_RESOURCE_NAME, pulumi.Output.from_input(self.declared))
         # Runs once the program's main body has returned control to the loop.
         loop.call_soon(self._seal)
@@ -272,11 +377,21 @@ class _ProgramSeeds:
         found = await identities.future() if known else None
         for key, waiting in self._identities.items():
             for value in waiting:
-                value.set_result(_identity_of(found, key) if known else None)
+                try:
+                    value.set_result(_identity_of(found, key) if known else None)
+                except pulumi.RunError as missing:
+                    # That registration fails with the reason; the rest go on.
+                    value.set_exception(missing)
         self._known.set_result(known)
 
     def _seal(self) -> None:
         self.sealed = True
+        if self.sources:
+            # After every backup and copy of the main body: their tokens.
+            FsxBackupLedger(
+                LEDGER_RESOURCE_NAME,
+                [source.client_request_token for source in self.sources],  # type: ignore[attr-defined]
+            )
         known = {key for key in self.keys if isinstance(key, str)}
         waiting = [key for key in self.keys if not isinstance(key, str)]
 
@@ -332,8 +447,26 @@ def _identity_of(identities: Any, key: str) -> str:
 
     The map is None only under Pulumi's mocks (`pulumi.runtime.set_mocks`
     echo a resource's inputs as its outputs), where nothing is ever created:
-    users' unit tests of programs that declare backups must still run.
+    users' unit tests of programs that declare backups must still run. A key
+    the map lacks is a new resource whose seed was left out of the run
+    (`--target` of the resource alone, or `--exclude` of the seed): its
+    identity was never recorded, so it cannot be created safely.
     """
     if identities is None:
         return ""
+    if key not in identities:
+        raise pulumi.RunError(
+            f"{key.rsplit('::', 1)[-1]} ({key}) is new, and its identity must be recorded by "
+            "the stack's seed (fsx-backup-seed) before it is created, but the seed is left out "
+            "of this run (--target without it, or --exclude of it). Run `pulumi up` without "
+            "--target/--exclude, or add `--target` with the seed's URN "
+            "(`pulumi stack --show-urns` lists it)."
+        )
     return str(identities[key])
+
+
+def track(resource: pulumi.Resource) -> None:
+    """Count a backup or copy constructed in the program's main body into the ledger."""
+    program = _programs.get(asyncio.get_event_loop())
+    if program is not None and not program.sealed:
+        program.sources.append(resource)

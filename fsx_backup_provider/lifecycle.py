@@ -1,7 +1,7 @@
 """What every resource of this provider does the same way, in the provider process.
 
-- Ownership: which backups and tokens other resources of the stack hold, as
-  the engine shows them this run (a create never takes one of those).
+- Ownership (ownership.py): which backups and tokens the stack holds or held;
+  a create never takes one of those.
 - Gates: at most one backup of a source (FSx answers BackupInProgress to a
   second), at most five copies to a Region, started from this process at a
   time; the rest queue here instead of asking FSx every second.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +31,8 @@ from fsx_backup_provider.fsx import (
     client_for,
 )
 from fsx_backup_provider.host.progress import report
+from fsx_backup_provider.host.watchdog import engine_gone
+from fsx_backup_provider.ownership import NOT_LOADED, Ownership
 from fsx_backup_provider.poller import BackupPoller, Progress, WaitTimeout
 
 DEFAULT_CREATE_TIMEOUT = 1800.0
@@ -38,10 +40,6 @@ DEFAULT_DELETE_TIMEOUT = 1800.0
 # The shortest time between two DescribeBackups rounds; most rounds are
 # further apart (the poller goes by each backup's progress).
 POLL_INTERVAL_SECONDS = 0.5
-# How long a create that found an existing backup under its token waits for
-# the other resources of the program to be registered before deciding the
-# backup is its own (see Ownership.settle).
-QUIET_SECONDS = 2.0
 # Backoff while FSx says "not now" for a reason outside this process
 # (another backup of the source, the copy limit, a source being copied).
 BACKOFF_START_SECONDS = 2.0
@@ -75,107 +73,6 @@ def backoff(start: float = BACKOFF_START_SECONDS) -> Iterator[float]:
     while True:
         yield delay
         delay = min(delay * 2, BACKOFF_MAX_SECONDS)
-
-
-# -- ownership ------------------------------------------------------------------
-
-
-class Ownership:
-    """Who holds what in the stack, learnt from the engine's calls this run.
-
-    The engine diffs every resource of the program that is already in the
-    state, and the old outputs it passes hold that resource's backup ID and
-    token: those are *held*. A create whose token finds a live backup must
-    not take it if another resource holds it (a replacement's old self, or a
-    resource renamed in the state while a new one took its old name). The
-    engine may start a create before it has diffed every other resource, so
-    such a create first waits until every resource the program declared has
-    been seen (the seed's check lists them), or until no new registration has
-    come for QUIET_SECONDS (a resource can be waiting on this very create).
-    """
-
-    def __init__(self, quiet_seconds: float = QUIET_SECONDS) -> None:
-        self._cond = threading.Condition()
-        self._quiet = quiet_seconds
-        self._declared: set[str] = set()
-        self._seen: set[str] = set()
-        self._last_event = time.monotonic()
-        self._held_tokens: dict[str, str] = {}
-        self._held_backups: dict[str, str] = {}
-        self._taken: set[str] = set()
-        self._epochs: dict[str, int] = {}
-
-    def declare(self, keys: Iterable[str]) -> None:
-        with self._cond:
-            self._declared.update(keys)
-            self._last_event = time.monotonic()
-            self._cond.notify_all()
-
-    def saw(self, key: str | None, *, token: Any = None, backup_id: Any = None) -> None:
-        """A resource of the program was checked or diffed; it holds `token` and `backup_id`."""
-        with self._cond:
-            if key:
-                self._seen.add(key)
-                if isinstance(token, str) and token:
-                    self._held_tokens[token] = key
-                if isinstance(backup_id, str) and backup_id:
-                    self._held_backups[backup_id] = key
-            self._last_event = time.monotonic()
-            self._cond.notify_all()
-
-    def epoch(self, key: str | None, old_key: str | None, old_epoch: int | None) -> int:
-        """The token epoch of a resource the engine checks now (see tokens.py).
-
-        A resource in the state (checked with its old inputs) keeps its
-        epoch, and its old scope key is marked as taken at that epoch. The
-        engine checks a resource it replaces again without old inputs (right
-        after the check with them, in this process): that check, and any new
-        resource under a key an existing resource held, moves past it, so a
-        replacement never derives the token of the backup it replaces.
-        """
-        with self._cond:
-            if old_epoch is not None:
-                for held in {old_key, key} - {None}:
-                    assert held is not None
-                    self._epochs[held] = max(self._epochs.get(held, old_epoch), old_epoch)
-                return old_epoch
-            if key is None:
-                return 0
-            return self._epochs.get(key, -1) + 1
-
-    def settle(self, deadline: float) -> None:
-        """Wait until the program's resources have all been seen, or have gone quiet."""
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                if self._declared <= self._seen or now >= deadline:
-                    return
-                quiet_until = self._last_event + self._quiet
-                if now >= quiet_until:
-                    return
-                self._cond.wait(timeout=min(quiet_until, deadline) - now)
-
-    def holder(self, *, backup_id: str | None = None, token: str | None = None) -> str | None:
-        """The scope key of the resource that holds this backup or token, if one does."""
-        with self._cond:
-            if backup_id is not None and backup_id in self._held_backups:
-                return self._held_backups[backup_id]
-            if token is not None:
-                return self._held_tokens.get(token)
-            return None
-
-    def held_backups(self) -> set[str]:
-        with self._cond:
-            return set(self._held_backups)
-
-    def take(self, backup_id: str) -> None:
-        """A create of this run returned this backup: no delete of this run may remove it."""
-        with self._cond:
-            self._taken.add(backup_id)
-
-    def taken(self, backup_id: str) -> bool:
-        with self._cond:
-            return backup_id in self._taken
 
 
 # -- gates ----------------------------------------------------------------------
@@ -418,6 +315,7 @@ def send_waiting(
     """One request, with the waits FSx asks for waited out until the deadline (or a cancel)."""
     delays = backoff()
     while True:
+        ensure_engine(f"the request to create {request.what}")
         try:
             return request.send(token)
         except FsxApiError as error:
@@ -451,13 +349,14 @@ def claim(
     poller: BackupPoller,
     deadline: float,
 ) -> tuple[Backup, str]:
-    """Walk the tokens to the first that is free or names a live backup no one is known to hold.
+    """Walk the tokens to the first that is free or names the resource's own backup, and take it.
 
-    Each request goes through the resource's Gate; the backup it starts (or
-    finds) keeps the slot busy until it settles. A candidate is only
-    provisionally the resource's own: `confirm` decides once the other
-    resources of the program have been seen (the caller does that while the
-    backup is being made anyway).
+    A token the stack holds or held (ownership.py) is passed by without
+    asking FSx. Each request goes through the resource's Gate; the backup it
+    starts (or finds) keeps the slot busy until it settles. A found backup is
+    the resource's own interrupted create exactly when neither it nor its
+    token is held by the stack: ownership is known before the first create,
+    so this decides at once, with no wait for other resources.
     """
     ownership = state.ownership
 
@@ -472,12 +371,21 @@ def claim(
             "to cover the queue, or run `pulumi up` again."
         )
 
+    if not ownership.loaded:
+        raise FsxBackupError(
+            f"could not create {request.what}: {NOT_LOADED}. Run `pulumi up` with the seed "
+            "included (add --target for its URN, or leave out --target/--exclude)."
+        )
     for token in request.tokens:
+        holder = ownership.retired(token)
+        if holder is not None:
+            _refuse_user_token(request, token, None, holder)
+            continue
         with gate.slot(poller, deadline, queued, timed_out) as slot:
             try:
                 backup = send_waiting(request, token, deadline, state.cancelled)
             except _TokenUsedWithOtherParameters as used:
-                _pass_over_used_token(state, request, used, deadline)
+                _pass_over_used_token(state, request, used)
                 continue
             gate.started(slot, backup, request.waits_for_settle)
         if backup.get("Lifecycle") == "DELETED":
@@ -488,60 +396,45 @@ def claim(
                     "a new client_request_token (or remove it to let the provider derive one)."
                 )
             continue
-        holder = ownership.holder(backup_id=backup["BackupId"])
+        holder = ownership.holder(backup["BackupId"])
         if holder is not None:
             _refuse_user_token(request, token, backup, holder)
             continue
+        ownership.take(backup["BackupId"], token)
         return backup, token
     raise AssertionError("unreachable: token generations are unbounded")
 
 
-def confirm(
-    state: ProcessState, request: CreateRequest, backup: Backup, token: str, deadline: float
-) -> bool:
-    """True if `backup` is this resource's own; False if another resource holds it.
-
-    Waits until the program's other resources have been seen (Ownership.settle).
-    """
-    ownership = state.ownership
-    ownership.settle(deadline)
-    holder = ownership.holder(backup_id=backup["BackupId"])
-    if holder is not None:
-        _refuse_user_token(request, token, backup, holder)
-        return False
-    ownership.take(backup["BackupId"])
-    return True
-
-
-def _refuse_user_token(request: CreateRequest, token: str, backup: Backup, holder: str) -> None:
+def _refuse_user_token(
+    request: CreateRequest, token: str, backup: Backup | None, holder: str
+) -> None:
     if request.user_token:
+        named = f"names backup {backup['BackupId']}, which" if backup else "is one that"
         raise FsxBackupError(
-            f"client_request_token {token!r} names backup {backup['BackupId']}, which resource "
-            f"{holder} of this stack holds; give this resource a token of its own."
+            f"client_request_token {token!r} {named} {_holder_text(holder)} holds or held; "
+            "give this resource a token of its own."
         )
 
 
+def _holder_text(holder: str) -> str:
+    return holder if holder == "the stack" else f"resource {holder} of this stack"
+
+
 def _pass_over_used_token(
-    state: ProcessState,
-    request: CreateRequest,
-    used: _TokenUsedWithOtherParameters,
-    deadline: float,
+    state: ProcessState, request: CreateRequest, used: _TokenUsedWithOtherParameters
 ) -> None:
     """Decide whether a token FSx says was used with other parameters can be passed over.
 
-    FSx does not say which backup that is. If another resource of the stack
-    holds the token (a replacement whose tags changed), it is not ours. If no
-    live backup that could bear the token is left once the backups other
-    resources hold are set aside, its backup is gone and the next generation
-    is right. Otherwise an interrupted create whose declaration was edited
-    before the re-run may have left a live backup under it, and passing over
-    would leave that backup unmanaged: say so rather than guess.
+    FSx does not say which backup that is. A token the stack holds or held is
+    not this create's (claim passes those by before asking). Otherwise its
+    backup is this resource's own interrupted create, made with other tags. If
+    no live backup that could bear the token is left once the backups the
+    stack holds are set aside, it is gone and the next generation is right.
+    Otherwise passing over would leave that backup unmanaged: say so rather
+    than guess.
     """
     ownership = state.ownership
-    ownership.settle(deadline)
     if not request.user_token:
-        if ownership.holder(token=used.token) is not None:
-            return
         try:
             live = request.candidates()
         except FsxApiError as lookup:
@@ -564,6 +457,19 @@ def _pass_over_used_token(
         "restore the tags of the interrupted run and run `pulumi up` again (then change them); "
         "or, if that backup should be left alone, set client_request_token to a new value."
     )
+
+
+def ensure_engine(what: str) -> None:
+    """Raise instead of changing FSx once the engine that asked for the change is gone.
+
+    A provider outlives a killed engine for a moment (host/watchdog.py ends
+    it); nothing it sends then is recorded anywhere, so it sends nothing.
+    """
+    if engine_gone():
+        raise FsxBackupError(
+            f"{what} was not sent to FSx: the Pulumi engine that asked for it is gone "
+            "(killed or crashed). Nothing was changed; run the command again."
+        )
 
 
 def wait_available(
@@ -621,6 +527,7 @@ def delete_and_wait(
     deadline = time.monotonic() + timeout
     delays = backoff()
     while True:
+        ensure_engine(f"the request to delete backup {backup_id}")
         try:
             lifecycle = delete()
             break

@@ -38,66 +38,38 @@ from typing import Any, Generic, TypeVar, overload
 
 import pulumi
 
-from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
+from fsx_backup_provider.stack_state import Held, checkpoint
 
 T = TypeVar("T")
 
 # Outputs an in-place update (tags only) may change; every other output of an
 # FsxBackup or FsxBackupCopy is what the state records for the same backup.
 CHANGED_IN_PLACE = frozenset({"tags", "tags_all", "lifecycle"})
-READ_STATE = "pulumi:pulumi:readStackResourceOutputs"
 WARNING = (
     "fsx-backup-provider could not read this stack's state to show, at preview, the "
     "outputs of FsxBackups updated in place ({reason}): they show as unknown in this "
     "preview (and resources wired to them may plan changes they will not make). "
     "`pulumi up` itself is not affected."
 )
-_TYPES = (FSX_BACKUP_TYPE, FSX_BACKUP_COPY_TYPE)
 # Where a resource keeps what the descriptors need: its type token, the names
 # of its secret outputs, and its declared inputs.
 _DECLARATION = "_fsx_preview_declaration"
 _BUILT = "_fsx_preview_outputs"
 
 
-class _Program:
-    """The state the program's stack last recorded, read at most once per program run."""
-
-    def __init__(self) -> None:
-        self.recorded: asyncio.Future[dict[tuple[str, str], Mapping[str, Any]]] | None = None
-
-    def outputs_of(self, type_token: str, backup_id: str) -> Awaitable[Mapping[str, Any] | None]:
-        if self.recorded is None:
-            self.recorded = asyncio.ensure_future(_read_state())
-
-        async def lookup() -> Mapping[str, Any] | None:
-            assert self.recorded is not None
-            return (await self.recorded).get((type_token, backup_id))
-
-        return lookup()
+_warned: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
 
-_programs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Program] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-async def _read_state() -> dict[tuple[str, str], Mapping[str, Any]]:
-    """The outputs of the stack's FsxBackups and FsxBackupCopies in its state, by type and ID."""
-    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    try:
-        result = await pulumi.runtime.invoke_async(READ_STATE, {"stackName": stack})
-        resources = (result or {}).get("outputs") or {}
-        found: dict[tuple[str, str], Mapping[str, Any]] = {}
-        for entry in resources.values():
-            if not isinstance(entry, Mapping) or entry.get("type") not in _TYPES:
-                continue
-            outputs = entry.get("outputs")
-            if isinstance(outputs, Mapping) and isinstance(outputs.get("backup_id"), str):
-                found[(str(entry["type"]), outputs["backup_id"])] = outputs
-        return found
-    except Exception as error:  # any failure of the read: unknown, as before
-        pulumi.log.warn(WARNING.format(reason=str(error).splitlines()[0] if str(error) else error))
-        return {}
+async def _recorded(type_token: str, backup_id: str) -> Held | None:
+    """What the stack's last checkpoint records of this backup (stack_state.py)."""
+    read = await checkpoint()
+    if read.error is not None:
+        loop = asyncio.get_event_loop()
+        if loop not in _warned:
+            _warned.add(loop)
+            pulumi.log.warn(WARNING.format(reason=read.error))
+        return None
+    return read.find(type_token, backup_id)
 
 
 def declare(
@@ -160,7 +132,6 @@ def _known_at_preview(
     declaration: tuple[str, frozenset[str], dict[str, Any]],
 ) -> pulumi.Output[Any]:
     type_token, secret_outputs, inputs = declaration
-    loop = asyncio.get_event_loop()
 
     async def resolve() -> tuple[Any, bool, bool]:
         secret = await raw.is_secret() or key in secret_outputs
@@ -174,13 +145,13 @@ def _known_at_preview(
         backup_id = await resource_id.future()
         if key == "backup_id":
             return backup_id, True, secret
-        program = _programs.get(loop)
-        if program is None:
-            program = _programs[loop] = _Program()
-        recorded = await program.outputs_of(type_token, str(backup_id))
-        if recorded is None or recorded.get(key) is None:
+        recorded = await _recorded(type_token, str(backup_id))
+        if recorded is None:
             return None, False, secret
-        return recorded[key], True, secret
+        # Every output is stored with every backup; one the read leaves out is
+        # null (the engine sends no nulls), and a value FSx left empty (a file
+        # system backup's volume_id) stays empty.
+        return recorded.outputs.get(key), True, secret or key in recorded.secret_keys
 
     resolved = asyncio.ensure_future(resolve())
 

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider import preview
+from fsx_backup_provider import identity, preview
 from fsx_backup_provider.base import pick
 from fsx_backup_provider.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
 from fsx_backup_provider.host.outputs import release_own_outputs
@@ -109,6 +109,8 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
         release_own_outputs(self, props)
         preview.declare(self, FSX_BACKUP_TYPE, inputs, opts)
+        if opts.id is None:
+            identity.track(self)
 
     @staticmethod
     def get(

@@ -18,9 +18,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from fsx_backup_provider.host.server import Handler, in_dynamic_provider_process, wrap_method
+from fsx_backup_provider.host.server import Handler, in_dynamic_provider_process, warn, wrap_method
 
 CANCEL_METHOD = "/pulumirpc.ResourceProvider/Cancel"
+WARNING = (
+    "fsx-backup-provider could not reach the Pulumi dynamic provider host's Cancel handler: "
+    "Ctrl-C (or a cancelled run) will wait for backups being created to finish, or for "
+    "create_timeout_seconds, instead of ending at once. Nothing else changes."
+)
 
 _lock = threading.Lock()
 _installed: bool | None = None
@@ -37,6 +42,8 @@ def on_engine_cancel(cancel: Callable[[], None]) -> bool:
                 )
             except Exception:  # grpc's internals differ: Ctrl-C waits as before
                 _installed = False
+            if not _installed:
+                warn(WARNING)
         return bool(_installed)
 
 

@@ -15,7 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
+from pulumi.dynamic import (
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
 
 
 def _emulator(props: dict[str, Any]) -> Any:
@@ -56,3 +63,36 @@ class LustreStandIn(Resource, module="standin", name="LustreFileSystem"):
     ) -> None:
         props = {"endpoint_url": endpoint_url, "region": region, "file_system_id": None}
         super().__init__(LustreStandInProvider(), name, props, opts)
+
+
+class SleeperProvider(ResourceProvider):
+    """Takes `seconds` to create and to update: something slow for others to wait on."""
+
+    serialize_as_secret_always = False
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        import time
+
+        time.sleep(float(props["seconds"]))
+        return CreateResult(f"sleeper-{props['trigger']}", dict(props))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return DiffResult(changes=olds.get("trigger") != news.get("trigger"), replaces=[])
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        import time
+
+        time.sleep(float(news["seconds"]))
+        return UpdateResult(dict(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+
+class Sleeper(Resource, module="standin", name="Sleeper"):
+    """A resource whose create and update take `seconds`; change `trigger` to update it."""
+
+    def __init__(
+        self, name: str, seconds: float, trigger: str, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(SleeperProvider(), name, {"seconds": seconds, "trigger": trigger}, opts)

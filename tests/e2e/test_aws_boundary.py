@@ -180,9 +180,11 @@ def test_what_a_user_sees_is_the_message_not_botocores_traceback(
     world.recovers()
     shown = "\n".join(lines)
     print(shown)
+    # The first FSx call of an `up` checks that the backup the stack holds still
+    # exists (docs/design.md): it fails, and nothing is created.
     assert re.search(
-        r"FsxBackupError: could not create a backup of file system '[^']+': "
-        r"FSx CreateBackup failed with EndpointUnreachable: .*" + re.escape(url),
+        r"FsxBackupError: could not check that backup backup-[0-9a-f]+ still exists: "
+        r"FSx DescribeBackups failed with EndpointUnreachable: .*" + re.escape(url),
         shown,
     )
     # Raised from None in fsx.py and by the provider: no botocore frame, no chain.

@@ -28,7 +28,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
         assert isinstance(results[key], int | float), key
     assert results["preview_fsx_calls"] == 0
     assert results["unknown_preview_fsx_calls"] == 0
-    assert results["unknown_preview"]["preview_changes"] == {"create": 2 * results["N_preview"] + 2}
+    assert results["unknown_preview"]["preview_changes"] == {"create": 2 * results["N_preview"] + 3}
     assert results["up"]["up_calls"]["CreateBackup"] == results["N_up"]
     assert results["up"]["up_and_destroy_calls"]["DeleteBackup"] == results["N_up"]
     assert 0 < results["provider_pickle_bytes"] < 200

@@ -93,7 +93,8 @@ def test_up_preview_update_refresh_destroy(fsx: Any, cli: Cli, tmp_path: Path) -
     report = json.loads(out)
     assert report["command"] == "up" and report["stack"] == "cli-test"
     assert report["result"] == "succeeded" and report["exit_code"] == 0
-    assert report["resource_changes"] == {"create": 4}  # two backups, the seed and the stack
+    # Two backups, the seed, the ledger and the stack.
+    assert report["resource_changes"] == {"create": 5}
     assert report["changes"] == {"nightly": "create", "volume": "create"}
     backups = report["backups"]
     assert set(backups) == {"nightly", "volume"}
@@ -124,7 +125,7 @@ def test_up_preview_update_refresh_destroy(fsx: Any, cli: Cli, tmp_path: Path) -
     planned = json.loads(out)
     assert planned["exit_code"] == EXIT_CHANGES
     assert planned["changes"] == {"nightly": "update"}
-    assert planned["resource_changes"] == {"update": 1, "same": 3}
+    assert planned["resource_changes"] == {"update": 1, "same": 4}
     assert mutating_calls(fsx, before) == {}
 
     code, out, err = cli("up", "--file", str(spec))
@@ -169,11 +170,13 @@ def test_up_refresh_notices_a_backup_deleted_outside(fsx: Any, cli: Cli) -> None
     first = json.loads(out)["backups"]["kept"]["backup_id"]
     fsx.client().delete_backup(BackupId=first)
 
-    # Without --refresh the state still holds the deleted backup: nothing to do.
+    # Without --refresh the state still holds the deleted backup: the run says so,
+    # and changes nothing.
     code, out, err = cli("up", *declared)
-    assert code == EXIT_OK, err
+    assert code == EXIT_FAILED, err
     stale = json.loads(out)
-    assert stale["changes"] == {} and stale["backups"]["kept"]["backup_id"] == first
+    assert f"backup {first} of this resource is gone from FSx" in stale["error"]
+    assert "up --refresh" in stale["error"]
 
     # With it, the engine reads FSx first, drops the backup and makes it again.
     before = fsx.calls()

@@ -93,19 +93,20 @@ def test_a_nightly_backup_and_its_copy_in_another_region(fsx: Any, fsx_stack: St
     assert copy["owner_id"] and copy["creation_time"] and copy["type"]
     [live] = copies_in(fsx).values()
     assert live["BackupId"] == copy["backup_id"] and live["SourceBackupRegion"] == REGION
-    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 4}
+    # The backup, its copy, the seed, the ledger and the stack.
+    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 5}
 
     # Tags change in place: same copy, new tags, no CopyBackup.
     copies_before = calls(fsx, "CopyBackup")
     spec["copy_tags"] = {"Name": "nightly-dr", "Env": "prod"}
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"update": 1, "same": 3}
+    assert result.summary.resource_changes == {"update": 1, "same": 4}
     assert outputs_of(result)["copy"]["backup_id"] == copy["backup_id"]
     assert calls(fsx, "CopyBackup") == copies_before
     assert tags_of(copies_in(fsx)[copy["backup_id"]]) == {"Name": "nightly-dr", "Env": "prod"}
 
     refreshed = stack.refresh(on_output=quiet)
-    assert refreshed.summary.resource_changes == {"same": 4}
+    assert refreshed.summary.resource_changes == {"same": 5}
     stack.destroy(on_output=quiet)
     assert copies_in(fsx) == {}
     assert fsx.client().describe_backups()["Backups"] == []
@@ -124,7 +125,7 @@ def test_an_in_region_copy_of_a_volume_backup(fsx: Any, fsx_stack: StackMaker) -
     copy = outputs_of(stack.up(on_output=quiet))["copy"]
     assert copy == {"region": REGION, "volume_id": vol_id, "source_region": REGION}
     assert len(copies_in(fsx, REGION)) == 1
-    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 4}
+    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 5}
 
 
 def test_twenty_copies_to_one_region_all_succeed_five_at_a_time(
@@ -187,12 +188,12 @@ def test_copied_source_tags_are_not_fought_over(fsx: Any, fsx_stack: StackMaker)
     stack.up(on_output=quiet)
     [copy] = copies_in(fsx).values()
     assert tags_of(copy) == {"Owner": "team-a", "Name": "dr"}
-    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 3}
+    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 4}
     declared["Name"] = "dr2"
     stack.up(on_output=quiet)
     assert tags_of(copies_in(fsx)[copy["BackupId"]]) == {"Owner": "team-a", "Name": "dr2"}
     stack.refresh(on_output=quiet)
-    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 3}
+    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 4}
 
 
 @pytest.mark.parametrize("change", ["region", "copy_tags", "kms_key_id"])
@@ -216,7 +217,8 @@ def test_what_replaces_a_copy(fsx: Any, fsx_stack: StackMaker, change: str) -> N
         + "/1234abcd-12ab-34cd-56ef-1234567890ab",
     }[change]
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"replace": 1, "same": 2}
+    # The ledger records the new copy's token.
+    assert result.summary.resource_changes == {"replace": 1, "update": 1, "same": 2}
     [second] = resources_of_type(stack, ":FsxBackupCopy")
     assert second["id"] != first["id"]
     assert list(copies_in(fsx, args["region"])) == [second["id"]]

@@ -43,7 +43,7 @@ def test_a_backup_gone_failed_is_replaced(fsx: Any, fsx_stack: Any) -> None:
     assert state["outputs"]["lifecycle"] == "FAILED"
 
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"replace": 1, "same": 2}
+    assert result.summary.resource_changes == {"replace": 1, "update": 1, "same": 2}
     second = result.outputs["backup_id"].value
     assert second != first
     [backup] = live(fsx)  # the FAILED one was deleted after its replacement was made

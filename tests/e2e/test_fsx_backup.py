@@ -135,7 +135,8 @@ def test_file_system_and_volume_backups_lifecycle(fsx: Any, fsx_stack: StackMake
     # preview after up: no changes, and no FSx call that changes anything.
     calls = CallCounter(fsx)
     preview = stack.preview(on_output=quiet)
-    assert preview.change_summary == {auto.OpType.SAME: 4}
+    # Two backups, the seed, the ledger and the stack.
+    assert preview.change_summary == {auto.OpType.SAME: 5}
     assert not any(calls.get(op) for op in MUTATING)
 
     # tag change: in place, same backup.
@@ -177,7 +178,8 @@ def test_source_change_replaces(fsx: Any, fsx_stack: StackMaker) -> None:
 
     spec["b"]["file_system_id"] = second
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"replace": 1, "same": 2}
+    # The ledger records the new backup's token.
+    assert result.summary.resource_changes == {"replace": 1, "update": 1, "same": 2}
     new = outputs(result)["b"]
     assert new["backup_id"] != old_id
     assert new["file_system_id"] == second
@@ -191,7 +193,7 @@ def test_out_of_band_delete_then_refresh_and_up(fsx: Any, fsx_stack: StackMaker)
     fsx.client().delete_backup(BackupId=old_id)
 
     refresh = stack.refresh(on_output=quiet)
-    assert refresh.summary.resource_changes == {"delete": 1, "same": 2}
+    assert refresh.summary.resource_changes == {"delete": 1, "same": 3}
     assert resources_of_type(stack, ":FsxBackup") == []
 
     new_id = outputs(stack.up(on_output=quiet))["b"]["backup_id"]
@@ -215,7 +217,7 @@ def test_out_of_band_retag_is_restored(fsx: Any, fsx_stack: StackMaker) -> None:
     assert state["outputs"]["tags_all"] == {"Name": "hijacked", "Extra": "1"}
 
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"update": 1, "same": 2}
+    assert result.summary.resource_changes == {"update": 1, "same": 3}
     assert outputs(result)["b"]["backup_id"] == up["backup_id"]
     [live] = live_backups(fsx)
     assert tags_of(live) == {"Name": "declared"}
@@ -243,7 +245,7 @@ def test_import_adopts_without_create(fsx: Any, fsx_stack: StackMaker) -> None:
 
     # Once adopted, the import option can stay or go: nothing changes.
     del spec["adopted"]["opts"]
-    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 3}
+    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 4}
 
     # Destroy deletes what was adopted, as with any managed resource.
     stack.destroy(on_output=quiet)
@@ -376,29 +378,29 @@ def test_replacement_with_unchanged_inputs_makes_a_fresh_backup(
 
     trigger["value"] = "v2"
     result = stack.up(on_output=quiet)
-    assert result.summary.resource_changes == {"replace": 2, "same": 2}
+    assert result.summary.resource_changes == {"replace": 2, "update": 1, "same": 2}
     second = outputs(result)
     assert second["token"] != first["token"]
     assert second["backup_id"] != first["backup_id"]
     assert [b["BackupId"] for b in live_backups(fsx)] == [second["backup_id"]]
 
 
-def test_targeted_replace_keeps_the_backup(fsx: Any, fsx_stack: StackMaker) -> None:
+def test_targeted_replace_makes_a_fresh_backup(fsx: Any, fsx_stack: StackMaker) -> None:
+    """`pulumi up --replace`: the engine gives the provider no trace of what it
+    replaces, but the old resource holds its token in the stack's state, so the
+    replacement makes a new backup, and the old one is deleted after it."""
     fs_id = fsx.create_file_system("LUSTRE")
     stack = fsx_stack(program_of({"b": {"file_system_id": fs_id}}))
     first = outputs(stack.up(on_output=quiet))["b"]
     [state] = resources_of_type(stack, ":FsxBackup")
 
     second = outputs(stack.up(on_output=quiet, replace=[state["urn"]]))["b"]
-    # README: the engine gives the provider no trace of what `--replace`
-    # replaces, so with unchanged inputs the token finds the same backup, and
-    # the replaced resource's delete leaves it to the replacement.
-    assert second["backup_id"] == first["backup_id"]
+    assert second["backup_id"] != first["backup_id"]
     [live] = live_backups(fsx)
     assert live["BackupId"] == second["backup_id"] and live["Lifecycle"] == "AVAILABLE"
     [after] = resources_of_type(stack, ":FsxBackup")
     assert after["id"] == live["BackupId"]
-    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 3}
+    assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 4}
 
 
 def test_timeout_names_the_backup_and_rerun_resumes(fsx: Any, fsx_stack: StackMaker) -> None:

@@ -100,7 +100,7 @@ def steps_by_name(preview: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The preview's steps by resource name; `preview --json` lists no step of a
     resource that stays the same, so a missing one is `same`."""
     steps = {step["urn"].rsplit("::", 1)[1]: step for step in preview["steps"]}
-    for name in ("fsx-backup-seed", "lustre", "nightly", "dr"):
+    for name in ("fsx-backup-seed", "fsx-backup-ledger", "lustre", "nightly", "dr"):
         steps.setdefault(name, {"op": "same"})
     return steps
 
@@ -137,6 +137,7 @@ def test_a_program_wired_from_outputs_previews_and_ups_like_a_user_runs_it(
     fresh = steps_by_name(project.preview_json())
     assert {name: step["op"] for name, step in fresh.items() if name != "preview-e2e-dev"} == {
         "fsx-backup-seed": "create",
+        "fsx-backup-ledger": "create",
         "lustre": "create",
         "nightly": "create",
         "dr": "create",
@@ -164,7 +165,7 @@ def test_a_program_wired_from_outputs_previews_and_ups_like_a_user_runs_it(
     for internal in ("identity", "resource_urn", "token_epoch", "secret_inputs"):
         assert internal not in preview.stdout, preview.stdout
     planned = project.preview_json()
-    assert planned["changeSummary"] == {"update": 1, "same": 4}
+    assert planned["changeSummary"] == {"update": 1, "same": 5}
     steps = steps_by_name(planned)
     assert steps["nightly"]["op"] == "update"
     assert steps["nightly"]["diffReasons"] == ["tags"]
@@ -215,7 +216,8 @@ def test_a_program_wired_from_outputs_previews_and_ups_like_a_user_runs_it(
 
     project.run("destroy", "--yes")
     assert backups(fsx, REGION) == {} and backups(fsx, COPY_REGION) == {}
-    assert fsx.client().describe_file_systems()["FileSystems"] == []
+    left = fsx.client().describe_file_systems()["FileSystems"]
+    assert [f["FileSystemId"] for f in left if f["Lifecycle"] != "DELETING"] == []
     assert project.state() == []
 
 
@@ -251,6 +253,6 @@ def test_the_automation_api_preview_and_fsx_backup_preview_of_unknowns(
     stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": fsx.endpoint_url}])))
     before = fsx.calls()
     result = stack.preview(color="never")
-    assert result.change_summary == {"create": 5}
+    assert result.change_summary == {"create": 6}
     assert fsx.calls() == before
     stack.workspace.remove_stack("automation")

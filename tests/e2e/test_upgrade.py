@@ -104,8 +104,8 @@ def test_a_stack_made_by_0_1_0_is_neither_replaced_nor_made_again(fsx: Any, tmp_
         stack.preview(on_output=quiet, on_event=events.append)
         planned = _steps(events)
         assert planned["lustre-nightly"] == planned["ontap-volume"] == "same", planned
-        # The one change: the stack gets its seed (see identity.py).
-        assert planned["fsx-backup-seed"] == "create", planned
+        # The one change: the stack gets its seed and ledger (docs/design.md).
+        assert planned["fsx-backup-seed"] == planned["fsx-backup-ledger"] == "create", planned
 
         calls = dict(fsx.calls())
         events.clear()
@@ -121,7 +121,7 @@ def test_a_stack_made_by_0_1_0_is_neither_replaced_nor_made_again(fsx: Any, tmp_
         refreshed = stack.refresh(on_output=quiet)
         assert refreshed.summary.resource_changes is not None
         assert set(refreshed.summary.resource_changes) == {"same"}
-        assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 4}
+        assert stack.preview(on_output=quiet).change_summary == {auto.OpType.SAME: 5}
 
         stack.destroy(on_output=quiet)
         live = fsx.client().describe_backups()["Backups"]

@@ -14,10 +14,8 @@ from fsx_backup_provider.lifecycle import (
     CreateRequest,
     FsxBackupError,
     Gate,
-    Ownership,
     ProcessState,
     claim,
-    confirm,
 )
 from fsx_backup_provider.poller import WaitTimeout
 
@@ -64,46 +62,15 @@ def request(send: Callable[[str], dict[str, Any]], **overrides: Any) -> CreateRe
     return CreateRequest(**fields)
 
 
-def state(quiet: float = 0.05) -> ProcessState:
+def state() -> ProcessState:
+    """A process whose seed was checked: the stack holds nothing yet."""
     made = ProcessState()
-    made.ownership = Ownership(quiet_seconds=quiet)
+    made.ownership.load([], [])
     return made
 
 
 def far() -> float:
     return time.monotonic() + 30
-
-
-# -- ownership --------------------------------------------------------------------
-
-
-def test_settle_returns_once_every_declared_resource_was_seen() -> None:
-    ownership = Ownership(quiet_seconds=30)
-    ownership.declare(["a", "b"])
-    ownership.saw("a")
-    threading.Timer(0.2, lambda: ownership.saw("b", token="t", backup_id="backup-1")).start()
-    started = time.monotonic()
-    ownership.settle(far())
-    assert 0.1 < time.monotonic() - started < 5
-    assert ownership.holder(backup_id="backup-1") == "b"
-    assert ownership.holder(token="t") == "b"
-
-
-def test_settle_gives_up_waiting_once_registrations_go_quiet() -> None:
-    ownership = Ownership(quiet_seconds=0.3)
-    ownership.declare(["a", "waits-for-me"])
-    ownership.saw("a")
-    started = time.monotonic()
-    ownership.settle(far())
-    assert 0.2 < time.monotonic() - started < 5
-
-
-def test_settle_never_outlives_the_deadline() -> None:
-    ownership = Ownership(quiet_seconds=60)
-    ownership.declare(["never"])
-    started = time.monotonic()
-    ownership.settle(time.monotonic() + 0.2)
-    assert time.monotonic() - started < 2
 
 
 # -- gates ------------------------------------------------------------------------
@@ -195,28 +162,14 @@ def test_the_walk_passes_over_deleted_backups() -> None:
 
 def test_the_walk_passes_over_a_backup_another_resource_holds() -> None:
     made = state()
-    made.ownership.saw("old-self", token="t0", backup_id="backup-t0")
+    made.ownership.saw("old-self", backup_id="backup-t0")
 
     def send(token: str) -> dict[str, Any]:
         return {"BackupId": f"backup-{token}", "Lifecycle": "AVAILABLE"}
 
-    backup, token = claim(made, request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
+    _backup, token = claim(made, request(send), Gate(1), FakePoller(), far())  # type: ignore[arg-type]
     assert token == "t1"
-    assert confirm(made, request(send), backup, token, far())
     assert made.ownership.taken("backup-t1")
-
-
-def test_confirm_rejects_a_backup_whose_holder_is_seen_late() -> None:
-    """A resource renamed in the state may be diffed after the create started."""
-    made = state(quiet=5)
-    made.ownership.declare(["new", "renamed"])
-    made.ownership.saw("new")
-    backup = {"BackupId": "backup-old", "Lifecycle": "AVAILABLE"}
-    threading.Timer(
-        0.2, lambda: made.ownership.saw("renamed", token="t0", backup_id="backup-old")
-    ).start()
-    assert not confirm(made, request(lambda t: backup), backup, "t0", far())
-    assert not made.ownership.taken("backup-old")
 
 
 class RecordedWaits(threading.Event):

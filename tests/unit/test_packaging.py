@@ -190,6 +190,8 @@ STATE_INPUTS = {
 }  # fmt: skip
 SEED_TYPE = "pulumi-python:dynamic/fsx:FsxBackupSeed"
 SEED_PROVIDER = ("fsx_backup_provider.identity", "FsxBackupSeedProvider")
+LEDGER_TYPE = "pulumi-python:dynamic/fsx:FsxBackupLedger"
+LEDGER_PROVIDER = ("fsx_backup_provider.ledger", "FsxBackupLedgerProvider")
 COPY_TYPE = "pulumi-python:dynamic/fsx:FsxBackupCopy"
 COPY_PROVIDER = ("fsx_backup_provider.backup_copy", "FsxBackupCopyProvider")
 COPY_INPUTS = {
@@ -208,6 +210,7 @@ def test_what_existing_states_record_never_moves() -> None:
     under one type token, beside the stored properties (docs/own-repo.md)."""
     script = textwrap.dedent(
         """
+        import asyncio
         import json
         import pulumi
         from fsx_backup_provider import FsxBackup, FsxBackupCopy
@@ -235,10 +238,17 @@ def test_what_existing_states_record_never_moves() -> None:
                 "pinned-copy", "backup-0123456789abcdef0", source_region="us-east-1",
                 region="us-west-2", kms_key_id="key", copy_tags=True, tags={"Name": "dr"},
             )
-            # Both registrations, in whichever order they happen.
-            return pulumi.Output.all(backup.urn, copy.urn).apply(
-                lambda _: print(json.dumps(registered))
-            )
+            # Every registration, in whichever order they happen (the ledger's
+            # comes once the backups' tokens are known).
+            async def all_registered():
+                await asyncio.gather(backup.urn.future(), copy.urn.future())
+                for _ in range(500):
+                    if len(registered) >= 4:
+                        break
+                    await asyncio.sleep(0.01)
+                print(json.dumps(registered))
+
+            return pulumi.Output.from_input(asyncio.ensure_future(all_registered()))
 
         program()
         """
@@ -261,6 +271,7 @@ def test_what_existing_states_record_never_moves() -> None:
     for resource_type, provider in (
         (STATE_TYPE, STATE_PROVIDER),
         (SEED_TYPE, SEED_PROVIDER),
+        (LEDGER_TYPE, LEDGER_PROVIDER),
         (COPY_TYPE, COPY_PROVIDER),
     ):
         pickled = base64.b64decode(registered[resource_type]["__provider"])

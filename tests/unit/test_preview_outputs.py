@@ -15,8 +15,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from fsx_backup_provider import preview
+from fsx_backup_provider import preview, stack_state
 from fsx_backup_provider.constants import FSX_BACKUP_TYPE
+from fsx_backup_provider.stack_state import Checkpoint, Held
 
 BACKUP = "backup-0123456789abcdef0"
 ARN = f"arn:aws:fsx:us-east-1:123456789012:backup/{BACKUP}"
@@ -58,15 +59,14 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """A preview whose state records the backup; counts the state reads."""
     count: list[int] = []
 
-    async def read_state() -> dict[tuple[str, str], Any]:
+    async def read_state() -> Checkpoint:
         count.append(1)
-        return {(FSX_BACKUP_TYPE, BACKUP): {"backup_id": BACKUP, "arn": ARN}}
+        held = Held("urn:x", FSX_BACKUP_TYPE, {"backup_id": BACKUP, "arn": ARN})
+        return Checkpoint((held,), by_id={(FSX_BACKUP_TYPE, BACKUP): held})
 
     monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: True)
-    monkeypatch.setattr(preview, "_read_state", read_state)
+    monkeypatch.setattr(stack_state, "_read", read_state)
     yield count
-
-
 
 
 def run(body: Any) -> Any:
@@ -115,10 +115,10 @@ def test_secretness_follows_the_declaration(reads: list[int]) -> None:
 def test_a_backup_the_state_does_not_record_stays_unknown(
     reads: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def nothing() -> dict[tuple[str, str], Any]:
-        return {}
+    async def nothing() -> Checkpoint:
+        return Checkpoint()
 
-    monkeypatch.setattr(preview, "_read_state", nothing)
+    monkeypatch.setattr(stack_state, "_read", nothing)
 
     async def body() -> Any:
         made = resource(id_known=True, outputs_known=False)
@@ -160,3 +160,40 @@ def test_outside_a_preview_the_registered_output_is_returned(
         return made.arn is made.__dict__["arn"]
 
     assert run(body) is True
+
+
+def test_the_state_read_keeps_each_values_secrecy() -> None:
+    """As the resource monitor sends it: a secret output is marked, the others are not."""
+    from google.protobuf import struct_pb2
+
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+    result = struct_pb2.Struct()
+    result.update(
+        {
+            "outputs": {
+                "urn:x": {
+                    "type": FSX_BACKUP_TYPE,
+                    "outputs": {
+                        "backup_id": BACKUP,
+                        "arn": {**secret, "value": ARN},
+                        "volume_id": None,
+                    },
+                },
+                "urn:ledger": {
+                    "type": "pulumi-python:dynamic/fsx:FsxBackupLedger",
+                    "outputs": {"tokens": {**secret, "value": ["t1", "t2"]}},
+                },
+            }
+        }
+    )
+    read = stack_state._parse(result, marked=True)
+    held = read.find(FSX_BACKUP_TYPE, BACKUP)
+    assert held is not None
+    assert held.outputs == {"backup_id": BACKUP, "arn": ARN, "volume_id": None}
+    assert held.secret_keys == {"arn"}
+    assert read.ledger_tokens == {"t1", "t2"}
+    unmarked = stack_state._parse(
+        {"outputs": {"urn:x": {"type": FSX_BACKUP_TYPE, "outputs": {"backup_id": BACKUP}}}},
+        marked=False,
+    )
+    assert unmarked.held[0].secret_keys == {"backup_id"}, "unmarked: every value counts as secret"

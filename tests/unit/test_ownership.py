@@ -1,0 +1,344 @@
+"""Every guard that keeps a resource from taking or deleting a backup another holds.
+
+Fast: no engine, no emulator process. The providers run with a fake FSx
+client that records every call, and ownership is loaded as the seed's check
+loads it from the stack's checkpoint. Each test names the guard it pins;
+`make guards` removes each guard in turn and shows which of these fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fsx_backup_provider.backup_copy import FsxBackupCopyProvider
+from fsx_backup_provider.base import BackupResourceProvider
+from fsx_backup_provider.config import ProviderSettings
+from fsx_backup_provider.host import watchdog
+from fsx_backup_provider.identity import FsxBackupSeedProvider, next_identities
+from fsx_backup_provider.lifecycle import FsxBackupError, ProcessState, process_state
+from fsx_backup_provider.ownership import HeldBackup, Ownership
+from fsx_backup_provider.provider import FsxBackupProvider
+from fsx_backup_provider.tokens import derived_token
+
+FS = "fs-0123456789abcdef0"
+REGION = "us-east-1"
+TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
+URN_X = f"urn:pulumi:dev::proj::{TYPE}::x"
+KEY_X = f"{TYPE}::x"
+KEY_Y = f"{TYPE}::y"
+IDENTITY = "0123456789abcdef0123456789abcdef.1"
+
+
+def token(generation: int, epoch: int = 0) -> str:
+    return derived_token(IDENTITY, KEY_X, FS, REGION, str(epoch), generation=generation)
+
+
+class FakeFsx:
+    """FSx as far as a create and a delete see it: tokens name backups, every call recorded."""
+
+    region = REGION
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.by_token: dict[str, dict[str, Any]] = {}
+        self.backups: dict[str, dict[str, Any]] = {}
+
+    def existing(self, backup_id: str, under: str, lifecycle: str = "AVAILABLE") -> None:
+        backup = {"BackupId": backup_id, "Lifecycle": lifecycle, "FileSystem": {"FileSystemId": FS}}
+        self.by_token[under] = self.backups[backup_id] = backup
+
+    def create_backup(self, *, client_request_token: str, **_: Any) -> dict[str, Any]:
+        self.calls.append(("CreateBackup", client_request_token))
+        if client_request_token not in self.by_token:
+            new_id = f"backup-{len(self.backups):017x}"
+            self.existing(new_id, client_request_token, "CREATING")
+        return dict(self.by_token[client_request_token])
+
+    def describe_backups(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        self.calls.append(("DescribeBackups", ",".join(ids)))
+        return {i: self.backups[i] for i in ids if i in self.backups}
+
+    def delete_backup(self, backup_id: str) -> str:
+        self.calls.append(("DeleteBackup", backup_id))
+        self.backups.pop(backup_id, None)
+        return "DELETED"
+
+    def user_backups_of(self, *_: Any) -> list[dict[str, Any]]:
+        return list(self.backups.values())
+
+    def mutations(self) -> list[tuple[str, str]]:
+        return [c for c in self.calls if c[0] != "DescribeBackups"]
+
+
+class FakePoller:
+    def __init__(self, fsx: FakeFsx) -> None:
+        self.fsx = fsx
+
+    def lookup(self, backup_id: str, timeout: float = 300.0) -> dict[str, Any] | None:
+        return self.fsx.backups.get(backup_id)
+
+    def wait_for(self, backup_id: str, condition: Any, **_: Any) -> dict[str, Any] | None:
+        return self.fsx.backups.get(backup_id)
+
+
+@pytest.fixture
+def fsx(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFsx]:
+    """A fresh process state whose seed check loaded an empty stack, and a fake FSx."""
+    fake = FakeFsx()
+    fresh = ProcessState()
+    fresh.settings = ProviderSettings(region=REGION)
+    fresh.ownership.load([], [])
+    monkeypatch.setattr("fsx_backup_provider.lifecycle._process", fresh)
+    monkeypatch.setattr(BackupResourceProvider, "client", lambda self, props: fake)
+    monkeypatch.setattr(BackupResourceProvider, "poller", lambda self, props: FakePoller(fake))
+    monkeypatch.setattr("fsx_backup_provider.lifecycle.client_for", lambda connection: fake)
+    monkeypatch.setattr("fsx_backup_provider.base._before_waiting", lambda: None)
+    yield fake
+
+
+def props(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "file_system_id": FS,
+        "resource_urn": URN_X,
+        "identity": IDENTITY,
+        "token_epoch": 0,
+        "wait_for_available": False,
+    }
+    return {**base, **overrides}
+
+
+def create(**overrides: Any) -> tuple[str, str]:
+    result = FsxBackupProvider().create(props(**overrides))
+    assert result.outs is not None
+    return str(result.id), str(result.outs["client_request_token"])
+
+
+def load(*held: HeldBackup, retired: tuple[str, ...] = ()) -> None:
+    ownership = Ownership()
+    ownership.load(held, retired)
+    process_state().ownership = ownership
+
+
+# -- the create ---------------------------------------------------------------------
+
+
+def test_an_interrupted_create_is_found_again_under_its_token(fsx: FakeFsx) -> None:
+    """The one case a found backup is taken: nothing in the stack holds or held it."""
+    fsx.existing("backup-interrupted", token(0))
+    assert create() == ("backup-interrupted", token(0))
+    assert fsx.mutations() == [("CreateBackup", token(0))]
+
+
+def test_a_backup_a_renamed_resource_holds_is_never_taken(fsx: FakeFsx) -> None:
+    """`state rename x y`, then a new x: y holds x's old token and backup, whatever
+    the order the engine registers them in (guard: Ownership.retired for held tokens)."""
+    fsx.existing("backup-of-y", token(0))
+    load(HeldBackup(KEY_Y, "backup-of-y", token(0), REGION))
+    backup_id, used = create()
+    assert backup_id != "backup-of-y" and used == token(1)
+    # The held token is passed by without asking FSx.
+    assert fsx.mutations() == [("CreateBackup", token(1))]
+
+
+def test_a_token_only_the_ledger_remembers_is_never_used(fsx: FakeFsx) -> None:
+    """`state move` or `state delete` of x while the program still declares it: the
+    ledger remembers x's token (guard: Ownership.retired for the ledger's tokens)."""
+    fsx.existing("backup-moved-away", token(0))
+    load(retired=(token(0),))
+    backup_id, used = create()
+    assert backup_id != "backup-moved-away" and used == token(1)
+    assert ("CreateBackup", token(0)) not in fsx.calls
+
+
+def test_a_backup_held_under_another_token_is_passed_over(fsx: FakeFsx) -> None:
+    """A found backup another resource holds (guard: the holder check after the request)."""
+    fsx.existing("backup-held", token(0))
+    load(HeldBackup(KEY_Y, "backup-held", "some-other-token", REGION))
+    backup_id, used = create()
+    assert backup_id != "backup-held" and used == token(1)
+
+
+def test_a_replacements_old_self_is_never_taken(fsx: FakeFsx) -> None:
+    """`pulumi up --replace x`: the same inputs derive x's own token; the old x holds
+    it, so the replacement makes a new backup (guard: retired, for the same key too)."""
+    fsx.existing("backup-old-x", token(0))
+    load(HeldBackup(KEY_X, "backup-old-x", token(0), REGION))
+    backup_id, _ = create()
+    assert backup_id != "backup-old-x"
+
+
+def test_the_walk_passes_deleted_backups(fsx: FakeFsx) -> None:
+    fsx.existing("backup-deleted", token(0), "DELETED")
+    assert create()[1] == token(1)
+
+
+def test_a_users_token_that_the_stack_holds_is_refused(fsx: FakeFsx) -> None:
+    load(HeldBackup(KEY_Y, "backup-of-y", "mine", REGION))
+    with pytest.raises(FsxBackupError, match=r"client_request_token 'mine'.*y of this stack"):
+        create(client_request_token="mine")
+    assert fsx.mutations() == []
+
+
+def test_nothing_is_created_when_the_seed_was_left_out(fsx: FakeFsx) -> None:
+    """--target of a backup without the seed: ownership was never loaded."""
+    process_state().ownership = Ownership()
+    with pytest.raises(FsxBackupError, match="--target or --exclude"):
+        create()
+    assert fsx.mutations() == []
+
+
+def test_nothing_is_sent_once_the_engine_is_gone(
+    fsx: FakeFsx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fsx_backup_provider.lifecycle.engine_gone", lambda: True)
+    with pytest.raises(FsxBackupError, match="engine that asked for it is gone"):
+        create()
+    with pytest.raises(FsxBackupError, match="engine that asked for it is gone"):
+        FsxBackupProvider().delete("backup-x", props())
+    assert fsx.mutations() == []
+
+
+# -- import ------------------------------------------------------------------------------
+
+
+def test_an_import_of_a_backup_the_stack_holds_is_refused(fsx: FakeFsx) -> None:
+    fsx.existing("backup-of-y", "t")
+    load(HeldBackup(KEY_Y, "backup-of-y", "t", REGION))
+    with pytest.raises(FsxBackupError, match="already holds it"):
+        create(import_backup_id="backup-of-y")
+
+
+@pytest.mark.parametrize(
+    ("backup", "declared"),
+    [
+        ({"FileSystem": {"FileSystemId": "fs-0123456789abcdef1"}}, {"file_system_id": FS}),
+        (
+            {"ResourceType": "VOLUME", "Volume": {"VolumeId": "fsvol-0123456789abcdef0"}},
+            {"file_system_id": FS},
+        ),
+    ],
+)
+def test_an_import_of_another_sources_backup_is_refused(
+    backup: dict[str, Any], declared: dict[str, Any]
+) -> None:
+    with pytest.raises(FsxBackupError, match="cannot import backup"):
+        FsxBackupProvider().check_adopted({"BackupId": "backup-1", **backup}, declared)
+
+
+@pytest.mark.parametrize(
+    "backup",
+    [
+        {"SourceBackupId": "backup-other", "SourceBackupRegion": "us-east-1"},
+        {"SourceBackupId": "backup-source", "SourceBackupRegion": "eu-west-1"},
+    ],
+)
+def test_an_import_of_another_sources_copy_is_refused(backup: dict[str, Any]) -> None:
+    declared = {"source_backup_id": "backup-source", "source_region": "us-east-1"}
+    with pytest.raises(FsxBackupError, match="cannot import backup"):
+        FsxBackupCopyProvider().check_adopted({"BackupId": "backup-1", **backup}, declared)
+
+
+# -- delete ------------------------------------------------------------------------------
+
+
+def test_delete_leaves_a_backup_a_create_of_this_run_took(fsx: FakeFsx) -> None:
+    """The old resource of a `--replace`, or a renamed one's old name, deleted after
+    a create of this run took its backup (guard: `taken` in base.delete)."""
+    fsx.existing("backup-taken", token(0))
+    assert create()[0] == "backup-taken"
+    FsxBackupProvider().delete("backup-taken", props())
+    assert ("DeleteBackup", "backup-taken") not in fsx.calls
+
+
+def test_delete_deletes_its_own_backup(fsx: FakeFsx) -> None:
+    """The baseline the guard above differs from."""
+    fsx.existing("backup-mine", "t")
+    FsxBackupProvider().delete("backup-mine", props())
+    assert ("DeleteBackup", "backup-mine") in fsx.calls
+
+
+# -- the seed: what the run starts from -----------------------------------------------------
+
+
+def holders(read: bool = True, **extra: Any) -> dict[str, Any]:
+    return {"read": read, "held": [], "retired": [], **extra}
+
+
+def test_a_state_that_cannot_be_read_stops_the_run_before_any_change(fsx: FakeFsx) -> None:
+    process_state().ownership = Ownership()
+    olds = {"declared": ["a"], "base": "x", "identities": {"a": "x.1"}}
+    result = FsxBackupSeedProvider().check(
+        olds, {"declared": ["a"], "holders": holders(False, error="no backend")}
+    )
+    assert [f.property for f in result.failures] == ["holders"]
+    assert "no backend" in result.failures[0].reason
+    assert not process_state().ownership.loaded
+
+
+def test_a_new_stack_has_nothing_to_hold(fsx: FakeFsx) -> None:
+    process_state().ownership = Ownership()
+    result = FsxBackupSeedProvider().check(
+        {}, {"declared": ["a"], "holders": holders(False, error="failed to load checkpoint")}
+    )
+    assert result.failures == [] and process_state().ownership.loaded
+
+
+def test_the_seed_loads_the_checkpoint_and_keeps_none_of_it(fsx: FakeFsx) -> None:
+    process_state().ownership = Ownership()
+    fsx.existing("backup-of-y", "ty")
+    news = {
+        "declared": ["a"],
+        "holders": holders(held=[["ty", "backup-of-y", KEY_Y, REGION]], retired=["old"]),
+    }
+    result = FsxBackupSeedProvider().check({"declared": ["a"]}, news)
+    assert result.failures == [] and "holders" not in result.inputs
+    ownership = process_state().ownership
+    assert ownership.retired("ty") == KEY_Y and ownership.retired("old") == "the stack"
+    assert ownership.holder("backup-of-y") == KEY_Y
+
+
+def test_a_backup_the_state_holds_but_fsx_lost_stops_the_up(fsx: FakeFsx) -> None:
+    """After a destroy killed half way: the state names a backup that is gone
+    (guard: BackupResourceProvider._ensure_exists in diff)."""
+    olds = {**props(), "backup_id": "backup-gone", "client_request_token": token(0)}
+    with pytest.raises(FsxBackupError, match=r"backup-gone .*is gone from FSx.*pulumi refresh"):
+        FsxBackupProvider().diff("backup-gone", olds, props())
+    fsx.existing("backup-here", token(1))
+    olds["backup_id"] = "backup-here"
+    assert FsxBackupProvider().diff("backup-here", olds, props()).changes is False
+
+
+def test_a_preview_asks_fsx_nothing(fsx: FakeFsx) -> None:
+    """No checkpoint loaded (a preview): the diff makes no call."""
+    process_state().ownership = Ownership()
+    FsxBackupProvider().diff("backup-gone", {**props(), "backup_id": "backup-gone"}, props())
+    assert fsx.calls == []
+
+
+def test_a_seed_copied_into_another_stack_draws_a_new_base() -> None:
+    """A stack cloned by export and import: the clone's new resources must never derive
+    the original's tokens (guard: identity._moved in next_identities)."""
+    made = {"declared": ["a"], "base": "x", "revision": 2, "identities": {"a": "x.1"}}
+    made["stack"] = "organization/proj/dev"
+    same = next_identities(made, ["a", "b"], "organization/proj/dev")
+    assert same["base"] == "x" and same["identities"] == {"a": "x.1", "b": "x.3"}
+    cloned = next_identities(made, ["a", "b"], "organization/proj/clone")
+    assert cloned["base"] != "x"
+    assert not set(cloned["identities"].values()) & {"x.1", "x.3"}
+    assert cloned["stack"] == "organization/proj/clone"
+    diff = FsxBackupSeedProvider().diff("seed", made, {"declared": ["a"], "stack": "o/p/clone"})
+    assert diff.changes
+
+
+def test_a_mismatched_urn_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's URN and the program's differ: never mint a token under the wrong key."""
+    monkeypatch.setattr("fsx_backup_provider.host.urns.engine_urn", lambda: URN_X + "-other")
+    failures = FsxBackupProvider().check({}, props()).failures
+    assert [f.property for f in failures] == ["resource_urn"]
+
+
+def test_engine_gone_is_false_outside_a_provider_process() -> None:
+    assert watchdog.engine_gone() is False
