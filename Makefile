@@ -13,7 +13,7 @@ AWS_STAMP := $(VENV_AWS)/.installed-stamp
 # no plugin downloads); tools/engine.sh builds the engine only on first use.
 WITH_ENV = eval "$$(tools/env.sh)" &&
 
-.PHONY: test unit lint demo bench chaos doctor env engine engine-path sdk-smoke venv clean
+.PHONY: test unit lint guards demo bench chaos doctor env engine engine-path sdk-smoke venv clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is needed ($(PYTHON))" >&2; exit 1; }
@@ -39,9 +39,13 @@ engine-path:
 env: $(STAMP)
 	@tools/env.sh
 
-test: $(STAMP) $(AWS_STAMP) engine lint
+test: $(STAMP) $(AWS_STAMP) engine lint guards
 	@$(VENV_AWS)/bin/python -m pytest -q -p no:cacheprovider tests/interop
 	@$(WITH_ENV) $(PY) -m pytest tests --ignore=tests/interop
+
+# Each ownership guard taken out in turn: a fast test must fail (tools/guards.py).
+guards: $(STAMP)
+	@$(PY) -m tools.guards
 
 # The oldest and the newest admitted SDK end to end (also part of `make test`).
 sdk-smoke: $(STAMP) engine

@@ -1,0 +1,164 @@
+"""`make guards`: take each ownership guard out in turn and show which fast test fails.
+
+Every guard that keeps a resource from taking or deleting a backup another
+holds must be pinned by a fast test that fails when the guard is removed.
+This is a small mutation run, by hand rather than with a mutation tool,
+because what matters is a fixed list of named guards (a tool mutates every
+operator and reports a score, not "this guard is pinned by that test").
+Each mutation replaces one exact piece of source; if a piece is not found
+the run fails, so a guard that moves is noticed. The checkout is restored
+after each mutation, also when interrupted.
+
+    python -m tools.guards          exit 1 if a guard survives its removal
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = [
+    "tests/unit/test_ownership.py",
+    "tests/unit/test_lifecycle.py",
+    "tests/unit/test_identity.py",
+    "tests/unit/test_unknowns.py",
+]
+
+
+@dataclass(frozen=True)
+class Guard:
+    name: str
+    path: str
+    source: str
+    mutant: str
+
+
+GUARDS = [
+    Guard(
+        "delete skips a backup a create of this run took",
+        "fsx_backup_provider/base.py",
+        "        if state.ownership.taken(id_):",
+        "        if False:",
+    ),
+    Guard(
+        "the walk passes tokens the stack holds or held (checkpoint, ledger)",
+        "fsx_backup_provider/lifecycle.py",
+        "        holder = ownership.retired(token)\n",
+        "        holder = None\n",
+    ),
+    Guard(
+        "a found backup another resource holds is never taken",
+        "fsx_backup_provider/lifecycle.py",
+        '        holder = ownership.holder(backup["BackupId"])\n',
+        "        holder = None\n",
+    ),
+    Guard(
+        "no create without the stack's ownership loaded (--target/--exclude of the seed)",
+        "fsx_backup_provider/lifecycle.py",
+        "    if not ownership.loaded:",
+        "    if False:",
+    ),
+    Guard(
+        "the ledger's tokens are retired",
+        "fsx_backup_provider/ownership.py",
+        "            self._retired.update(t for t in retired if t)",
+        "            pass",
+    ),
+    Guard(
+        "the tokens the checkpoint's resources hold are retired",
+        "fsx_backup_provider/ownership.py",
+        "                    self._held_tokens.setdefault(backup.token, backup.key)",
+        "                    pass",
+    ),
+    Guard(
+        "a seed copied into another stack draws a new base",
+        "fsx_backup_provider/identity.py",
+        "    if _moved(olds, stack):",
+        "    if False:",
+    ),
+    Guard(
+        "nothing is sent to FSx once the engine is gone",
+        "fsx_backup_provider/lifecycle.py",
+        "    if engine_gone():",
+        "    if False:",
+    ),
+    Guard(
+        "an unreadable state stops the run",
+        "fsx_backup_provider/identity.py",
+        '    if not holders.get("read"):\n        if not seed_exists:',
+        '    if not holders.get("read"):\n        if True:',
+    ),
+    Guard(
+        "a backup the state holds but FSx lost stops the up",
+        "fsx_backup_provider/base.py",
+        "        if gone(backup):",
+        "        if False:",
+    ),
+    Guard(
+        "an import of a backup the stack holds is refused",
+        "fsx_backup_provider/base.py",
+        "        holder = state.ownership.holder(backup_id)\n",
+        "        holder = None\n",
+    ),
+    Guard(
+        "a URN that differs from the engine's is refused",
+        "fsx_backup_provider/base.py",
+        "        if engine_urn and isinstance(declared_urn, str) and declared_urn != engine_urn:",
+        "        if False:",
+    ),
+    Guard(
+        "unknown inputs at preview are recognised in the host's form",
+        "fsx_backup_provider/validation.py",
+        "    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)",
+        "    return isinstance(value, str) and value == UNKNOWN",
+    ),
+]
+
+
+def failing_tests(output: str) -> list[str]:
+    return sorted(
+        line.split("::", 1)[1].split(" ", 1)[0]
+        for line in output.splitlines()
+        if line.startswith("FAILED ")
+    )
+
+
+def main() -> int:
+    survived = 0
+    started = time.monotonic()
+    for guard in GUARDS:
+        path = ROOT / guard.path
+        original = path.read_text()
+        if original.count(guard.source) != 1:
+            print(f"guard not found exactly once in {guard.path}: {guard.name}")
+            return 1
+        try:
+            path.write_text(original.replace(guard.source, guard.mutant))
+            done = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        finally:
+            path.write_text(original)
+        failed = failing_tests(done.stdout)
+        if done.returncode == 0 or not failed:
+            survived += 1
+            print(f"SURVIVED  {guard.name}")
+        else:
+            print(f"pinned    {guard.name}: {', '.join(failed)}")
+    print(
+        f"\n{len(GUARDS) - survived} of {len(GUARDS)} guards pinned by a fast test "
+        f"({time.monotonic() - started:.0f} s)"
+    )
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
