@@ -30,7 +30,7 @@ two backups. See docs/rotation.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -358,13 +358,18 @@ def rotate(
     target = Target(
         stack=stack or default_stack(source, every, name),
         project=project,
-        backend=prepare_backend(backend or default_backend()),
-        region=resolve_region(region, profile),
+        backend=backend or default_backend(),
         endpoint_url=endpoint_url,
         profile=profile,
     )
     if target.problems():
+        # Before the backend is touched (a file:// one would be created).
         raise UsageError("; ".join(target.problems()))
+    target = replace(
+        target,
+        backend=prepare_backend(target.backend),
+        region=resolve_region(region, profile),
+    )
     find_engine()
     say = progress or (lambda _line: None)
     say(

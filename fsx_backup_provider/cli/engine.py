@@ -30,10 +30,12 @@ DEFAULT_BACKEND_DIR = "~/.fsx-backup/state"
 # only keeps the engine from prompting. Documented in docs/cli.md.
 DEFAULT_PASSPHRASE = "fsx-backup-local"
 DEFAULT_PARALLEL = 64
-# Project and stack names as the engine accepts them (a stack may be
-# qualified as org/stack or org/project/stack on a cloud backend).
-PROJECT_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-STACK_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){0,2}")
+# A project or stack name: what the engine accepts, minus what a
+# self-managed backend would read as a path (see name_problems).
+NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# Backends whose stack names are not paths, and where a stack may be
+# qualified as org/stack or org/project/stack.
+CLOUD_BACKEND = re.compile(r"https?://", re.IGNORECASE)
 
 
 class UsageError(Exception):
@@ -57,19 +59,56 @@ class Target:
 
     def problems(self) -> list[str]:
         """What is wrong with the names and URLs, before anything is touched."""
-        found: list[str] = []
-        if not PROJECT_PATTERN.fullmatch(self.project):
-            found.append(
-                f"--project {short(self.project)}: use 1 to 100 letters, digits, '_', '.' or '-'"
-            )
-        if not STACK_PATTERN.fullmatch(self.stack):
-            found.append(
-                f"--stack {short(self.stack)}: use letters, digits, '_', '.' or '-' "
-                "(optionally org/stack or org/project/stack)"
-            )
+        found = name_problems(self.project, self.stack, self.backend)
         if self.endpoint_url is not None and not re.match(r"https?://", self.endpoint_url):
             found.append(f"--endpoint-url {short(self.endpoint_url)} must be an http(s) URL")
         return found
+
+
+def name_problems(project: str, stack: str, backend: str) -> list[str]:
+    """What is wrong with `--project` and `--stack` for this backend; [] if nothing.
+
+    A self-managed backend (file://, s3://, azblob://, gs://) keeps a stack's
+    state at `.pulumi/stacks/<project>/<stack>.json` (and its history, backups
+    and lock under the same two names), joined as paths: `.` and `..` are
+    directories there, so `--project . --stack fsx-backup` and `--project
+    fsx-backup --stack .` both name `.pulumi/stacks/fsx-backup.json`, and
+    `..` reaches out of `stacks/`. A name is therefore one path component
+    that is neither; a stack may be qualified (org/stack, org/project/stack)
+    only on Pulumi Cloud, whose names are not paths. So two different
+    (project, stack) pairs never share a state file.
+    """
+    found: list[str] = []
+    rule = "1 to 100 letters, digits, '_', '.' or '-', and not '.' or '..'"
+    why = (
+        "(a self-managed backend stores a stack at .pulumi/stacks/<project>/<stack>.json, "
+        "and '.' or '..' would name another stack's file or a file outside that directory)"
+    )
+    if not _is_name(project):
+        found.append(f"--project {short(project)}: use {rule} {why}")
+    parts = stack.split("/")
+    if len(parts) == 1:
+        if not _is_name(stack):
+            found.append(f"--stack {short(stack)}: use {rule} {why}")
+    elif not CLOUD_BACKEND.match(backend):
+        found.append(
+            f"--stack {short(stack)}: a stack name may hold no '/' on this backend ({rule}); "
+            "org/stack and org/project/stack are for Pulumi Cloud backends (https://...)"
+        )
+    elif len(parts) > 3 or not all(_is_name(part) for part in parts):
+        found.append(
+            f"--stack {short(stack)}: use a name, org/stack or org/project/stack, each part {rule}"
+        )
+    elif len(parts) == 3 and parts[1] != project:
+        found.append(
+            f"--stack {short(stack)} names project {short(parts[1])}, but --project is "
+            f"{short(project)}: give the same project in both, or an unqualified stack name"
+        )
+    return found
+
+
+def _is_name(text: str) -> bool:
+    return bool(NAME_CHARS.fullmatch(text)) and text not in (".", "..")
 
 
 def prepare_backend(url: str) -> str:
