@@ -103,7 +103,7 @@ class Period:
 
 
 def period_of(at: datetime, every: str) -> Period:
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    at = in_utc(at)
     start = at.replace(minute=0, second=0, microsecond=0)
     if every in ("day", "week"):
         start = start.replace(hour=0)
@@ -129,9 +129,21 @@ def period_in_name(name: str, prefix: str, every: str) -> Period | None:
     return period if period.stamp == stamp else None
 
 
+# The earliest time a rotation runs for. Before it, a period's stamp is not
+# the four-digit year first that names sort and parse back by, and near year
+# 1 an offset or a week's Monday leaves the calendar (OverflowError).
+EARLIEST_AT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def parse_at(text: str) -> datetime:
-    """An ISO 8601 date or time; without an offset it is UTC."""
-    at = datetime.fromisoformat(text.strip())
+    """An ISO 8601 date or time; without an offset it is UTC.
+
+    ValueError if it is not one; OverflowError if it has no UTC time (year 1 at +01:00).
+    """
+    return in_utc(datetime.fromisoformat(text.strip()))
+
+
+def in_utc(at: datetime) -> datetime:
     return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
@@ -480,19 +492,35 @@ def _checked_arguments(
         raise SpecError([f"--every {short(every)}: use one of {', '.join(EVERY)}"])
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
         problems.append(f"--keep {short(keep)}: keep at least 1 backup")
-    when = datetime.now(UTC)
-    if isinstance(at, str):
-        try:
+    now = datetime.now(UTC)
+    when: datetime | None = now
+    out_of_range = (
+        f"--at {short(str(at))}: a rotation runs for a time from "
+        f"{EARLIEST_AT:%Y-%m-%dT%H:%M:%SZ} to now"
+    )
+    try:
+        if isinstance(at, str):
             when = parse_at(at)
-        except ValueError:
-            problems.append(
-                f"--at {short(at)}: not an ISO 8601 date or time, e.g. 2024-01-15 or "
-                "2024-01-15T03:00:00Z"
-            )
-    elif at is not None:
-        when = at
+        elif isinstance(at, datetime):
+            when = in_utc(at)
+        elif at is not None:
+            when = None
+            problems.append(f"--at {short(at)}: give an ISO 8601 string or a datetime")
+    except ValueError:
+        when = None
+        problems.append(
+            f"--at {short(at)}: not an ISO 8601 date or time, e.g. 2024-01-15 or "
+            "2024-01-15T03:00:00Z"
+        )
+    except OverflowError:
+        when = None
+        problems.append(out_of_range)
+    if when is not None and when < EARLIEST_AT:
+        problems.append(out_of_range)
+    if when is None or when < EARLIEST_AT:
+        when = now  # only to go on checking the other arguments
     period = period_of(when, every)
-    if period.start > datetime.now(UTC):
+    if period.start > now:
         problems.append(
             f"--at {short(str(at))}: period {period.stamp} has not started yet; a rotation "
             "runs for the current period or a past one"
