@@ -55,6 +55,7 @@ from fsx_backup_provider.cli.program import (
     declare_backup,
     declare_copy,
     export_backups,
+    registered,
 )
 from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK
 from fsx_backup_provider.cli.spec import (
@@ -69,6 +70,7 @@ from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE
 from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
+    import pulumi
     from pulumi import automation as auto
 
 EVERY = ("hour", "day", "week")
@@ -268,19 +270,21 @@ def _program(
     plan: RotationPlan,
     copies: Mapping[str, StateBackup],
     copy_target: CopyTarget | None,
-) -> Callable[[], None]:
-    def program() -> None:
+) -> Callable[[], Any]:
+    async def program() -> None:
         from fsx_backup_provider.backup_copy import FsxBackupCopy
 
         backups = {}
+        resources: list[pulumi.Resource] = []
         for spec in plan.kept:
             backup = backups[spec.name] = declare_backup(spec)
+            resources.append(backup)
             name = f"{spec.name}{COPY_SUFFIX}"
             recorded = copies.get(name)
             if recorded is not None:
                 # As the state records it: a later run's flags never replace it.
                 inputs = recorded.inputs
-                FsxBackupCopy(
+                copy = FsxBackupCopy(
                     name,
                     backup.backup_id,
                     source_region=inputs.get("source_region"),
@@ -289,9 +293,13 @@ def _program(
                     copy_tags=inputs.get("copy_tags"),
                     tags=inputs.get("tags"),
                 )
+                resources.append(copy)
             elif copy_target is not None:
-                declare_copy(spec.name, backup, copy_target.region, copy_target.kms_key_id)
+                resources.append(
+                    declare_copy(spec.name, backup, copy_target.region, copy_target.kms_key_id)
+                )
         export_backups(backups)
+        await registered(resources)
 
     return program
 

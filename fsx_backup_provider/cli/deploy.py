@@ -45,7 +45,12 @@ def run(
         "on_event": watcher,
     }
     try:
-        with open_stack(target, make_program(specs), create=command in ("up", "preview")) as stack:
+        with open_stack(
+            target,
+            make_program(specs),
+            create=command in ("up", "preview"),
+            preview=command == "preview",
+        ) as stack:
             if command == "refresh":
                 _say_pending_creates(stack, console)
             try:

@@ -166,7 +166,7 @@ def resolve_region(region: str | None, profile: str | None) -> str:
     return resolved
 
 
-def engine_env(backend: str) -> dict[str, str]:
+def engine_env(backend: str, *, preview: bool = False) -> dict[str, str]:
     env = {
         "PULUMI_BACKEND_URL": backend,
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
@@ -180,6 +180,15 @@ def engine_env(backend: str) -> dict[str, str]:
     )
     if backend.startswith("file://") and not has_passphrase:
         env["PULUMI_CONFIG_PASSPHRASE"] = DEFAULT_PASSPHRASE
+    if preview:
+        # A preview writes no state, yet the engine serialises and checks the
+        # whole deployment after every step, only to discard it (the
+        # self-managed backend's DiscardPersister, pkg/backend/diy/backend.go):
+        # quadratic, two thirds of the engine's CPU in a preview of 1,000
+        # backups. Skipping those checkpoints loses nothing a preview keeps.
+        # Never for up, refresh or destroy: their checkpoints are what lets a
+        # killed run be recovered (pending creates, the stack's seed).
+        env["PULUMI_SKIP_CHECKPOINTS"] = "true"
     return env
 
 
@@ -195,9 +204,12 @@ def stack_config(target: Target) -> dict[str, Any]:
 
 
 @contextmanager
-def open_stack(target: Target, program: auto.PulumiFn, *, create: bool) -> Iterator[auto.Stack]:
+def open_stack(
+    target: Target, program: auto.PulumiFn, *, create: bool, preview: bool = False
+) -> Iterator[auto.Stack]:
     """The stack in a throwaway project directory; created first if `create`.
 
+    `preview`: the stack is opened only to preview it (see engine_env).
     Raises the Automation API's StackNotFoundError if it does not exist and
     `create` is false.
     """
@@ -212,7 +224,7 @@ def open_stack(target: Target, program: auto.PulumiFn, *, create: bool) -> Itera
                 backend=auto.ProjectBackend(target.backend),
             ),
             stack_settings={target.stack: auto.StackSettings(config=stack_config(target))},
-            env_vars=engine_env(target.backend),
+            env_vars=engine_env(target.backend, preview=preview),
         )
         if create:
             try:
