@@ -50,6 +50,7 @@ from fsx_backup_provider.cli.engine import (
     state_backups,
 )
 from fsx_backup_provider.cli.events import EventWatcher
+from fsx_backup_provider.cli.interrupt import Interrupted, InterruptGuard
 from fsx_backup_provider.cli.program import (
     COPY_SUFFIX,
     declare_backup,
@@ -57,7 +58,12 @@ from fsx_backup_provider.cli.program import (
     export_backups,
     registered,
 )
-from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK
+from fsx_backup_provider.cli.render import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    INTERRUPTED_MESSAGE,
+)
 from fsx_backup_provider.cli.spec import (
     NAME_PATTERN,
     BackupSpec,
@@ -254,7 +260,8 @@ class RotationResult:
 
 
 class RotationFailed(Exception):
-    """The engine failed (a backup FAILED, FSx refused, the stack is locked...).
+    """The engine failed (a backup FAILED, FSx refused, the stack is locked...), or
+    the run was interrupted (Ctrl-C: `result.result` is `cancelled`).
 
     `result` is what the stack's state holds after the failure; `locked` is
     true when another run held the stack's lock.
@@ -368,7 +375,9 @@ def rotate(
 
     Raises SpecError for arguments or a stack that a rotation cannot use
     (nothing is deployed), UsageError for the environment (no engine, no
-    region, a bad backend), and RotationFailed when the deployment fails.
+    region, a bad backend), and RotationFailed when the deployment fails or
+    is interrupted (Ctrl-C in the main thread lets the engine stop cleanly;
+    the result then says `cancelled`).
     """
     from pulumi import automation as auto
 
@@ -402,43 +411,49 @@ def rotate(
         "on_output": engine_output,
     }
     watcher = EventWatcher(say)
-    try:
-        with open_stack(target, lambda: None, create=True) as pulumi_stack:
-            recorded = state_backups(pulumi_stack)
-            plan = plan_rotation(recorded, period, new, keep, prefix, target.stack)
-            try:
-                if recorded:
-                    # Creates a killed run left pending are found again by their tokens.
-                    pulumi_stack.refresh(
-                        run_program=False, clear_pending_creates=True, on_event=watcher, **common
+    with InterruptGuard(say) as guard:
+        try:
+            with open_stack(target, lambda: None, create=True) as pulumi_stack:
+                recorded = state_backups(pulumi_stack)
+                plan = plan_rotation(recorded, period, new, keep, prefix, target.stack)
+                try:
+                    if recorded:
+                        # Creates a killed run left pending are found again by their tokens.
+                        guard.check()
+                        pulumi_stack.refresh(
+                            run_program=False,
+                            clear_pending_creates=True,
+                            on_event=watcher,
+                            **common,
+                        )
+                        recorded = state_backups(pulumi_stack)
+                        plan = plan_rotation(recorded, period, new, keep, prefix, target.stack)
+                    say(
+                        f"rotate: period {period.stamp}; keeping "
+                        + ", ".join(spec.name for spec in plan.kept)
+                        + (f"; dropping {', '.join(plan.dropped)}" if plan.dropped else "")
                     )
-                    recorded = state_backups(pulumi_stack)
-                    plan = plan_rotation(recorded, period, new, keep, prefix, target.stack)
-                say(
-                    f"rotate: period {period.stamp}; keeping "
-                    + ", ".join(spec.name for spec in plan.kept)
-                    + (f"; dropping {', '.join(plan.dropped)}" if plan.dropped else "")
+                    copies = state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE)
+                    program = _program(plan, copies, copy_target)
+                    guard.check()
+                    pulumi_stack.up(program=program, on_event=watcher, **common)
+                except (auto.CommandError, Interrupted) as error:
+                    after = _state_or_none(pulumi_stack)
+                    failed = _outcome(target, plan, recorded, recorded if after is None else after)
+                    raise _failure(error, watcher, target, failed, guard) from error
+                return _outcome(
+                    target,
+                    plan,
+                    recorded,
+                    state_backups(pulumi_stack),
+                    state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE),
                 )
-                copies = state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE)
-                program = _program(plan, copies, copy_target)
-                pulumi_stack.up(program=program, on_event=watcher, **common)
-            except auto.CommandError as error:
-                after = _state_or_none(pulumi_stack)
-                failed = _outcome(target, plan, recorded, recorded if after is None else after)
-                raise _failure(error, watcher, target, failed) from error
-            return _outcome(
-                target,
-                plan,
-                recorded,
-                state_backups(pulumi_stack),
-                state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE),
-            )
-    except auto.InvalidVersionError as error:
-        raise UsageError(f"the Pulumi engine on PATH cannot be used: {error}") from error
-    except auto.CommandError as error:
-        # The stack could not even be opened or read (an unreachable backend, say).
-        failed = RotationResult(target.stack, target.project, target.backend, period.stamp)
-        raise _failure(error, watcher, target, failed) from error
+        except auto.InvalidVersionError as error:
+            raise UsageError(f"the Pulumi engine on PATH cannot be used: {error}") from error
+        except (auto.CommandError, Interrupted) as error:
+            # The stack could not even be opened or read (an unreachable backend, say).
+            failed = RotationResult(target.stack, target.project, target.backend, period.stamp)
+            raise _failure(error, watcher, target, failed, guard) from error
 
 
 def _state_or_none(pulumi_stack: auto.Stack) -> dict[str, StateBackup] | None:
@@ -451,15 +466,26 @@ def _state_or_none(pulumi_stack: auto.Stack) -> dict[str, StateBackup] | None:
 
 
 def _failure(
-    error: Exception, watcher: EventWatcher, target: Target, result: RotationResult
+    error: Exception,
+    watcher: EventWatcher,
+    target: Target,
+    result: RotationResult,
+    guard: InterruptGuard,
 ) -> RotationFailed:
     from pulumi import automation as auto
 
     locked = isinstance(error, auto.ConcurrentUpdateError)
-    message = "\n".join(watcher.errors) or command_error_text(error)
+    message = "\n".join(watcher.errors) or (
+        command_error_text(error) if isinstance(error, auto.CommandError) else ""
+    )
     if locked:
         message = f"{message}\n{lock_hint(target)}"
-    result.result, result.exit_code, result.error = "failed", EXIT_FAILED, message
+    if guard.interrupted:
+        message = "\n".join(filter(None, [INTERRUPTED_MESSAGE, message]))
+        result.result, result.exit_code = "cancelled", EXIT_INTERRUPTED
+    else:
+        result.result, result.exit_code = "failed", EXIT_FAILED
+    result.error = message
     return RotationFailed(message, result, locked)
 
 

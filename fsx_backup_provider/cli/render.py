@@ -23,11 +23,19 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CHANGES = 3
 EXIT_INTERRUPTED = 130
+INTERRUPTED_MESSAGE = (
+    "interrupted (Ctrl-C). Run the same command again: a create that was under way finds its "
+    "backup again (stable ClientRequestToken), and nothing is made twice. If the next run says "
+    "the stack is locked, see docs/cli.md (a killed run)."
+)
 
 
 @dataclass
 class Report:
-    """The outcome of up, preview, refresh, destroy or cancel (and of any usage error)."""
+    """The outcome of up, preview, refresh, destroy or cancel (and of any usage error).
+
+    `result` is `succeeded`, `failed` or `cancelled` (Ctrl-C).
+    """
 
     command: str | None
     stack: str | None = None
