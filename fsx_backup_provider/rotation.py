@@ -16,9 +16,11 @@ declared exactly as the state records them, so a changed `--tag` or source
 affects new periods only, and a re-run inside a period changes nothing.
 
 With a copy Region, each kept backup also has an FsxBackupCopy there, named
-`<backup name>-copy`, rotated with it: made with the period's backup, deleted
-with it. Copies already in the state are declared as recorded, so a run
-without the flag keeps them; new backups get a copy only when it is given.
+`<backup name>-copy`. A copy belongs to its period, not to its backup: it is
+deleted only when its period leaves the window, so a backup deleted by hand
+never takes its copy with it. Copies already in the state are declared as
+recorded, so a run without the flag keeps them; new backups get a copy only
+when it is given.
 
 The engine deletes after it creates, so the oldest backup goes only once the
 new one is AVAILABLE; a failed create deletes nothing. The engine's lock on
@@ -29,14 +31,16 @@ two backups. See docs/rotation.md.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fsx_backup_provider.cli.engine import (
     DEFAULT_PARALLEL,
     DEFAULT_PROJECT,
+    StackState,
     StateBackup,
     Target,
     UsageError,
@@ -47,7 +51,6 @@ from fsx_backup_provider.cli.engine import (
     open_stack,
     prepare_backend,
     resolve_region,
-    state_backups,
 )
 from fsx_backup_provider.cli.events import EventWatcher
 from fsx_backup_provider.cli.interrupt import Interrupted, InterruptGuard
@@ -64,6 +67,19 @@ from fsx_backup_provider.cli.render import (
     EXIT_OK,
     INTERRUPTED_MESSAGE,
 )
+from fsx_backup_provider.cli.rotation_plan import (
+    ADJECTIVE,
+    EARLIEST_AT,
+    EVERY,
+    Period,
+    PeriodSlot,
+    RotationPlan,
+    in_utc,
+    parse_at,
+    period_in_name,
+    period_of,
+    plan_rotation,
+)
 from fsx_backup_provider.cli.spec import (
     NAME_PATTERN,
     BackupSpec,
@@ -72,19 +88,32 @@ from fsx_backup_provider.cli.spec import (
     validate_specs,
 )
 from fsx_backup_provider.cli.text import cap_lines, short
-from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE
 from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
     import pulumi
     from pulumi import automation as auto
 
-EVERY = ("hour", "day", "week")
-ADJECTIVE = {"hour": "hourly", "day": "daily", "week": "weekly"}
+    from fsx_backup_provider.resource import FsxBackup
+
+__all__ = [
+    "ADJECTIVE",
+    "EVERY",
+    "CopyTarget",
+    "Period",
+    "RotationFailed",
+    "RotationPlan",
+    "RotationResult",
+    "default_stack",
+    "parse_at",
+    "period_in_name",
+    "period_of",
+    "plan_rotation",
+    "rotate",
+]
+
 # A rotation's names start with the adjective of its period unless --name says otherwise.
 DEFAULT_PREFIX = ADJECTIVE
-# Sortable, and valid in a resource name (no ':'); weeks are ISO weeks, from Monday.
-_STAMP = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "week": "%G-W%V"}
 
 
 @dataclass(frozen=True)
@@ -93,129 +122,6 @@ class CopyTarget:
 
     region: str
     kms_key_id: str | None = None
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    """One hour, day or ISO week, from its first instant (UTC)."""
-
-    start: datetime
-    every: str
-
-    @property
-    def stamp(self) -> str:
-        return self.start.strftime(_STAMP[self.every])
-
-    def name(self, prefix: str) -> str:
-        return f"{prefix}-{self.stamp}"
-
-
-def period_of(at: datetime, every: str) -> Period:
-    at = in_utc(at)
-    start = at.replace(minute=0, second=0, microsecond=0)
-    if every in ("day", "week"):
-        start = start.replace(hour=0)
-    if every == "week":
-        start -= timedelta(days=start.weekday())
-    return Period(start, every)
-
-
-def period_in_name(name: str, prefix: str, every: str) -> Period | None:
-    """The period a backup of this rotation is named after, or None if it is not one."""
-    stamp = name.removeprefix(f"{prefix}-")
-    if stamp == name:
-        return None
-    try:
-        if every == "week":
-            parsed = datetime.strptime(f"{stamp}-1", f"{_STAMP['week']}-%u")
-        else:
-            parsed = datetime.strptime(stamp, _STAMP[every])
-    except ValueError:
-        return None
-    period = period_of(parsed, every)
-    # Only the exact spelling this module writes (not 2024-1-5) names a period.
-    return period if period.stamp == stamp else None
-
-
-# The earliest time a rotation runs for. Before it, a period's stamp is not
-# the four-digit year first that names sort and parse back by, and near year
-# 1 an offset or a week's Monday leaves the calendar (OverflowError).
-EARLIEST_AT = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def parse_at(text: str) -> datetime:
-    """An ISO 8601 date or time; without an offset it is UTC.
-
-    ValueError if it is not one; OverflowError if it has no UTC time (year 1 at +01:00).
-    """
-    return in_utc(datetime.fromisoformat(text.strip()))
-
-
-def in_utc(at: datetime) -> datetime:
-    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class RotationPlan:
-    period: Period
-    kept: list[BackupSpec]  # newest first; the run's period first of all
-    dropped: list[str]  # names of the backups that leave the window
-
-
-def plan_rotation(
-    recorded: Mapping[str, StateBackup],
-    period: Period,
-    new: BackupSpec,
-    keep: int,
-    prefix: str,
-    stack: str,
-) -> RotationPlan:
-    """Which periods the stack declares this run; pure, from the state alone.
-
-    Raises SpecError if the stack holds FsxBackups that are not periods of
-    this rotation (they would be deleted), or if the run's period is older
-    than the newest the stack holds (it would make a backup of today's data
-    under an earlier date, and could push newer backups out).
-    """
-    periods: dict[Period, BackupSpec] = {}
-    foreign: list[str] = []
-    for name, backup in recorded.items():
-        found = period_in_name(name, prefix, period.every)
-        if found is None:
-            foreign.append(name)
-            continue
-        periods[found] = BackupSpec(
-            name,
-            file_system_id=backup.inputs.get("file_system_id"),
-            volume_id=backup.inputs.get("volume_id"),
-            tags=backup.inputs.get("tags") or {},
-            origin=f"stack {stack}",
-        )
-    if foreign:
-        raise SpecError(
-            [
-                f"stack {stack} holds backups that are not {ADJECTIVE[period.every]} periods named "
-                f"{prefix}-<stamp>: {short(sorted(foreign))}. A rotation needs a stack of its "
-                "own, which it never shares: pass another --stack, or the --name and --every "
-                "this stack was rotated with"
-            ]
-        )
-    newest = max(periods, default=None)
-    if newest is not None and period < newest:
-        raise SpecError(
-            [
-                f"--at: period {period.stamp} is older than the newest backup of stack {stack}, "
-                f"{newest.name(prefix)}; a rotation only moves forward (a backup made now would "
-                "hold today's data under an earlier date). Nothing was changed"
-            ]
-        )
-    periods.setdefault(period, new)
-    ordered = sorted(periods, reverse=True)
-    return RotationPlan(
-        period,
-        kept=[periods[p] for p in ordered[:keep]],
-        dropped=[periods[p].name for p in ordered[keep:]],
-    )
 
 
 @dataclass
@@ -229,17 +135,23 @@ class RotationResult:
     result: str = "succeeded"
     exit_code: int = EXIT_OK
     created: list[str] = field(default_factory=list)
+    # Every backup and copy this run deleted.
     deleted: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-    # For the table: the kept backups' names (newest first), what the state
-    # holds of them, and the name of each deleted backup.
+    # For the table: the kept periods' names (newest first; with a backup,
+    # kept_names), what the state holds of the backups, and the name of each
+    # backup or copy deleted.
     kept_names: list[str] = field(default_factory=list)
+    period_names: list[str] = field(default_factory=list)
     backups: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted_names: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     problems: list[str] = field(default_factory=list)
     # Backup ID -> the ID of its copy, for the kept backups that have one.
     copies: dict[str, str] = field(default_factory=dict)
+    # Kept periods whose backup is gone (deleted outside) and whose copy is
+    # kept: name -> {"copy_id", "source_backup_id"}.
+    copies_without_backup: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -254,6 +166,7 @@ class RotationResult:
             "deleted": self.deleted,
             "kept": self.kept,
             "copies": self.copies,
+            "copies_without_backup": self.copies_without_backup,
             "error": self.error,
             "problems": cap_lines(self.problems),
         }
@@ -273,37 +186,27 @@ class RotationFailed(Exception):
         self.locked = locked
 
 
-def _program(
-    plan: RotationPlan,
-    copies: Mapping[str, StateBackup],
-    copy_target: CopyTarget | None,
-) -> Callable[[], Any]:
-    async def program() -> None:
-        from fsx_backup_provider.backup_copy import FsxBackupCopy
+def _program(slots: list[PeriodSlot], copy_target: CopyTarget | None) -> Callable[[], Any]:
+    """Declare each slot's backup and copy, and export the backups."""
 
-        backups = {}
+    async def program() -> None:
+        backups: dict[str, FsxBackup] = {}
         resources: list[pulumi.Resource] = []
-        for spec in plan.kept:
-            backup = backups[spec.name] = declare_backup(spec)
-            resources.append(backup)
-            name = f"{spec.name}{COPY_SUFFIX}"
-            recorded = copies.get(name)
-            if recorded is not None:
-                # As the state records it: a later run's flags never replace it.
-                inputs = recorded.inputs
-                copy = FsxBackupCopy(
-                    name,
-                    backup.backup_id,
-                    source_region=inputs.get("source_region"),
-                    region=inputs.get("region"),
-                    kms_key_id=inputs.get("kms_key_id"),
-                    copy_tags=inputs.get("copy_tags"),
-                    tags=inputs.get("tags"),
+        for slot in slots:
+            backup = None
+            if slot.backup is not None:
+                backup = backups[slot.name] = declare_backup(slot.backup)
+                resources.append(backup)
+            if slot.copy is not None:
+                # Of this very backup, it depends on it (deleted first, made after);
+                # otherwise (its backup gone, or made again) it is kept as it is.
+                same = backup is not None and slot.backup_id == slot.copy.inputs.get(
+                    "source_backup_id"
                 )
-                resources.append(copy)
-            elif copy_target is not None:
+                resources.append(_recorded_copy(slot.copy, backup if same else None))
+            elif backup is not None and copy_target is not None:
                 resources.append(
-                    declare_copy(spec.name, backup, copy_target.region, copy_target.kms_key_id)
+                    declare_copy(slot.name, backup, copy_target.region, copy_target.kms_key_id)
                 )
         export_backups(backups)
         await registered(resources)
@@ -311,36 +214,100 @@ def _program(
     return program
 
 
-def _outcome(
-    target: Target,
-    plan: RotationPlan,
-    before: Mapping[str, StateBackup],
-    after: Mapping[str, StateBackup],
-    copies: Mapping[str, StateBackup] | None = None,
-) -> RotationResult:
-    kept_names = [spec.name for spec in plan.kept if spec.name in after]
+def _recorded_copy(copy: StateBackup, backup: FsxBackup | None) -> pulumi.Resource:
+    """A copy declared as the state records it: a later run's flags never replace it."""
+    from fsx_backup_provider.backup_copy import FsxBackupCopy
+
+    inputs = copy.inputs
+    return FsxBackupCopy(
+        copy.name,
+        backup.backup_id if backup is not None else inputs.get("source_backup_id"),
+        source_region=inputs.get("source_region"),
+        region=inputs.get("region"),
+        kms_key_id=inputs.get("kms_key_id"),
+        copy_tags=inputs.get("copy_tags"),
+        tags=inputs.get("tags"),
+    )
+
+
+@dataclass
+class _Run:
+    """One rotate run's engine steps on its stack, with what each learnt."""
+
+    target: Target
+    stack: auto.Stack
+    watcher: EventWatcher
+    guard: InterruptGuard
+    say: Callable[[str], None]
+    common: dict[str, Any]
+    # Every backup and copy ID the state held at some point of this run, by ID.
+    seen: dict[str, str] = field(default_factory=dict)
+    # The IDs seen before the run's own deploy: what it did not create.
+    seen_before_deploy: set[str] = field(default_factory=set)
+    # The run's plan, once made.
+    plan: RotationPlan | None = None
+
+    def read(self) -> StackState:
+        state = StackState.read(self.stack)
+        for name, held in (*state.backups.items(), *state.copies.items()):
+            if held.backup_id:
+                self.seen[held.backup_id] = name
+        return state
+
+    def refresh(self, *, clear_pending_creates: bool) -> StackState:
+        self.guard.check()
+        self.stack.refresh(
+            run_program=False,
+            clear_pending_creates=clear_pending_creates,
+            on_event=self.watcher,
+            **self.common,
+        )
+        # What a refresh drops was deleted outside, not by this run.
+        self.seen.clear()
+        return self.read()
+
+    def up(self, program: Callable[[], Any]) -> StackState:
+        self.guard.check()
+        self.stack.up(program=program, on_event=self.watcher, **self.common)
+        return self.read()
+
+
+def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult:
+    """The result, from the state after the run and every ID the run saw."""
+    held = {b.backup_id for b in (*state.backups.values(), *state.copies.values())}
+    kept_names = [slot.name for slot in plan.slots if slot.name in state.backups]
     copy_of = {
-        after[name].backup_id: copy.backup_id
+        state.backups[name].backup_id: copy.backup_id
         for name in kept_names
-        if (copy := (copies or {}).get(f"{name}{COPY_SUFFIX}")) is not None
+        if (copy := state.copies.get(f"{name}{COPY_SUFFIX}")) is not None
     }
-    deleted = {n: b.backup_id for n, b in before.items() if n not in after}
+    deleted = {name: backup_id for backup_id, name in run.seen.items() if backup_id not in held}
+    without_backup = {
+        slot.name: {
+            "copy_id": copy.backup_id,
+            "source_backup_id": str(copy.inputs.get("source_backup_id") or ""),
+        }
+        for slot in plan.lost
+        if slot.copy is not None and (copy := state.copies.get(slot.copy.name)) is not None
+    }
     return RotationResult(
-        stack=target.stack,
-        project=target.project,
-        backend=target.backend,
+        stack=run.target.stack,
+        project=run.target.project,
+        backend=run.target.backend,
         period=plan.period.stamp,
         created=[
-            b.backup_id
-            for n, b in after.items()
-            if n not in before or before[n].backup_id != b.backup_id
+            b.backup_id for b in state.backups.values() if b.backup_id not in run.seen_before_deploy
         ],
         deleted=list(deleted.values()),
-        kept=[after[n].backup_id for n in kept_names],
+        kept=[state.backups[n].backup_id for n in kept_names],
         kept_names=kept_names,
-        backups={n: b.summary() for n, b in after.items()},
+        period_names=[
+            s.name for s in plan.slots if s.name in kept_names or s.name in without_backup
+        ],
+        backups={n: b.summary() for n, b in state.backups.items()},
         deleted_names=deleted,
         copies=copy_of,
+        copies_without_backup=without_backup,
     )
 
 
@@ -405,77 +372,97 @@ def rotate(
         f"fsx-backup rotate: stack {target.stack}, project {target.project}, backend "
         f"{target.backend}, region {target.region}, period {period.stamp}, keep {keep}"
     )
-    common: dict[str, Any] = {
-        "parallel": parallel,
-        "color": "never",
-        "on_output": engine_output,
-    }
+    common: dict[str, Any] = {"parallel": parallel, "color": "never", "on_output": engine_output}
     watcher = EventWatcher(say)
+
+    def plan_of(state: StackState) -> RotationPlan:
+        return plan_rotation(
+            state.backups, period, new, keep, prefix, target.stack, copies=state.copies
+        )
+
     with InterruptGuard(say) as guard:
         try:
             with open_stack(target, lambda: None, create=True) as pulumi_stack:
-                recorded = state_backups(pulumi_stack)
-                plan = plan_rotation(recorded, period, new, keep, prefix, target.stack)
+                run = _Run(target, pulumi_stack, watcher, guard, say, common)
                 try:
-                    if recorded:
-                        # Creates a killed run left pending are found again by their tokens.
-                        guard.check()
-                        pulumi_stack.refresh(
-                            run_program=False,
-                            clear_pending_creates=True,
-                            on_event=watcher,
-                            **common,
-                        )
-                        recorded = state_backups(pulumi_stack)
-                        plan = plan_rotation(recorded, period, new, keep, prefix, target.stack)
-                    say(
-                        f"rotate: period {period.stamp}; keeping "
-                        + ", ".join(spec.name for spec in plan.kept)
-                        + (f"; dropping {', '.join(plan.dropped)}" if plan.dropped else "")
-                    )
-                    copies = state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE)
-                    program = _program(plan, copies, copy_target)
-                    guard.check()
-                    pulumi_stack.up(program=program, on_event=watcher, **common)
+                    return _rotate_on(run, copy_target, plan_of)
                 except (auto.CommandError, Interrupted) as error:
-                    after = _state_or_none(pulumi_stack)
-                    failed = _outcome(target, plan, recorded, recorded if after is None else after)
-                    raise _failure(error, watcher, target, failed, guard) from error
-                return _outcome(
-                    target,
-                    plan,
-                    recorded,
-                    state_backups(pulumi_stack),
-                    state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE),
-                )
+                    # Inside the stack's workspace, which can still read the state.
+                    run.plan = run.plan or _plan_or_none(plan_of, run)
+                    raise _failure(error, guard, run, target, period) from error
         except auto.InvalidVersionError as error:
             raise UsageError(f"the Pulumi engine on PATH cannot be used: {error}") from error
         except (auto.CommandError, Interrupted) as error:
-            # The stack could not even be opened or read (an unreachable backend, say).
-            failed = RotationResult(target.stack, target.project, target.backend, period.stamp)
-            raise _failure(error, watcher, target, failed, guard) from error
+            # The stack could not even be opened (an unreachable backend, say).
+            raise _failure(error, guard, None, target, period) from error
 
 
-def _state_or_none(pulumi_stack: auto.Stack) -> dict[str, StateBackup] | None:
+def _rotate_on(
+    run: _Run,
+    copy_target: CopyTarget | None,
+    plan_of: Callable[[StackState], RotationPlan],
+) -> RotationResult:
+    """Refresh, plan, deploy: the steps of one run."""
+    state = run.read()
+    # Refused before anything changes: backups that are not this rotation's,
+    # or a period older than the newest.
+    plan_of(state)
+    if state.backups or state.copies:
+        # Creates a killed run left pending are found again by their tokens.
+        state = run.refresh(clear_pending_creates=True)
+    run.plan = plan_of(state)
+    _say_plan(run.say, run.plan)
+    run.seen_before_deploy = set(run.seen)
+    state = run.up(_program(run.plan.slots, copy_target))
+    return _outcome(run, run.plan, state)
+
+
+def _say_plan(say: Callable[[str], None], plan: RotationPlan) -> None:
+    say(
+        f"rotate: period {plan.period.stamp}; keeping "
+        + ", ".join(slot.name for slot in plan.slots)
+        + (f"; dropping {', '.join(plan.dropped)}" if plan.dropped else "")
+    )
+    for slot in plan.lost:
+        assert slot.copy is not None
+        say(
+            f"rotate: {slot.name}: its backup {slot.copy.inputs.get('source_backup_id')} is gone "
+            f"(deleted outside the rotation); its copy {slot.copy.backup_id} in "
+            f"{slot.copy.outputs.get('region') or slot.copy.inputs.get('region')} is kept until "
+            "the period leaves the window"
+        )
+
+
+def _plan_or_none(
+    plan_of: Callable[[StackState], RotationPlan], run: _Run | None
+) -> RotationPlan | None:
+    if run is None:
+        return None
     from pulumi import automation as auto
 
     try:
-        return state_backups(pulumi_stack)
-    except auto.CommandError:
+        return plan_of(StackState.read(run.stack))
+    except (auto.CommandError, SpecError):  # the failure being reported matters more
         return None
 
 
 def _failure(
     error: Exception,
-    watcher: EventWatcher,
-    target: Target,
-    result: RotationResult,
     guard: InterruptGuard,
+    run: _Run | None,
+    target: Target,
+    period: Period,
 ) -> RotationFailed:
+    """RotationFailed with what the state holds after the failure, as far as it can be read."""
     from pulumi import automation as auto
 
+    result = RotationResult(target.stack, target.project, target.backend, period.stamp)
+    if run is not None and run.plan is not None:
+        with contextlib.suppress(auto.CommandError):
+            result = _outcome(run, run.plan, run.read())
     locked = isinstance(error, auto.ConcurrentUpdateError)
-    message = "\n".join(watcher.errors) or (
+    watcher_errors = run.watcher.errors if run is not None else []
+    message = "\n".join(watcher_errors) or (
         command_error_text(error) if isinstance(error, auto.CommandError) else ""
     )
     if locked:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from fsx_backup_provider.cli.events import name_of_urn
 from fsx_backup_provider.cli.text import short
-from fsx_backup_provider.constants import FSX_BACKUP_TYPE
+from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
 from fsx_backup_provider.fsx import default_region
 
 if TYPE_CHECKING:
@@ -288,17 +288,36 @@ def state_backups(
 ) -> dict[str, StateBackup]:
     """The FsxBackups (or FsxBackupCopies) the stack's state holds now, by name;
     other resources are left out."""
-    deployment = stack.export_stack().deployment or {}
+    return _of_type(stack.export_stack().deployment or {}, resource_type)
+
+
+def _of_type(deployment: Mapping[str, Any], resource_type: str) -> dict[str, StateBackup]:
     found: dict[str, StateBackup] = {}
     for resource in deployment.get("resources") or []:
         if resource.get("type") != resource_type or resource.get("delete"):
             continue
-        outputs = resource.get("outputs") or {}
-        name = name_of_urn(str(resource.get("urn", "")))
-        found[name] = StateBackup(
-            name=name,
-            backup_id=str(outputs.get("backup_id") or resource.get("id") or ""),
-            inputs=resource.get("inputs") or {},
-            outputs=outputs,
-        )
+        found.update(_state_backup(resource))
     return dict(sorted(found.items()))
+
+
+def _state_backup(resource: Mapping[str, Any]) -> dict[str, StateBackup]:
+    outputs = resource.get("outputs") or {}
+    name = name_of_urn(str(resource.get("urn", "")))
+    backup_id = str(outputs.get("backup_id") or resource.get("id") or "")
+    return {name: StateBackup(name, backup_id, resource.get("inputs") or {}, outputs)}
+
+
+@dataclass(frozen=True)
+class StackState:
+    """What a rotation reads from its stack's state, from one export."""
+
+    backups: dict[str, StateBackup]
+    copies: dict[str, StateBackup]
+
+    @classmethod
+    def read(cls, stack: auto.Stack) -> StackState:
+        deployment = stack.export_stack().deployment or {}
+        return cls(
+            backups=_of_type(deployment, FSX_BACKUP_TYPE),
+            copies=_of_type(deployment, FSX_BACKUP_COPY_TYPE),
+        )

@@ -115,11 +115,16 @@ def render_table(report: Report) -> str:
 
 
 def render_rotation(result: RotationResult) -> str:
+    """The kept periods newest first, then what was deleted; a note on each lost backup."""
     rows = []
-    for name in result.kept_names:
+    for name in result.period_names:
+        gone = result.copies_without_backup.get(name)
+        if gone is not None:
+            rows.append((name, "same", "-", "gone", gone["copy_id"]))
+            continue
         backup = result.backups.get(name, {})
-        change = "create" if backup.get("backup_id") in result.created else "same"
         backup_id = str(backup.get("backup_id") or "-")
+        change = "create" if backup_id in result.created else "same"
         rows.append(
             (
                 name,
@@ -138,4 +143,9 @@ def render_rotation(result: RotationResult) -> str:
         f"rotate {result.result} on stack {result.stack}: period {result.period}, "
         f"created {len(result.created)}, deleted {len(result.deleted)}, kept {len(result.kept)}"
     )
+    for name, gone in result.copies_without_backup.items():
+        lines.append(
+            f"{name}: its backup {gone['source_backup_id'] or '-'} is gone (deleted outside the "
+            f"rotation); its copy {gone['copy_id']} is kept until the period leaves the window"
+        )
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -289,3 +290,66 @@ def test_copy_flags_are_checked_before_anything_runs(fsx: Any, run_rotate: Rotat
     assert code == EXIT_USAGE
     assert any("--copy-kms-key-id" in p and "--copy-to-region" in p for p in result["problems"])
     assert mutating(fsx, before) == {}
+
+
+def test_a_lost_backup_never_takes_its_copy(fsx: Any, run_rotate: Rotate) -> None:
+    """Issue 22, 1: day 2's backup deleted by hand; its copy in the DR Region is what must
+    survive, until day 2 itself leaves the window. Every delete is reported."""
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    dr = "us-west-2"
+    source = ("--source", fs_id, "--keep", "3", "--copy-to-region", dr)
+    made: dict[int, tuple[str, str]] = {}
+    for day in (1, 2, 3):
+        code, result, err = run_rotate(*source, "--at", f"2024-03-0{day}")
+        assert code == EXIT_OK, err
+        [backup_id] = result["created"]
+        made[day] = (backup_id, result["copies"][backup_id])
+
+    fsx.client().delete_backup(BackupId=made[2][0])
+    code, result, err = run_rotate(*source, "--at", "2024-03-04")
+    assert code == EXIT_OK, err
+    [day4] = result["created"]
+    # Day 2 is still inside the window (days 4, 3, 2): its copy stays, and day 1 goes.
+    assert result["kept"] == [day4, made[3][0]]
+    assert result["copies_without_backup"] == {
+        "daily-2024-03-02": {"copy_id": made[2][1], "source_backup_id": made[2][0]}
+    }
+    assert sorted(result["deleted"]) == sorted(made[1])
+    assert f"daily-2024-03-01: delete done ({made[1][0]})" in err
+    assert f"daily-2024-03-01-copy: delete done ({made[1][1]})" in err
+    assert f"daily-2024-03-02: its backup {made[2][0]} is gone" in err
+    live_copies = set(live_backups_in(fsx, dr))
+    assert made[2][1] in live_copies and made[1][1] not in live_copies
+    assert set(live_backups(fsx)) == {day4, made[3][0]}
+
+    # Day 5: day 2 leaves the window, and its copy with it; reported like any delete.
+    code, result, err = run_rotate(*source, "--at", "2024-03-05")
+    assert code == EXIT_OK, err
+    assert result["copies_without_backup"] == {}
+    assert result["deleted"] == [made[2][1]]
+    assert f"daily-2024-03-02-copy: delete done ({made[2][1]})" in err
+    assert made[2][1] not in live_backups_in(fsx, dr)
+    assert len(live_backups_in(fsx, dr)) == 3  # days 5, 4, 3
+
+
+def test_a_lost_backup_is_shown_in_the_table(
+    fsx: Any, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fs_id = fsx.create_file_system("WINDOWS")
+    source = ["rotate", "--source", fs_id, "--keep", "2", "--copy-to-region", "us-west-2", *flags]
+    assert main([*source, "--at", "2024-03-01"]) == EXIT_OK
+    state = capsys.readouterr().out
+    [backup_id] = re.findall(r"^daily-2024-03-01\s+create\s+(backup-\w+)", state, re.M)
+    fsx.client().delete_backup(BackupId=backup_id)
+    assert main([*source, "--at", "2024-03-02"]) == EXIT_OK
+    table = capsys.readouterr().out
+    assert re.search(r"^daily-2024-03-01\s+same\s+-\s+gone\s+backup-\w+$", table, re.M), table
+    assert f"daily-2024-03-01: its backup {backup_id} is gone" in table
+
+
+def live_backups_in(fsx: Any, region: str) -> set[str]:
+    return {
+        b["BackupId"]
+        for b in fsx.client(region=region).describe_backups()["Backups"]
+        if b["Lifecycle"] != "DELETED"
+    }
