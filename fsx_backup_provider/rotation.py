@@ -22,6 +22,13 @@ never takes its copy with it. Copies already in the state are declared as
 recorded, so a run without the flag keeps them; new backups get a copy only
 when it is given.
 
+A killed run leaves its creates pending in the state, with the inputs their
+tokens derive from. The next run, in whatever period, first declares those
+resources again (`_recover`): each create asks FSx with the killed run's own
+token and gets back the backup that run made, which then rotates like any
+other (kept if its period is in the window, else deleted). Only those tokens
+are asked for; FSx is never listed.
+
 The engine deletes after it creates, so the oldest backup goes only once the
 new one is AVAILABLE; a failed create deletes nothing. The engine's lock on
 the stack serialises runs: of two at once, one deploys and the other fails
@@ -78,6 +85,7 @@ from fsx_backup_provider.cli.rotation_plan import (
     parse_at,
     period_in_name,
     period_of,
+    period_slots,
     plan_rotation,
 )
 from fsx_backup_provider.cli.spec import (
@@ -88,6 +96,7 @@ from fsx_backup_provider.cli.spec import (
     validate_specs,
 )
 from fsx_backup_provider.cli.text import cap_lines, short
+from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE
 from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
@@ -152,6 +161,9 @@ class RotationResult:
     # Kept periods whose backup is gone (deleted outside) and whose copy is
     # kept: name -> {"copy_id", "source_backup_id"}.
     copies_without_backup: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Backups and copies a killed run made, found by their tokens:
+    # name -> {"backup_id", "action": "adopted" | "deleted"}.
+    recovered: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +179,7 @@ class RotationResult:
             "kept": self.kept,
             "copies": self.copies,
             "copies_without_backup": self.copies_without_backup,
+            "recovered": self.recovered,
             "error": self.error,
             "problems": cap_lines(self.problems),
         }
@@ -244,8 +257,9 @@ class _Run:
     seen: dict[str, str] = field(default_factory=dict)
     # The IDs seen before the run's own deploy: what it did not create.
     seen_before_deploy: set[str] = field(default_factory=set)
-    # The run's plan, once made.
+    # The run's plan, once made; what it found a killed run had made.
     plan: RotationPlan | None = None
+    recovered: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def read(self) -> StackState:
         state = StackState.read(self.stack)
@@ -272,6 +286,71 @@ class _Run:
         return self.read()
 
 
+def _recover(
+    run: _Run,
+    state: StackState,
+    prefix: str,
+    every: str,
+    plan_of: Callable[[StackState], RotationPlan],
+) -> StackState:
+    """Find the backups and copies a killed run left pending, by that run's own tokens.
+
+    Declares everything the state holds, as recorded, plus each pending
+    create with the inputs the killed run gave it: the stack's seed still
+    holds that resource's identity (the killed run declared it), so its
+    create derives the same token, and FSx answers with the backup the killed
+    run made (or, had the run been killed before it reached FSx, makes it
+    now). Nothing else changes and nothing is deleted in this step; the
+    pending operations are cleared once their resources are in the state.
+    Returns the state after; `run.recovered` says what was found, by name.
+    """
+    # A create pending under a name the state also holds is a replacement's,
+    # under another epoch: not a backup the state lost track of.
+    pending = [
+        name
+        for name in state.pending_creates
+        if name not in state.backups and name not in state.copies
+    ]
+    if not pending:
+        return state
+    run.say(
+        f"rotate: a killed run left {len(pending)} create(s) unfinished ({', '.join(pending)}); "
+        "finding what it made by its ClientRequestTokens"
+    )
+    backups, copies = with_pending(state)
+    slots = period_slots(backups, copies, prefix, every, run.target.stack)
+    run.up(_program([slots[p] for p in sorted(slots, reverse=True)], None))
+    # Resolved: the resources are in the state now, and the pending entries
+    # would otherwise name them again after they are deleted.
+    recovered_state = run.refresh(clear_pending_creates=True)
+    held = {**recovered_state.backups, **recovered_state.copies}
+    plan = plan_of(recovered_state)
+    kept = {name for slot in plan.slots for name in slot.in_state()}
+    for name in pending:
+        if name not in held:
+            continue
+        action = "adopted" if name in kept else "deleted"
+        run.recovered[name] = {"backup_id": held[name].backup_id, "action": action}
+        run.say(
+            f"rotate: {name}: {held[name].backup_id}, made by a killed run, found by its "
+            + (
+                "token: adopted into its period"
+                if action == "adopted"
+                else "token: its period is outside the window, so it is deleted with the others"
+            )
+        )
+    return recovered_state
+
+
+def with_pending(state: StackState) -> tuple[dict[str, StateBackup], dict[str, StateBackup]]:
+    """The backups and copies of the state, with those a killed run left pending."""
+    backups, copies = dict(state.backups), dict(state.copies)
+    for name, (kind, held) in state.pending_creates.items():
+        if name not in backups and name not in copies:
+            (copies if kind == FSX_BACKUP_COPY_TYPE else backups)[name] = held
+    return backups, copies
+
+
 def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult:
     """The result, from the state after the run and every ID the run saw."""
     held = {b.backup_id for b in (*state.backups.values(), *state.copies.values())}
@@ -282,6 +361,8 @@ def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult
         if (copy := state.copies.get(f"{name}{COPY_SUFFIX}")) is not None
     }
     deleted = {name: backup_id for backup_id, name in run.seen.items() if backup_id not in held}
+    recovered = run.recovered
+    recovered_ids = {entry["backup_id"] for entry in recovered.values()}
     without_backup = {
         slot.name: {
             "copy_id": copy.backup_id,
@@ -296,7 +377,9 @@ def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult
         backend=run.target.backend,
         period=plan.period.stamp,
         created=[
-            b.backup_id for b in state.backups.values() if b.backup_id not in run.seen_before_deploy
+            b.backup_id
+            for b in state.backups.values()
+            if b.backup_id not in run.seen_before_deploy and b.backup_id not in recovered_ids
         ],
         deleted=list(deleted.values()),
         kept=[state.backups[n].backup_id for n in kept_names],
@@ -308,6 +391,7 @@ def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult
         deleted_names=deleted,
         copies=copy_of,
         copies_without_backup=without_backup,
+        recovered=dict(recovered),
     )
 
 
@@ -385,7 +469,7 @@ def rotate(
             with open_stack(target, lambda: None, create=True) as pulumi_stack:
                 run = _Run(target, pulumi_stack, watcher, guard, say, common)
                 try:
-                    return _rotate_on(run, copy_target, plan_of)
+                    return _rotate_on(run, prefix, copy_target, plan_of)
                 except (auto.CommandError, Interrupted) as error:
                     # Inside the stack's workspace, which can still read the state.
                     run.plan = run.plan or _plan_or_none(plan_of, run)
@@ -399,17 +483,20 @@ def rotate(
 
 def _rotate_on(
     run: _Run,
+    prefix: str,
     copy_target: CopyTarget | None,
     plan_of: Callable[[StackState], RotationPlan],
 ) -> RotationResult:
-    """Refresh, plan, deploy: the steps of one run."""
+    """Refresh, recover what a killed run left, plan, deploy: the steps of one run."""
     state = run.read()
     # Refused before anything changes: backups that are not this rotation's,
-    # or a period older than the newest.
-    plan_of(state)
-    if state.backups or state.copies:
-        # Creates a killed run left pending are found again by their tokens.
-        state = run.refresh(clear_pending_creates=True)
+    # or a period older than the newest (pending creates count).
+    backups, copies = with_pending(state)
+    own = plan_of(StackState(backups, copies, {}))
+    if backups or copies:
+        # Pending creates are kept: they are what finds a killed run's backups.
+        state = run.refresh(clear_pending_creates=False)
+    state = _recover(run, state, prefix, own.period.every, plan_of)
     run.plan = plan_of(state)
     _say_plan(run.say, run.plan)
     run.seen_before_deploy = set(run.seen)

@@ -309,15 +309,33 @@ def _state_backup(resource: Mapping[str, Any]) -> dict[str, StateBackup]:
 
 @dataclass(frozen=True)
 class StackState:
-    """What a rotation reads from its stack's state, from one export."""
+    """What a rotation reads from its stack's state, from one export.
+
+    `pending_creates` are the FsxBackups and FsxBackupCopies whose create a
+    killed run left pending: recorded with their inputs (the token's
+    ingredients) but no backup ID, since the engine never heard back.
+    """
 
     backups: dict[str, StateBackup]
     copies: dict[str, StateBackup]
+    pending_creates: dict[str, tuple[str, StateBackup]]
 
     @classmethod
     def read(cls, stack: auto.Stack) -> StackState:
         deployment = stack.export_stack().deployment or {}
+        pending: dict[str, tuple[str, StateBackup]] = {}
+        for operation in deployment.get("pending_operations") or []:
+            resource = operation.get("resource") or {}
+            kind = resource.get("type")
+            if operation.get("type") == "creating" and kind in (
+                FSX_BACKUP_TYPE,
+                FSX_BACKUP_COPY_TYPE,
+            ):
+                pending.update(
+                    (name, (str(kind), backup)) for name, backup in _state_backup(resource).items()
+                )
         return cls(
             backups=_of_type(deployment, FSX_BACKUP_TYPE),
             copies=_of_type(deployment, FSX_BACKUP_COPY_TYPE),
+            pending_creates=dict(sorted(pending.items())),
         )

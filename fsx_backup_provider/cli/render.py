@@ -115,8 +115,9 @@ def render_table(report: Report) -> str:
 
 
 def render_rotation(result: RotationResult) -> str:
-    """The kept periods newest first, then what was deleted; a note on each lost backup."""
+    """The kept periods newest first, then what was deleted; notes on lost and found backups."""
     rows = []
+    adopted = {n for n, entry in result.recovered.items() if entry["action"] == "adopted"}
     for name in result.period_names:
         gone = result.copies_without_backup.get(name)
         if gone is not None:
@@ -128,7 +129,7 @@ def render_rotation(result: RotationResult) -> str:
         rows.append(
             (
                 name,
-                change,
+                "adopt" if name in adopted else change,
                 backup_id,
                 str(backup.get("lifecycle") or "-"),
                 result.copies.get(backup_id, "-"),
@@ -147,5 +148,14 @@ def render_rotation(result: RotationResult) -> str:
         lines.append(
             f"{name}: its backup {gone['source_backup_id'] or '-'} is gone (deleted outside the "
             f"rotation); its copy {gone['copy_id']} is kept until the period leaves the window"
+        )
+    for name, entry in result.recovered.items():
+        what = (
+            "adopted into its period"
+            if entry["action"] == "adopted"
+            else "deleted: its period is outside the window"
+        )
+        lines.append(
+            f"{name}: {entry['backup_id']}, made by a killed run, found by its token: {what}"
         )
     return "\n".join(lines)

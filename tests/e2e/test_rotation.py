@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import signal
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -345,6 +348,63 @@ def test_a_lost_backup_is_shown_in_the_table(
     table = capsys.readouterr().out
     assert re.search(r"^daily-2024-03-01\s+same\s+-\s+gone\s+backup-\w+$", table, re.M), table
     assert f"daily-2024-03-01: its backup {backup_id} is gone" in table
+
+
+@pytest.mark.parametrize(("keep", "action"), [(1, "deleted"), (2, "adopted")])
+def test_a_killed_runs_backup_is_found_by_the_next_run(
+    fsx: Any, flags: list[str], run_rotate: Rotate, keep: int, action: str
+) -> None:
+    """Issue 22, 3: the run is killed after CreateBackup; after `cancel`, the next day's run
+    finds that backup by the killed run's own token, and rotates it (keep 1: deleted).
+    A backup of the same file system made by hand is never looked at."""
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    by_hand = fsx.client().create_backup(FileSystemId=fs_id)["Backup"]["BackupId"]
+    fsx.set_faults(backup_seconds=1)
+    deadline = time.monotonic() + 60
+    while live_backups(fsx)[by_hand]["Lifecycle"] != "AVAILABLE":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    fsx.set_faults(backup_seconds=20)
+    rotate_args = ["rotate", "--source", fs_id, "--keep", str(keep), *flags]
+    marker = uuid.uuid4().hex
+    process = start_cli([*rotate_args, "--at", "2024-04-01"], marker)
+    try:
+        deadline = time.monotonic() + 180
+        while not [b for b in live_backups(fsx).values() if b["Lifecycle"] == "CREATING"]:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the killed run never created its backup"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+        kill_marked(marker)
+    [killed] = set(live_backups(fsx)) - {by_hand}
+    fsx.set_faults(backup_seconds=1)
+    backend = flags[1]
+    assert main(["cancel", "--stack", f"daily-{fs_id}", "--backend", backend]) == EXIT_OK
+
+    code, result, err = run_rotate("--source", fs_id, "--keep", str(keep), "--at", "2024-04-02")
+    assert code == EXIT_OK, err
+    [day2] = result["created"]
+    assert result["recovered"] == {"daily-2024-04-01": {"backup_id": killed, "action": action}}
+    assert "a killed run left 1 create(s) unfinished (daily-2024-04-01)" in err
+    if action == "deleted":
+        assert result["deleted"] == [killed] and result["kept"] == [day2]
+        assert f"daily-2024-04-01: delete done ({killed})" in err
+        assert set(live_backups(fsx)) == {day2, by_hand}
+    else:
+        assert result["deleted"] == [] and result["kept"] == [day2, killed]
+        assert set(live_backups(fsx)) == {day2, killed, by_hand}
+
+    # The next days' runs: nothing of the killed run is left over, nothing is made twice.
+    code, result, err = run_rotate("--source", fs_id, "--keep", str(keep), "--at", "2024-04-03")
+    assert code == EXIT_OK, err
+    assert result["recovered"] == {} and len(result["kept"]) == keep
+    assert set(live_backups(fsx)) == {*result["kept"], by_hand}
+    assert live_backups(fsx)[by_hand]["Lifecycle"] == "AVAILABLE"
 
 
 def live_backups_in(fsx: Any, region: str) -> set[str]:
