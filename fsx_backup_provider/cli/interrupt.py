@@ -52,6 +52,7 @@ class InterruptGuard:
         self._say = say
         self._count = 0
         self._lock = threading.Lock()
+        self._installed = False
         self._previous: Any = None
         self._timers: list[threading.Timer] = []
 
@@ -67,14 +68,17 @@ class InterruptGuard:
     def __enter__(self) -> InterruptGuard:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+            self._installed = True
         return self
 
     def __exit__(self, *_exc: object) -> None:
         for timer in self._timers:
             timer.cancel()
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
+        if self._installed:
+            # None: the handler before was not set from Python; the default is closest.
+            previous = signal.SIG_DFL if self._previous is None else self._previous
+            signal.signal(signal.SIGINT, previous)
+            self._installed = False
 
     def _on_sigint(self, _signum: int, _frame: FrameType | None) -> None:
         with self._lock:
