@@ -439,18 +439,18 @@ def rotate(
         stack=stack or default_stack(source, every, name),
         project=project,
         backend=backend or default_backend(),
+        region=region,
         endpoint_url=endpoint_url,
         profile=profile,
     )
     if target.problems():
         # Before the backend is touched (a file:// one would be created).
         raise UsageError("; ".join(target.problems()))
-    target = replace(
-        target,
-        backend=prepare_backend(target.backend),
-        region=resolve_region(region, profile),
-    )
+    target = replace(target, backend=prepare_backend(target.backend, create=False))
+    target = replace(target, region=resolve_region(region, profile))
     find_engine()
+    # Last: a file:// backend's directory is created only for a run that goes ahead.
+    target = replace(target, backend=prepare_backend(target.backend))
     say = progress or (lambda _line: None)
     say(
         f"fsx-backup rotate: stack {target.stack}, project {target.project}, backend "

@@ -244,6 +244,7 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
         stack=args.stack or DEFAULT_STACK,
         project=args.project,
         backend=args.backend or default_backend(),
+        region=getattr(args, "region", None),
         endpoint_url=getattr(args, "endpoint_url", None),
         profile=getattr(args, "profile", None),
     )
@@ -267,10 +268,12 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
             )
             return _refuse(report.to_json(), args.json, message, [message])
     try:
-        target = replace(target, backend=prepare_backend(target.backend))
+        target = replace(target, backend=prepare_backend(target.backend, create=False))
         find_engine()
         if args.command in DEPLOY_COMMANDS:
             target = replace(target, region=resolve_region(args.region, args.profile))
+        # Last: a file:// backend's directory is created only for a command that runs.
+        target = replace(target, backend=prepare_backend(target.backend))
     except UsageError as error:
         return _refuse(report.to_json(), args.json, str(error), [str(error)])
     console = Console()

@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from fsx_backup_provider.cli.events import name_of_urn
 from fsx_backup_provider.cli.text import short
 from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
 from fsx_backup_provider.fsx import default_region
+from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
@@ -60,9 +62,30 @@ class Target:
     def problems(self) -> list[str]:
         """What is wrong with the names and URLs, before anything is touched."""
         found = name_problems(self.project, self.stack, self.backend)
-        if self.endpoint_url is not None and not re.match(r"https?://", self.endpoint_url):
-            found.append(f"--endpoint-url {short(self.endpoint_url)} must be an http(s) URL")
+        if self.region is not None:
+            problem = region_problem(self.region)
+            if problem:
+                found.append(f"--region {short(self.region)}: {problem}")
+        if self.endpoint_url is not None:
+            problem = endpoint_problem(self.endpoint_url)
+            if problem:
+                found.append(f"--endpoint-url {short(self.endpoint_url)}: {problem}")
         return found
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why `url` cannot be an FSx endpoint, or None: checked before it reaches the provider,
+    where botocore would fail on it at the first create, after a preview that passed."""
+    if not re.match(r"https?://", url, re.IGNORECASE):
+        return "must be an http(s) URL"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 raises ValueError for a port out of range
+    except ValueError as error:
+        return f"is not a URL: {error}"
+    if not parts.hostname or any(c.isspace() for c in url):
+        return "must be an http(s) URL with a host, e.g. http://127.0.0.1:5000"
+    return None
 
 
 def name_problems(project: str, stack: str, backend: str) -> list[str]:
@@ -111,8 +134,9 @@ def _is_name(text: str) -> bool:
     return bool(NAME_CHARS.fullmatch(text)) and text not in (".", "..")
 
 
-def prepare_backend(url: str) -> str:
-    """The backend URL to use; a local one (file://) has `~` expanded and is created."""
+def prepare_backend(url: str, *, create: bool = True) -> str:
+    """The backend URL to use; a local one (file://) has `~` expanded and, if
+    `create`, is created (only once the command is sure to run)."""
     if "://" not in url:
         raise UsageError(
             f"--backend {short(url)} is not a URL: give file:///path/to/dir for a local "
@@ -126,6 +150,8 @@ def prepare_backend(url: str) -> str:
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = Path.cwd() / path
+    if not create:
+        return f"file://{path}"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -163,7 +189,17 @@ def resolve_region(region: str | None, profile: str | None) -> str:
         raise UsageError(
             "no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile"
         )
+    problem = region_problem(resolved)
+    if problem:
+        where = "--region" if region else "the AWS chain's region"
+        raise UsageError(f"{where} {short(resolved)}: {problem}")
     return resolved
+
+
+def region_problem(region: str) -> str | None:
+    """The FSx model's rule for a Region name, as the provider applies it to a region
+    input: a bad --region would otherwise pass preview and fail at the first create."""
+    return string_rule("Region").problem(region)
 
 
 def engine_env(backend: str, *, preview: bool = False) -> dict[str, str]:

@@ -209,3 +209,22 @@ def test_rotate_at_out_of_range_is_refused(
         f"--at '{at}': a rotation runs for a time from 1970-01-01T00:00:00Z to now"
     ]
     assert "OverflowError" not in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--region", "a b", "--region 'a b': must match the pattern ^[a-z0-9-]{1,20}$"),
+        ("--region", "US-EAST-1", "--region 'US-EAST-1': must match the pattern"),
+        ("--endpoint-url", "http://[::1", "--endpoint-url 'http://[::1': is not a URL"),
+        ("--endpoint-url", "http://x:99999", "Port out of range 0-65535"),
+        ("--endpoint-url", "http://", "must be an http(s) URL with a host"),
+    ],
+)
+def test_a_region_or_endpoint_that_would_fail_at_create_is_refused_first(
+    flag: str, value: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Neither reaches the provider before the first CreateBackup: the preview would pass."""
+    report, _err, _elapsed = refused(capsys, tmp_path, "up", "--backup", f"a={FS}", flag, value)
+    [problem] = report["problems"]
+    assert message in problem
