@@ -16,7 +16,8 @@ as cancelled. Every wait stays bounded: a SIGINT sent to this process alone
 sent one (its first, a clean cancel; or its second, ending a cancel that has
 hung); FORCE_SECONDS after that it is killed. A second Ctrl-C goes to the
 engine as well (its second: it stops at once), and the command still reports
-what it can. Nothing new is started after an interrupt (`check`).
+what it can. No step that changes anything is started after an interrupt
+(`check`); the state is only read, for the report.
 """
 
 from __future__ import annotations
