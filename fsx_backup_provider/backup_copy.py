@@ -70,6 +70,24 @@ OUTPUT_KEYS = (
 )
 
 
+def _derived(inputs: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Outputs that hold an input's value under another name (registration.secret_outputs).
+
+    A copy describes its source: its file system or volume, and with
+    copy_tags the source's tags, which may be secrets of the source's own.
+    """
+    from_source: tuple[str, ...] = ("file_system_id", "volume_id")
+    if inputs.get("copy_tags") not in (None, False):
+        from_source += ("tags", "tags_all")
+    return {
+        "client_request_token": ("given",),
+        "region": ("given", "arn"),
+        "source_region": ("given",),
+        "kms_key_id": ("given",),
+        "source_backup_id": from_source,
+    }
+
+
 def _effective_region(props: Mapping[str, Any]) -> str | None:
     region = props.get("region")
     return str(region) if known(region) else process_state().settings.region
@@ -291,7 +309,9 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
             "create_timeout_seconds": pick(create_timeout_seconds, base.create_timeout_seconds),
             "delete_timeout_seconds": pick(delete_timeout_seconds, base.delete_timeout_seconds),
         }
-        props, opts = prepare(FSX_BACKUP_COPY_TYPE, resource_name, opts, inputs, OUTPUT_KEYS)
+        props, opts = prepare(
+            FSX_BACKUP_COPY_TYPE, resource_name, opts, inputs, OUTPUT_KEYS, _derived(inputs)
+        )
         super().__init__(FsxBackupCopyProvider(), resource_name, props, opts)
         release_own_outputs(self, props)
         preview.declare(self, FSX_BACKUP_COPY_TYPE, inputs, opts)

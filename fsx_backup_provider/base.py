@@ -539,6 +539,10 @@ class BackupResourceProvider(ResourceProvider):
             copied = set(outputs.get("copied_tags") or [])
             tags = {k: v for k, v in (outputs["tags"] or {}).items() if k not in copied}
             inputs["tags"] = tags or None
+        else:
+            # Declared with no tags: those FSx put there (a copy's source's,
+            # possibly its secrets, which a read cannot mark) are no input.
+            inputs["tags"] = None
         return ReadResult(id_, outputs, {k: v for k, v in inputs.items() if v is not None})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

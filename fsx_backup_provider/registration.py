@@ -10,7 +10,7 @@ quote. So the program side sends them as inputs.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -52,14 +52,41 @@ def secret_input_names(inputs: Mapping[str, Any]) -> pulumi.Output[list[str]] | 
     return pulumi.Output(set(), names(), _constant(True), _constant(False))
 
 
+def secret_outputs(
+    inputs: Mapping[str, Any], derived_outputs: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """The outputs to store as secrets because an input they repeat may be secret.
+
+    The engine marks an output secret when the input of the same name was
+    (`tags`, `region`, ...), but not an output that holds the value under
+    another name: `tags_all` (the tags and the default tags), `given` (the
+    token and Region as declared), a copy's tags copied from its source. The
+    provider cannot mark them itself (dynamic providers do not accept
+    secrets), so the program asks for them at registration. Whether an
+    Output is secret is only known later, so any Output counts.
+    """
+    found: list[str] = []
+    if may_hold_outputs(inputs.get("tags")) or is_config_secret(DEFAULT_TAGS_CONFIG):
+        found.append("tags_all")
+    for name, outputs in derived_outputs.items():
+        if may_hold_outputs(inputs.get(name)):
+            found += [output for output in outputs if output not in found]
+    return found
+
+
 def prepare(
     resource_type: str,
     resource_name: str,
     opts: pulumi.ResourceOptions | None,
     inputs: dict[str, Any],
     output_keys: tuple[str, ...],
+    derived_outputs: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
-    """The properties to register and the options to register them with."""
+    """The properties to register and the options to register them with.
+
+    `derived_outputs` maps an input to the outputs that hold its value under
+    another name (see `secret_outputs`).
+    """
     opts = copy.copy(opts) if opts else pulumi.ResourceOptions()
     props: dict[str, Any] = dict.fromkeys(output_keys)
     if opts.id is not None:
@@ -82,12 +109,9 @@ def prepare(
         inputs["replace_on_changes"] = list(opts.replace_on_changes)
     if secret_names is not None:
         inputs["secret_inputs"] = secret_names
-    if may_hold_outputs(inputs.get("tags")) or is_config_secret(DEFAULT_TAGS_CONFIG):
-        # The engine marks an output secret when the input of the same name
-        # was, so `tags` stays secret; `tags_all` repeats those values (and the
-        # default tags) under another name. Whether an Output is secret is
-        # only known later, so any Output among the tags makes tags_all secret.
-        opts.additional_secret_outputs = [*(opts.additional_secret_outputs or []), "tags_all"]
+    secret = secret_outputs(inputs, derived_outputs or {})
+    if secret:
+        opts.additional_secret_outputs = [*(opts.additional_secret_outputs or []), *secret]
     # Unset inputs are left out rather than sent as nulls: every property
     # costs serialisation on each preview, and the provider applies defaults.
     props.update({key: value for key, value in inputs.items() if value is not None})

@@ -16,6 +16,9 @@ from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.provider import FsxBackupProvider
 from fsx_backup_provider.registration import prepare
 
+# Outputs that hold an input's value under another name: secret if it may be.
+# The token and Region as declared are kept under `given`; the ARN names the Region.
+DERIVED_OUTPUTS = {"client_request_token": ("given",), "region": ("given", "arn")}
 # Every output a user can read must be a key of the registered properties;
 # inputs that are also outputs are listed once, in __init__.
 OUTPUT_KEYS = (
@@ -105,7 +108,9 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
             "delete_timeout_seconds": pick(delete_timeout_seconds, base.delete_timeout_seconds),
             "region": pick(region, base.region),
         }
-        props, opts = prepare(FSX_BACKUP_TYPE, resource_name, opts, inputs, OUTPUT_KEYS)
+        props, opts = prepare(
+            FSX_BACKUP_TYPE, resource_name, opts, inputs, OUTPUT_KEYS, DERIVED_OUTPUTS
+        )
         super().__init__(FsxBackupProvider(), resource_name, props, opts)
         release_own_outputs(self, props)
         preview.declare(self, FSX_BACKUP_TYPE, inputs, opts)

@@ -16,9 +16,18 @@ declared exactly as the state records them, so a changed `--tag` or source
 affects new periods only, and a re-run inside a period changes nothing.
 
 With a copy Region, each kept backup also has an FsxBackupCopy there, named
-`<backup name>-copy`, rotated with it: made with the period's backup, deleted
-with it. Copies already in the state are declared as recorded, so a run
-without the flag keeps them; new backups get a copy only when it is given.
+`<backup name>-copy`. A copy belongs to its period, not to its backup: it is
+deleted only when its period leaves the window, so a backup deleted by hand
+never takes its copy with it. Copies already in the state are declared as
+recorded, so a run without the flag keeps them; new backups get a copy only
+when it is given.
+
+A killed run leaves its creates pending in the state, with the inputs their
+tokens derive from. The next run, in whatever period, first declares those
+resources again (`_recover`): each create asks FSx with the killed run's own
+token and gets back the backup that run made, which then rotates like any
+other (kept if its period is in the window, else deleted). Only those tokens
+are asked for; FSx is never listed.
 
 The engine deletes after it creates, so the oldest backup goes only once the
 new one is AVAILABLE; a failed create deletes nothing. The engine's lock on
@@ -29,14 +38,16 @@ two backups. See docs/rotation.md.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fsx_backup_provider.cli.engine import (
     DEFAULT_PARALLEL,
     DEFAULT_PROJECT,
+    StackState,
     StateBackup,
     Target,
     UsageError,
@@ -47,16 +58,36 @@ from fsx_backup_provider.cli.engine import (
     open_stack,
     prepare_backend,
     resolve_region,
-    state_backups,
 )
 from fsx_backup_provider.cli.events import EventWatcher
+from fsx_backup_provider.cli.interrupt import Interrupted, InterruptGuard
 from fsx_backup_provider.cli.program import (
     COPY_SUFFIX,
     declare_backup,
     declare_copy,
     export_backups,
+    registered,
 )
-from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK
+from fsx_backup_provider.cli.render import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    INTERRUPTED_MESSAGE,
+)
+from fsx_backup_provider.cli.rotation_plan import (
+    ADJECTIVE,
+    EARLIEST_AT,
+    EVERY,
+    Period,
+    PeriodSlot,
+    RotationPlan,
+    in_utc,
+    parse_at,
+    period_in_name,
+    period_of,
+    period_slots,
+    plan_rotation,
+)
 from fsx_backup_provider.cli.spec import (
     NAME_PATTERN,
     BackupSpec,
@@ -69,14 +100,29 @@ from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE
 from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
+    import pulumi
     from pulumi import automation as auto
 
-EVERY = ("hour", "day", "week")
-ADJECTIVE = {"hour": "hourly", "day": "daily", "week": "weekly"}
+    from fsx_backup_provider.resource import FsxBackup
+
+__all__ = [
+    "ADJECTIVE",
+    "EVERY",
+    "CopyTarget",
+    "Period",
+    "RotationFailed",
+    "RotationPlan",
+    "RotationResult",
+    "default_stack",
+    "parse_at",
+    "period_in_name",
+    "period_of",
+    "plan_rotation",
+    "rotate",
+]
+
 # A rotation's names start with the adjective of its period unless --name says otherwise.
 DEFAULT_PREFIX = ADJECTIVE
-# Sortable, and valid in a resource name (no ':'); weeks are ISO weeks, from Monday.
-_STAMP = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "week": "%G-W%V"}
 
 
 @dataclass(frozen=True)
@@ -85,117 +131,6 @@ class CopyTarget:
 
     region: str
     kms_key_id: str | None = None
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    """One hour, day or ISO week, from its first instant (UTC)."""
-
-    start: datetime
-    every: str
-
-    @property
-    def stamp(self) -> str:
-        return self.start.strftime(_STAMP[self.every])
-
-    def name(self, prefix: str) -> str:
-        return f"{prefix}-{self.stamp}"
-
-
-def period_of(at: datetime, every: str) -> Period:
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    start = at.replace(minute=0, second=0, microsecond=0)
-    if every in ("day", "week"):
-        start = start.replace(hour=0)
-    if every == "week":
-        start -= timedelta(days=start.weekday())
-    return Period(start, every)
-
-
-def period_in_name(name: str, prefix: str, every: str) -> Period | None:
-    """The period a backup of this rotation is named after, or None if it is not one."""
-    stamp = name.removeprefix(f"{prefix}-")
-    if stamp == name:
-        return None
-    try:
-        if every == "week":
-            parsed = datetime.strptime(f"{stamp}-1", f"{_STAMP['week']}-%u")
-        else:
-            parsed = datetime.strptime(stamp, _STAMP[every])
-    except ValueError:
-        return None
-    period = period_of(parsed, every)
-    # Only the exact spelling this module writes (not 2024-1-5) names a period.
-    return period if period.stamp == stamp else None
-
-
-def parse_at(text: str) -> datetime:
-    """An ISO 8601 date or time; without an offset it is UTC."""
-    at = datetime.fromisoformat(text.strip())
-    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class RotationPlan:
-    period: Period
-    kept: list[BackupSpec]  # newest first; the run's period first of all
-    dropped: list[str]  # names of the backups that leave the window
-
-
-def plan_rotation(
-    recorded: Mapping[str, StateBackup],
-    period: Period,
-    new: BackupSpec,
-    keep: int,
-    prefix: str,
-    stack: str,
-) -> RotationPlan:
-    """Which periods the stack declares this run; pure, from the state alone.
-
-    Raises SpecError if the stack holds FsxBackups that are not periods of
-    this rotation (they would be deleted), or if the run's period is older
-    than the newest the stack holds (it would make a backup of today's data
-    under an earlier date, and could push newer backups out).
-    """
-    periods: dict[Period, BackupSpec] = {}
-    foreign: list[str] = []
-    for name, backup in recorded.items():
-        found = period_in_name(name, prefix, period.every)
-        if found is None:
-            foreign.append(name)
-            continue
-        periods[found] = BackupSpec(
-            name,
-            file_system_id=backup.inputs.get("file_system_id"),
-            volume_id=backup.inputs.get("volume_id"),
-            tags=backup.inputs.get("tags") or {},
-            origin=f"stack {stack}",
-        )
-    if foreign:
-        raise SpecError(
-            [
-                f"stack {stack} holds backups that are not {ADJECTIVE[period.every]} periods named "
-                f"{prefix}-<stamp>: {short(sorted(foreign))}. A rotation needs a stack of its "
-                "own, which it never shares: pass another --stack, or the --name and --every "
-                "this stack was rotated with"
-            ]
-        )
-    newest = max(periods, default=None)
-    if newest is not None and period < newest:
-        raise SpecError(
-            [
-                f"--at: period {period.stamp} is older than the newest backup of stack {stack}, "
-                f"{newest.name(prefix)}; a rotation only moves forward (a backup made now would "
-                "hold today's data under an earlier date). Nothing was changed"
-            ]
-        )
-    periods.setdefault(period, new)
-    ordered = sorted(periods, reverse=True)
-    return RotationPlan(
-        period,
-        kept=[periods[p] for p in ordered[:keep]],
-        dropped=[periods[p].name for p in ordered[keep:]],
-    )
 
 
 @dataclass
@@ -209,17 +144,26 @@ class RotationResult:
     result: str = "succeeded"
     exit_code: int = EXIT_OK
     created: list[str] = field(default_factory=list)
+    # Every backup and copy this run deleted.
     deleted: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-    # For the table: the kept backups' names (newest first), what the state
-    # holds of them, and the name of each deleted backup.
+    # For the table: the kept periods' names (newest first; with a backup,
+    # kept_names), what the state holds of the backups, and the name of each
+    # backup or copy deleted.
     kept_names: list[str] = field(default_factory=list)
+    period_names: list[str] = field(default_factory=list)
     backups: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted_names: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     problems: list[str] = field(default_factory=list)
     # Backup ID -> the ID of its copy, for the kept backups that have one.
     copies: dict[str, str] = field(default_factory=dict)
+    # Kept periods whose backup is gone (deleted outside) and whose copy is
+    # kept: name -> {"copy_id", "source_backup_id"}.
+    copies_without_backup: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Backups and copies a killed run made, found by their tokens:
+    # name -> {"backup_id", "action": "adopted" | "deleted"}.
+    recovered: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -234,13 +178,16 @@ class RotationResult:
             "deleted": self.deleted,
             "kept": self.kept,
             "copies": self.copies,
+            "copies_without_backup": self.copies_without_backup,
+            "recovered": self.recovered,
             "error": self.error,
             "problems": cap_lines(self.problems),
         }
 
 
 class RotationFailed(Exception):
-    """The engine failed (a backup FAILED, FSx refused, the stack is locked...).
+    """The engine failed (a backup FAILED, FSx refused, the stack is locked...), or
+    the run was interrupted (Ctrl-C: `result.result` is `cancelled`).
 
     `result` is what the stack's state holds after the failure; `locked` is
     true when another run held the stack's lock.
@@ -252,68 +199,199 @@ class RotationFailed(Exception):
         self.locked = locked
 
 
-def _program(
-    plan: RotationPlan,
-    copies: Mapping[str, StateBackup],
-    copy_target: CopyTarget | None,
-) -> Callable[[], None]:
-    def program() -> None:
-        from fsx_backup_provider.backup_copy import FsxBackupCopy
+def _program(slots: list[PeriodSlot], copy_target: CopyTarget | None) -> Callable[[], Any]:
+    """Declare each slot's backup and copy, and export the backups."""
 
-        backups = {}
-        for spec in plan.kept:
-            backup = backups[spec.name] = declare_backup(spec)
-            name = f"{spec.name}{COPY_SUFFIX}"
-            recorded = copies.get(name)
-            if recorded is not None:
-                # As the state records it: a later run's flags never replace it.
-                inputs = recorded.inputs
-                FsxBackupCopy(
-                    name,
-                    backup.backup_id,
-                    source_region=inputs.get("source_region"),
-                    region=inputs.get("region"),
-                    kms_key_id=inputs.get("kms_key_id"),
-                    copy_tags=inputs.get("copy_tags"),
-                    tags=inputs.get("tags"),
+    async def program() -> None:
+        backups: dict[str, FsxBackup] = {}
+        resources: list[pulumi.Resource] = []
+        for slot in slots:
+            backup = None
+            if slot.backup is not None:
+                backup = backups[slot.name] = declare_backup(slot.backup)
+                resources.append(backup)
+            if slot.copy is not None:
+                # Of this very backup, it depends on it (deleted first, made after);
+                # otherwise (its backup gone, or made again) it is kept as it is.
+                same = backup is not None and slot.backup_id == slot.copy.inputs.get(
+                    "source_backup_id"
                 )
-            elif copy_target is not None:
-                declare_copy(spec.name, backup, copy_target.region, copy_target.kms_key_id)
+                resources.append(_recorded_copy(slot.copy, backup if same else None))
+            elif backup is not None and copy_target is not None:
+                resources.append(
+                    declare_copy(slot.name, backup, copy_target.region, copy_target.kms_key_id)
+                )
         export_backups(backups)
+        await registered(resources)
 
     return program
 
 
-def _outcome(
-    target: Target,
-    plan: RotationPlan,
-    before: Mapping[str, StateBackup],
-    after: Mapping[str, StateBackup],
-    copies: Mapping[str, StateBackup] | None = None,
-) -> RotationResult:
-    kept_names = [spec.name for spec in plan.kept if spec.name in after]
+def _recorded_copy(copy: StateBackup, backup: FsxBackup | None) -> pulumi.Resource:
+    """A copy declared as the state records it: a later run's flags never replace it."""
+    from fsx_backup_provider.backup_copy import FsxBackupCopy
+
+    inputs = copy.inputs
+    return FsxBackupCopy(
+        copy.name,
+        backup.backup_id if backup is not None else inputs.get("source_backup_id"),
+        source_region=inputs.get("source_region"),
+        region=inputs.get("region"),
+        kms_key_id=inputs.get("kms_key_id"),
+        copy_tags=inputs.get("copy_tags"),
+        tags=inputs.get("tags"),
+    )
+
+
+@dataclass
+class _Run:
+    """One rotate run's engine steps on its stack, with what each learnt."""
+
+    target: Target
+    stack: auto.Stack
+    watcher: EventWatcher
+    guard: InterruptGuard
+    say: Callable[[str], None]
+    common: dict[str, Any]
+    # Every backup and copy ID the state held at some point of this run, by ID.
+    seen: dict[str, str] = field(default_factory=dict)
+    # The IDs seen before the run's own deploy: what it did not create.
+    seen_before_deploy: set[str] = field(default_factory=set)
+    # The run's plan, once made; what it found a killed run had made.
+    plan: RotationPlan | None = None
+    recovered: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def read(self) -> StackState:
+        state = StackState.read(self.stack)
+        for name, held in (*state.backups.items(), *state.copies.items()):
+            if held.backup_id:
+                self.seen[held.backup_id] = name
+        return state
+
+    def refresh(self, *, clear_pending_creates: bool) -> StackState:
+        self.guard.check()
+        self.stack.refresh(
+            run_program=False,
+            clear_pending_creates=clear_pending_creates,
+            on_event=self.watcher,
+            **self.common,
+        )
+        # What a refresh drops was deleted outside, not by this run.
+        self.seen.clear()
+        return self.read()
+
+    def up(self, program: Callable[[], Any]) -> StackState:
+        self.guard.check()
+        self.stack.up(program=program, on_event=self.watcher, **self.common)
+        return self.read()
+
+
+def _recover(
+    run: _Run,
+    state: StackState,
+    prefix: str,
+    every: str,
+    plan_of: Callable[[StackState], RotationPlan],
+) -> StackState:
+    """Find the backups and copies a killed run left pending, by that run's own tokens.
+
+    Declares everything the state holds, as recorded, plus each pending
+    create with the inputs the killed run gave it: the stack's seed still
+    holds that resource's identity (the killed run declared it), so its
+    create derives the same token, and FSx answers with the backup the killed
+    run made (or, had the run been killed before it reached FSx, makes it
+    now). Nothing else changes and nothing is deleted in this step; the
+    pending operations are cleared once their resources are in the state.
+    Returns the state after; `run.recovered` says what was found, by name.
+    """
+    # A create pending under a name the state also holds is a replacement's,
+    # under another epoch: not a backup the state lost track of.
+    pending = [
+        name
+        for name in state.pending_creates
+        if name not in state.backups and name not in state.copies
+    ]
+    if not pending:
+        return state
+    run.say(
+        f"rotate: a killed run left {len(pending)} create(s) unfinished ({', '.join(pending)}); "
+        "finding what it made by its ClientRequestTokens"
+    )
+    backups, copies = with_pending(state)
+    slots = period_slots(backups, copies, prefix, every, run.target.stack)
+    run.up(_program([slots[p] for p in sorted(slots, reverse=True)], None))
+    # Resolved: the resources are in the state now, and the pending entries
+    # would otherwise name them again after they are deleted.
+    recovered_state = run.refresh(clear_pending_creates=True)
+    held = {**recovered_state.backups, **recovered_state.copies}
+    plan = plan_of(recovered_state)
+    kept = {name for slot in plan.slots for name in slot.in_state()}
+    for name in pending:
+        if name not in held:
+            continue
+        action = "adopted" if name in kept else "deleted"
+        run.recovered[name] = {"backup_id": held[name].backup_id, "action": action}
+        run.say(
+            f"rotate: {name}: {held[name].backup_id}, made by a killed run, found by its "
+            + (
+                "token: adopted into its period"
+                if action == "adopted"
+                else "token: its period is outside the window, so it is deleted with the others"
+            )
+        )
+    return recovered_state
+
+
+def with_pending(state: StackState) -> tuple[dict[str, StateBackup], dict[str, StateBackup]]:
+    """The backups and copies of the state, with those a killed run left pending."""
+    backups, copies = dict(state.backups), dict(state.copies)
+    for name, (kind, held) in state.pending_creates.items():
+        if name not in backups and name not in copies:
+            (copies if kind == FSX_BACKUP_COPY_TYPE else backups)[name] = held
+    return backups, copies
+
+
+def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult:
+    """The result, from the state after the run and every ID the run saw."""
+    held = {b.backup_id for b in (*state.backups.values(), *state.copies.values())}
+    kept_names = [slot.name for slot in plan.slots if slot.name in state.backups]
     copy_of = {
-        after[name].backup_id: copy.backup_id
+        state.backups[name].backup_id: copy.backup_id
         for name in kept_names
-        if (copy := (copies or {}).get(f"{name}{COPY_SUFFIX}")) is not None
+        if (copy := state.copies.get(f"{name}{COPY_SUFFIX}")) is not None
     }
-    deleted = {n: b.backup_id for n, b in before.items() if n not in after}
+    deleted = {name: backup_id for backup_id, name in run.seen.items() if backup_id not in held}
+    recovered = run.recovered
+    recovered_ids = {entry["backup_id"] for entry in recovered.values()}
+    without_backup = {
+        slot.name: {
+            "copy_id": copy.backup_id,
+            "source_backup_id": str(copy.inputs.get("source_backup_id") or ""),
+        }
+        for slot in plan.lost
+        if slot.copy is not None and (copy := state.copies.get(slot.copy.name)) is not None
+    }
     return RotationResult(
-        stack=target.stack,
-        project=target.project,
-        backend=target.backend,
+        stack=run.target.stack,
+        project=run.target.project,
+        backend=run.target.backend,
         period=plan.period.stamp,
         created=[
             b.backup_id
-            for n, b in after.items()
-            if n not in before or before[n].backup_id != b.backup_id
+            for b in state.backups.values()
+            if b.backup_id not in run.seen_before_deploy and b.backup_id not in recovered_ids
         ],
         deleted=list(deleted.values()),
-        kept=[after[n].backup_id for n in kept_names],
+        kept=[state.backups[n].backup_id for n in kept_names],
         kept_names=kept_names,
-        backups={n: b.summary() for n, b in after.items()},
+        period_names=[
+            s.name for s in plan.slots if s.name in kept_names or s.name in without_backup
+        ],
+        backups={n: b.summary() for n, b in state.backups.items()},
         deleted_names=deleted,
         copies=copy_of,
+        copies_without_backup=without_backup,
+        recovered=dict(recovered),
     )
 
 
@@ -348,7 +426,9 @@ def rotate(
 
     Raises SpecError for arguments or a stack that a rotation cannot use
     (nothing is deployed), UsageError for the environment (no engine, no
-    region, a bad backend), and RotationFailed when the deployment fails.
+    region, a bad backend), and RotationFailed when the deployment fails or
+    is interrupted (Ctrl-C in the main thread lets the engine stop cleanly;
+    the result then says `cancelled`).
     """
     from pulumi import automation as auto
 
@@ -358,83 +438,128 @@ def rotate(
     target = Target(
         stack=stack or default_stack(source, every, name),
         project=project,
-        backend=prepare_backend(backend or default_backend()),
-        region=resolve_region(region, profile),
+        backend=backend or default_backend(),
+        region=region,
         endpoint_url=endpoint_url,
         profile=profile,
     )
     if target.problems():
+        # Before the backend is touched (a file:// one would be created).
         raise UsageError("; ".join(target.problems()))
+    target = replace(target, backend=prepare_backend(target.backend, create=False))
+    target = replace(target, region=resolve_region(region, profile))
     find_engine()
+    # Last: a file:// backend's directory is created only for a run that goes ahead.
+    target = replace(target, backend=prepare_backend(target.backend))
     say = progress or (lambda _line: None)
     say(
         f"fsx-backup rotate: stack {target.stack}, project {target.project}, backend "
         f"{target.backend}, region {target.region}, period {period.stamp}, keep {keep}"
     )
-    common: dict[str, Any] = {
-        "parallel": parallel,
-        "color": "never",
-        "on_output": engine_output,
-    }
+    common: dict[str, Any] = {"parallel": parallel, "color": "never", "on_output": engine_output}
     watcher = EventWatcher(say)
-    try:
-        with open_stack(target, lambda: None, create=True) as pulumi_stack:
-            recorded = state_backups(pulumi_stack)
-            plan = plan_rotation(recorded, period, new, keep, prefix, target.stack)
-            try:
-                if recorded:
-                    # Creates a killed run left pending are found again by their tokens.
-                    pulumi_stack.refresh(
-                        run_program=False, clear_pending_creates=True, on_event=watcher, **common
-                    )
-                    recorded = state_backups(pulumi_stack)
-                    plan = plan_rotation(recorded, period, new, keep, prefix, target.stack)
-                say(
-                    f"rotate: period {period.stamp}; keeping "
-                    + ", ".join(spec.name for spec in plan.kept)
-                    + (f"; dropping {', '.join(plan.dropped)}" if plan.dropped else "")
-                )
-                copies = state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE)
-                program = _program(plan, copies, copy_target)
-                pulumi_stack.up(program=program, on_event=watcher, **common)
-            except auto.CommandError as error:
-                after = _state_or_none(pulumi_stack)
-                failed = _outcome(target, plan, recorded, recorded if after is None else after)
-                raise _failure(error, watcher, target, failed) from error
-            return _outcome(
-                target,
-                plan,
-                recorded,
-                state_backups(pulumi_stack),
-                state_backups(pulumi_stack, FSX_BACKUP_COPY_TYPE),
-            )
-    except auto.InvalidVersionError as error:
-        raise UsageError(f"the Pulumi engine on PATH cannot be used: {error}") from error
-    except auto.CommandError as error:
-        # The stack could not even be opened or read (an unreachable backend, say).
-        failed = RotationResult(target.stack, target.project, target.backend, period.stamp)
-        raise _failure(error, watcher, target, failed) from error
+
+    def plan_of(state: StackState) -> RotationPlan:
+        return plan_rotation(
+            state.backups, period, new, keep, prefix, target.stack, copies=state.copies
+        )
+
+    with InterruptGuard(say) as guard:
+        try:
+            with open_stack(target, lambda: None, create=True) as pulumi_stack:
+                run = _Run(target, pulumi_stack, watcher, guard, say, common)
+                try:
+                    return _rotate_on(run, prefix, copy_target, plan_of)
+                except (auto.CommandError, Interrupted) as error:
+                    # Inside the stack's workspace, which can still read the state.
+                    run.plan = run.plan or _plan_or_none(plan_of, run)
+                    raise _failure(error, guard, run, target, period) from error
+        except auto.InvalidVersionError as error:
+            raise UsageError(f"the Pulumi engine on PATH cannot be used: {error}") from error
+        except (auto.CommandError, Interrupted) as error:
+            # The stack could not even be opened (an unreachable backend, say).
+            raise _failure(error, guard, None, target, period) from error
 
 
-def _state_or_none(pulumi_stack: auto.Stack) -> dict[str, StateBackup] | None:
+def _rotate_on(
+    run: _Run,
+    prefix: str,
+    copy_target: CopyTarget | None,
+    plan_of: Callable[[StackState], RotationPlan],
+) -> RotationResult:
+    """Refresh, recover what a killed run left, plan, deploy: the steps of one run."""
+    state = run.read()
+    # Refused before anything changes: backups that are not this rotation's,
+    # or a period older than the newest (pending creates count).
+    backups, copies = with_pending(state)
+    own = plan_of(StackState(backups, copies, {}))
+    if backups or copies:
+        # Pending creates are kept: they are what finds a killed run's backups.
+        state = run.refresh(clear_pending_creates=False)
+    state = _recover(run, state, prefix, own.period.every, plan_of)
+    run.plan = plan_of(state)
+    _say_plan(run.say, run.plan)
+    run.seen_before_deploy = set(run.seen)
+    state = run.up(_program(run.plan.slots, copy_target))
+    return _outcome(run, run.plan, state)
+
+
+def _say_plan(say: Callable[[str], None], plan: RotationPlan) -> None:
+    say(
+        f"rotate: period {plan.period.stamp}; keeping "
+        + ", ".join(slot.name for slot in plan.slots)
+        + (f"; dropping {', '.join(plan.dropped)}" if plan.dropped else "")
+    )
+    for slot in plan.lost:
+        assert slot.copy is not None
+        say(
+            f"rotate: {slot.name}: its backup {slot.copy.inputs.get('source_backup_id')} is gone "
+            f"(deleted outside the rotation); its copy {slot.copy.backup_id} in "
+            f"{slot.copy.outputs.get('region') or slot.copy.inputs.get('region')} is kept until "
+            "the period leaves the window"
+        )
+
+
+def _plan_or_none(
+    plan_of: Callable[[StackState], RotationPlan], run: _Run | None
+) -> RotationPlan | None:
+    if run is None:
+        return None
     from pulumi import automation as auto
 
     try:
-        return state_backups(pulumi_stack)
-    except auto.CommandError:
+        return plan_of(StackState.read(run.stack))
+    except (auto.CommandError, SpecError):  # the failure being reported matters more
         return None
 
 
 def _failure(
-    error: Exception, watcher: EventWatcher, target: Target, result: RotationResult
+    error: Exception,
+    guard: InterruptGuard,
+    run: _Run | None,
+    target: Target,
+    period: Period,
 ) -> RotationFailed:
+    """RotationFailed with what the state holds after the failure, as far as it can be read."""
     from pulumi import automation as auto
 
+    result = RotationResult(target.stack, target.project, target.backend, period.stamp)
+    if run is not None and run.plan is not None:
+        with contextlib.suppress(auto.CommandError):
+            result = _outcome(run, run.plan, run.read())
     locked = isinstance(error, auto.ConcurrentUpdateError)
-    message = "\n".join(watcher.errors) or command_error_text(error)
+    watcher_errors = run.watcher.errors if run is not None else []
+    message = "\n".join(watcher_errors) or (
+        command_error_text(error) if isinstance(error, auto.CommandError) else ""
+    )
     if locked:
         message = f"{message}\n{lock_hint(target)}"
-    result.result, result.exit_code, result.error = "failed", EXIT_FAILED, message
+    if guard.interrupted:
+        message = "\n".join(filter(None, [INTERRUPTED_MESSAGE, message]))
+        result.result, result.exit_code = "cancelled", EXIT_INTERRUPTED
+    else:
+        result.result, result.exit_code = "failed", EXIT_FAILED
+    result.error = message
     return RotationFailed(message, result, locked)
 
 
@@ -475,19 +600,35 @@ def _checked_arguments(
         raise SpecError([f"--every {short(every)}: use one of {', '.join(EVERY)}"])
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
         problems.append(f"--keep {short(keep)}: keep at least 1 backup")
-    when = datetime.now(UTC)
-    if isinstance(at, str):
-        try:
+    now = datetime.now(UTC)
+    when: datetime | None = now
+    out_of_range = (
+        f"--at {short(str(at))}: a rotation runs for a time from "
+        f"{EARLIEST_AT:%Y-%m-%dT%H:%M:%SZ} to now"
+    )
+    try:
+        if isinstance(at, str):
             when = parse_at(at)
-        except ValueError:
-            problems.append(
-                f"--at {short(at)}: not an ISO 8601 date or time, e.g. 2024-01-15 or "
-                "2024-01-15T03:00:00Z"
-            )
-    elif at is not None:
-        when = at
+        elif isinstance(at, datetime):
+            when = in_utc(at)
+        elif at is not None:
+            when = None
+            problems.append(f"--at {short(at)}: give an ISO 8601 string or a datetime")
+    except ValueError:
+        when = None
+        problems.append(
+            f"--at {short(at)}: not an ISO 8601 date or time, e.g. 2024-01-15 or "
+            "2024-01-15T03:00:00Z"
+        )
+    except OverflowError:
+        when = None
+        problems.append(out_of_range)
+    if when is not None and when < EARLIEST_AT:
+        problems.append(out_of_range)
+    if when is None or when < EARLIEST_AT:
+        when = now  # only to go on checking the other arguments
     period = period_of(when, every)
-    if period.start > datetime.now(UTC):
+    if period.start > now:
         problems.append(
             f"--at {short(str(at))}: period {period.stamp} has not started yet; a rotation "
             "runs for the current period or a past one"

@@ -8,6 +8,10 @@ as an FsxBackup is (for `pulumi preview`): what any provider of this
 resource's shape costs before it computes anything. Results go to
 bench/results.json and a table on stdout.
 
+It ends with `fsx-backup preview` of a 10,000-backup spec file, the command
+line as users run it (a process of its own, the real engine), timed, with the
+peak memory and CPU of each process it starts.
+
     python -m tools.bench [--smoke] [--backup-seconds 3] [--out bench/results.json]
 """
 
@@ -18,8 +22,10 @@ import gc
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from importlib.metadata import version
@@ -55,7 +61,11 @@ TARGETS = {
     "provider_pickle_bytes": ("<=", 200),
     "calls_per_copy": ("<=", 3.0),
     "unknown_preview_fsx_calls": ("==", 0),
+    # Issue 22, on 2 CPUs: a 10,000-backup `fsx-backup preview` in 3 minutes and 500 MB.
+    "cli_preview_seconds": ("<=", 180.0),
+    "cli_preview_peak_mb": ("<=", 500.0),
 }
+CLI_PREVIEW_BACKUPS = 10_000
 DR_REGION = "eu-west-1"
 # FSx allows five copies in progress to one Region: twenty take at least four copy times.
 COPIES_TO_ONE_REGION = 20
@@ -129,6 +139,128 @@ def copy_program(source_ids: list[str]) -> auto.PulumiFn:
             FsxBackupCopy(f"c{i}", source, source_region=REGION, region=DR_REGION)
 
     return program
+
+
+class ProcessWatch:
+    """Peak memory (VmHWM) and CPU time of every process under a root pid (Linux /proc).
+
+    Sampled every 0.2 s; the kernel keeps each process's peak, so a sample
+    just before a process ends holds its peak. By hand: the standard library
+    has no process table, and this is the benchmark's only need of one.
+    """
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.seen: dict[int, dict[str, Any]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ProcessWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.sample()
+
+    def sample(self) -> None:
+        parents: dict[int, int] = {}
+        stats: dict[int, tuple[str, float, int]] = {}
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            name, _, rest = stat.partition("(")[2].rpartition(")")
+            fields = rest.split()
+            hwm = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+            pid = int(entry.name)
+            parents[pid] = int(fields[1])
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            stats[pid] = (name, cpu, int(hwm[0].split()[1]) // 1024 if hwm else 0)
+        for pid, (name, cpu, peak_mb) in stats.items():
+            ancestor = pid
+            while ancestor not in (0, 1, self.root) and ancestor in parents:
+                ancestor = parents[ancestor]
+            if ancestor == self.root:
+                known = self.seen.setdefault(
+                    pid, {"command": _label(pid, name), "cpu_s": 0.0, "peak_mb": 0}
+                )
+                known["cpu_s"] = max(known["cpu_s"], cpu)
+                known["peak_mb"] = max(known["peak_mb"], peak_mb)
+
+
+def _label(pid: int, name: str) -> str:
+    try:
+        command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return name
+    return "provider (pulumi.dynamic)" if b"pulumi.dynamic" in command else f"{name} ({pid})"
+
+
+def cli_preview_case(emulator: Emulator, work: Path, n: int) -> dict[str, Any]:
+    """`fsx-backup preview` of an n-backup spec, in a process of its own, as users run it."""
+    spec = work / f"spec-{n}.json"
+    entries = [
+        {"name": f"b{i:05d}", "fileSystemId": f"fs-{i:017x}", "tags": {"Name": f"bench-{i}"}}
+        for i in range(n)
+    ]
+    spec.write_text(json.dumps({"backups": entries}))
+    env = {
+        **os.environ,
+        **isolated_env(work / "cli"),
+        **EMULATOR_CREDENTIALS,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "fsx_backup_provider.cli",
+        "preview",
+        "--file",
+        str(spec),
+        "--stack",
+        f"preview-{n}",
+        "--backend",
+        f"file://{work / 'cli' / 'backend'}",
+        "--region",
+        REGION,
+        "--endpoint-url",
+        emulator.endpoint_url,
+        "--json",
+    ]
+    before = dict(emulator.calls())
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    with ProcessWatch(process.pid) as watch:
+        watch.seen[process.pid] = {"command": "fsx-backup (CLI)", "cpu_s": 0.0, "peak_mb": 0}
+        out, _ = process.communicate()
+        watch.sample()
+    seconds = time.perf_counter() - started
+    report = json.loads(out)
+    planned = sum(1 for op in report["changes"].values() if op == "create")
+    if process.returncode != 3 or planned != n:
+        raise RuntimeError(f"fsx-backup preview of {n} planned {planned}: {report['error']}")
+    processes = sorted(watch.seen.values(), key=lambda p: -p["peak_mb"])
+    cli = watch.seen[process.pid]
+    return {
+        "n": n,
+        "seconds": round(seconds, 1),
+        "ms_per_backup": round(1000 * seconds / n, 2),
+        "cli_peak_mb": cli["peak_mb"],
+        "peak_mb_by_process": {p["command"]: p["peak_mb"] for p in processes},
+        "cpu_seconds_by_process": {p["command"]: round(p["cpu_s"], 1) for p in processes},
+        "fsx_calls": sum(Bench.delta(before, dict(emulator.calls())).values()),
+    }
 
 
 class Bench:
@@ -345,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n_up, n_preview, scale = (2, 3, [2]) if args.smoke else (32, 200, [8, 32, 128])
     n_copies = 2 if args.smoke else COPIES_TO_ONE_REGION
+    n_cli = 20 if args.smoke else CLI_PREVIEW_BACKUPS
     backup_seconds = 1.0 if args.smoke else args.backup_seconds
 
     with (
@@ -357,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         preview = bench.preview_refresh_case(n_preview)
         unknown = bench.unknown_preview_case(n_preview)
         copies = bench.copy_case(n_copies, backup_seconds)
+        cli_preview = cli_preview_case(emulator, Path(work), n_cli)
         # A workspace of its own: without work_dir the SDK leaves a directory in /tmp.
         engine_version = auto.LocalWorkspace(work_dir=work).pulumi_version
 
@@ -374,13 +508,17 @@ def main(argv: list[str] | None = None) -> int:
         "provider_pickle_bytes": up["provider_pickle_bytes"],
         "calls_per_copy": copies["calls_per_copy"],
         "unknown_preview_fsx_calls": unknown["fsx_calls"],
+        "cli_preview_seconds": cli_preview["seconds"],
+        "cli_preview_peak_mb": cli_preview["cli_peak_mb"],
         "diagnostics": {
             "unknown_preview_ratio_vs_shaped_noop": unknown["preview_ratio_vs_shaped_noop"],
+            "cli_preview_ms_per_backup": cli_preview["ms_per_backup"],
             "preview_ratio_vs_floor": preview["preview_ratio_vs_floor"],
             "shaped_noop_ratio_vs_floor": preview["shaped_noop_ratio_vs_floor"],
             "copies_to_one_region_seconds_vs_5_copy_times": copies["up_seconds_vs_5_copy_times"],
         },
         "copies": copies,
+        "cli_preview": cli_preview,
         "up": up,
         "up_scaling": [
             {
@@ -426,6 +564,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{copies['n']} copies to one Region: up {copies['up_seconds']} s, "
         f"{copies['up_seconds_vs_5_copy_times']} x 5 L; "
         f"{copies['calls_per_copy']} FSx calls per copy"
+    )
+    print(
+        f"\nfsx-backup preview of {cli_preview['n']} backups: {cli_preview['seconds']} s "
+        f"({cli_preview['ms_per_backup']} ms per backup); peak MB by process "
+        f"{cli_preview['peak_mb_by_process']}; CPU s {cli_preview['cpu_seconds_by_process']}"
     )
     print(f"\nL = {backup_seconds}s; raw figures in {args.out}")
     return 0

@@ -158,6 +158,7 @@ def rotation_tour(workspace: auto.LocalWorkspace, endpoint_url: str, lustre: str
         *("--region", REGION, "--endpoint-url", endpoint_url),
     ]
     created: list[str] = []
+    copied: dict[str, str] = {}
     for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
         command = [
             *("rotate", "--source", lustre, "--keep", "2", "--at", day),
@@ -167,7 +168,11 @@ def rotation_tour(workspace: auto.LocalWorkspace, endpoint_url: str, lustre: str
         code, result = fsx_backup(*command, *where)
         check(code == 0 and len(result["created"]) == 1, f"one backup made for {day}")
         created += result["created"]
-    check(result["deleted"] == [created[0]], "the third run deleted the first day's backup")
+        copied.update(result["copies"])
+    check(
+        sorted(result["deleted"]) == sorted([created[0], copied[created[0]]]),
+        "the third run deleted the first day's backup and its copy",
+    )
     check(result["kept"] == [created[2], created[1]], "the newest two are kept, newest first")
     live = {b["BackupId"] for b in fsx.describe_backups()["Backups"]}
     check(live == set(result["kept"]), "FSx holds exactly the two kept backups")
@@ -188,7 +193,10 @@ def rotation_tour(workspace: auto.LocalWorkspace, endpoint_url: str, lustre: str
 
     print(f"== fsx-backup destroy --stack {ROTATION_STACK}")
     code, destroyed = fsx_backup("destroy", *where)
-    check(code == 0 and set(destroyed["deleted"].values()) == live, "both backups deleted")
+    check(
+        code == 0 and set(destroyed["deleted"].values()) == live | set(copies),
+        "both backups and both copies deleted",
+    )
     check(fsx.describe_backups()["Backups"] == [], "no backup is left in FSx")
     check(dr.describe_backups()["Backups"] == [], f"no copy is left in {DR_REGION}")
     workspace.remove_stack(ROTATION_STACK)

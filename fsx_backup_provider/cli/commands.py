@@ -26,6 +26,7 @@ from fsx_backup_provider.cli.render import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    INTERRUPTED_MESSAGE,
     Report,
     render_rotation,
     render_table,
@@ -223,12 +224,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rotate(args, sys.stdout)
         return _stack_command(args, sys.stdout)
     except KeyboardInterrupt:
-        print(
-            "fsx-backup: interrupted. Run the same command again: a create that was under way "
-            "finds its backup again (stable ClientRequestToken), and nothing is made twice. "
-            "If the next run says the stack is locked, see docs/cli.md (a killed run).",
-            file=sys.stderr,
-        )
+        # Ctrl-C outside an engine command (those end as `cancelled` reports).
+        print(f"fsx-backup: {INTERRUPTED_MESSAGE}", file=sys.stderr)
+        if wants_json:
+            document = (
+                _rotation_stub(args).to_json()
+                if args.command == "rotate"
+                else Report(args.command, args.stack or DEFAULT_STACK, args.project).to_json()
+            )
+            document.update(
+                result="cancelled", exit_code=EXIT_INTERRUPTED, error=INTERRUPTED_MESSAGE
+            )
+            write_json(document, sys.stdout)
         return EXIT_INTERRUPTED
 
 
@@ -237,6 +244,7 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
         stack=args.stack or DEFAULT_STACK,
         project=args.project,
         backend=args.backend or default_backend(),
+        region=getattr(args, "region", None),
         endpoint_url=getattr(args, "endpoint_url", None),
         profile=getattr(args, "profile", None),
     )
@@ -260,10 +268,12 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
             )
             return _refuse(report.to_json(), args.json, message, [message])
     try:
-        target = replace(target, backend=prepare_backend(target.backend))
+        target = replace(target, backend=prepare_backend(target.backend, create=False))
         find_engine()
         if args.command in DEPLOY_COMMANDS:
             target = replace(target, region=resolve_region(args.region, args.profile))
+        # Last: a file:// backend's directory is created only for a command that runs.
+        target = replace(target, backend=prepare_backend(target.backend))
     except UsageError as error:
         return _refuse(report.to_json(), args.json, str(error), [str(error)])
     console = Console()
@@ -280,7 +290,7 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
             refresh=bool(getattr(args, "refresh", False)),
         )
     if report.error:
-        console.line(f"fsx-backup: {args.command} failed:")
+        console.line(f"fsx-backup: {args.command} {report.result}:")
         for line in cap_lines(report.error.splitlines()):
             console.line(line)
     if args.json:
@@ -292,9 +302,14 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
     return report.exit_code
 
 
-def _rotate(args: argparse.Namespace, out: TextIO) -> int:
+def _rotation_stub(args: argparse.Namespace) -> RotationResult:
+    """The result of a rotate that did not get to run."""
     stack = args.stack or default_stack(args.source, args.every, args.name)
-    failed = RotationResult(stack, args.project, args.backend or default_backend(), None)
+    return RotationResult(stack, args.project, args.backend or default_backend(), None)
+
+
+def _rotate(args: argparse.Namespace, out: TextIO) -> int:
+    failed = _rotation_stub(args)
     console = Console()
     try:
         tags, problems = parse_tag_flags(args.tag)
@@ -307,7 +322,7 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
             at=args.at,
             name=args.name,
             tags=tags,
-            stack=stack,
+            stack=failed.stack,
             project=args.project,
             backend=args.backend,
             region=args.region,
@@ -324,7 +339,7 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
     except UsageError as error:
         return _refuse(failed.to_json(), args.json, str(error), [str(error)])
     except RotationFailed as failure:
-        console.line("fsx-backup: rotate failed:")
+        console.line(f"fsx-backup: rotate {failure.result.result}:")
         for line in cap_lines(str(failure).splitlines()):
             console.line(line)
         result = failure.result

@@ -13,8 +13,17 @@ from fsx_backup_provider.cli.engine import (
     state_backups,
 )
 from fsx_backup_provider.cli.events import Console, EventWatcher, op_counts
+from fsx_backup_provider.cli.interrupt import InterruptGuard
 from fsx_backup_provider.cli.program import make_program
-from fsx_backup_provider.cli.render import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Report
+from fsx_backup_provider.cli.render import (
+    EXIT_CHANGES,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    INTERRUPTED_MESSAGE,
+    Report,
+)
 from fsx_backup_provider.cli.spec import BackupSpec
 
 
@@ -28,10 +37,32 @@ def run(
     verbose: bool,
     refresh: bool = False,
 ) -> Report:
-    """One engine command on the stack; failures become the report's error and exit code."""
+    """One engine command on the stack; failures become the report's error and exit code.
+
+    Ctrl-C while it runs lets the engine stop cleanly (interrupt.py); the
+    report then says `cancelled`, with exit code 130.
+    """
+    report = Report(command, target.stack, target.project, target.backend)
+    with InterruptGuard(console.line) as guard:
+        _run(report, command, target, specs, console, parallel, verbose, refresh)
+    if guard.interrupted and report.result != "succeeded":
+        report.result, report.exit_code = "cancelled", EXIT_INTERRUPTED
+        report.error = "\n".join(filter(None, [INTERRUPTED_MESSAGE, report.error]))
+    return report
+
+
+def _run(
+    report: Report,
+    command: str,
+    target: Target,
+    specs: Sequence[BackupSpec],
+    console: Console,
+    parallel: int,
+    verbose: bool,
+    refresh: bool,
+) -> None:
     from pulumi import automation as auto
 
-    report = Report(command, target.stack, target.project, target.backend)
     watcher = EventWatcher(console.line, planning=command == "preview")
     declared = f", {len(specs)} backup(s) declared" if command in ("up", "preview") else ""
     console.line(
@@ -45,7 +76,12 @@ def run(
         "on_event": watcher,
     }
     try:
-        with open_stack(target, make_program(specs), create=command in ("up", "preview")) as stack:
+        with open_stack(
+            target,
+            make_program(specs),
+            create=command in ("up", "preview"),
+            preview=command == "preview",
+        ) as stack:
             if command == "refresh":
                 _say_pending_creates(stack, console)
             try:
@@ -81,7 +117,6 @@ def run(
     except auto.CommandError as error:
         # The stack could not even be opened (an unreachable backend, say).
         report.error = command_error_text(error)
-    return report
 
 
 def _say_pending_creates(stack: Any, console: Console) -> None:

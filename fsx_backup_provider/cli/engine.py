@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from fsx_backup_provider.cli.events import name_of_urn
 from fsx_backup_provider.cli.text import short
-from fsx_backup_provider.constants import FSX_BACKUP_TYPE
+from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
 from fsx_backup_provider.fsx import default_region
+from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
@@ -30,10 +32,12 @@ DEFAULT_BACKEND_DIR = "~/.fsx-backup/state"
 # only keeps the engine from prompting. Documented in docs/cli.md.
 DEFAULT_PASSPHRASE = "fsx-backup-local"
 DEFAULT_PARALLEL = 64
-# Project and stack names as the engine accepts them (a stack may be
-# qualified as org/stack or org/project/stack on a cloud backend).
-PROJECT_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-STACK_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){0,2}")
+# A project or stack name: what the engine accepts, minus what a
+# self-managed backend would read as a path (see name_problems).
+NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# Backends whose stack names are not paths, and where a stack may be
+# qualified as org/stack or org/project/stack.
+CLOUD_BACKEND = re.compile(r"https?://", re.IGNORECASE)
 
 
 class UsageError(Exception):
@@ -57,23 +61,82 @@ class Target:
 
     def problems(self) -> list[str]:
         """What is wrong with the names and URLs, before anything is touched."""
-        found: list[str] = []
-        if not PROJECT_PATTERN.fullmatch(self.project):
-            found.append(
-                f"--project {short(self.project)}: use 1 to 100 letters, digits, '_', '.' or '-'"
-            )
-        if not STACK_PATTERN.fullmatch(self.stack):
-            found.append(
-                f"--stack {short(self.stack)}: use letters, digits, '_', '.' or '-' "
-                "(optionally org/stack or org/project/stack)"
-            )
-        if self.endpoint_url is not None and not re.match(r"https?://", self.endpoint_url):
-            found.append(f"--endpoint-url {short(self.endpoint_url)} must be an http(s) URL")
+        found = name_problems(self.project, self.stack, self.backend)
+        if self.region is not None:
+            problem = region_problem(self.region)
+            if problem:
+                found.append(f"--region {short(self.region)}: {problem}")
+        if self.endpoint_url is not None:
+            problem = endpoint_problem(self.endpoint_url)
+            if problem:
+                found.append(f"--endpoint-url {short(self.endpoint_url)}: {problem}")
         return found
 
 
-def prepare_backend(url: str) -> str:
-    """The backend URL to use; a local one (file://) has `~` expanded and is created."""
+def endpoint_problem(url: str) -> str | None:
+    """Why `url` cannot be an FSx endpoint, or None: checked before it reaches the provider,
+    where botocore would fail on it at the first create, after a preview that passed."""
+    if not re.match(r"https?://", url, re.IGNORECASE):
+        return "must be an http(s) URL"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 raises ValueError for a port out of range
+    except ValueError as error:
+        return f"is not a URL: {error}"
+    if not parts.hostname or any(c.isspace() for c in url):
+        return "must be an http(s) URL with a host, e.g. http://127.0.0.1:5000"
+    return None
+
+
+def name_problems(project: str, stack: str, backend: str) -> list[str]:
+    """What is wrong with `--project` and `--stack` for this backend; [] if nothing.
+
+    A self-managed backend (file://, s3://, azblob://, gs://) keeps a stack's
+    state at `.pulumi/stacks/<project>/<stack>.json` (and its history, backups
+    and lock under the same two names), joined as paths: `.` and `..` are
+    directories there, so `--project . --stack fsx-backup` and `--project
+    fsx-backup --stack .` both name `.pulumi/stacks/fsx-backup.json`, and
+    `..` reaches out of `stacks/`. A name is therefore one path component
+    that is neither; a stack may be qualified (org/stack, org/project/stack)
+    only on Pulumi Cloud, whose names are not paths. So two different
+    (project, stack) pairs never share a state file.
+    """
+    found: list[str] = []
+    rule = "1 to 100 letters, digits, '_', '.' or '-', and not '.' or '..'"
+    why = (
+        "(a self-managed backend stores a stack at .pulumi/stacks/<project>/<stack>.json, "
+        "and '.' or '..' would name another stack's file or a file outside that directory)"
+    )
+    if not _is_name(project):
+        found.append(f"--project {short(project)}: use {rule} {why}")
+    parts = stack.split("/")
+    if len(parts) == 1:
+        if not _is_name(stack):
+            found.append(f"--stack {short(stack)}: use {rule} {why}")
+    elif not CLOUD_BACKEND.match(backend):
+        found.append(
+            f"--stack {short(stack)}: a stack name may hold no '/' on this backend ({rule}); "
+            "org/stack and org/project/stack are for Pulumi Cloud backends (https://...)"
+        )
+    elif len(parts) > 3 or not all(_is_name(part) for part in parts):
+        found.append(
+            f"--stack {short(stack)}: use a name, org/stack or org/project/stack, each part {rule}"
+        )
+    elif len(parts) == 3 and parts[1] != project:
+        found.append(
+            f"--stack {short(stack)} names project {short(parts[1])}, but --project is "
+            f"{short(project)}: give the same project in both, or an unqualified stack name"
+        )
+    return found
+
+
+def _is_name(text: str) -> bool:
+    return bool(NAME_CHARS.fullmatch(text)) and text not in (".", "..")
+
+
+def prepare_backend(url: str, *, create: bool = True) -> str:
+    """The backend URL to use; a local one (file://) has `~` expanded and, if
+    `create`, is created (only once the command is sure to run)."""
     if "://" not in url:
         raise UsageError(
             f"--backend {short(url)} is not a URL: give file:///path/to/dir for a local "
@@ -87,6 +150,8 @@ def prepare_backend(url: str) -> str:
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = Path.cwd() / path
+    if not create:
+        return f"file://{path}"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -124,10 +189,20 @@ def resolve_region(region: str | None, profile: str | None) -> str:
         raise UsageError(
             "no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile"
         )
+    problem = region_problem(resolved)
+    if problem:
+        where = "--region" if region else "the AWS chain's region"
+        raise UsageError(f"{where} {short(resolved)}: {problem}")
     return resolved
 
 
-def engine_env(backend: str) -> dict[str, str]:
+def region_problem(region: str) -> str | None:
+    """The FSx model's rule for a Region name, as the provider applies it to a region
+    input: a bad --region would otherwise pass preview and fail at the first create."""
+    return string_rule("Region").problem(region)
+
+
+def engine_env(backend: str, *, preview: bool = False) -> dict[str, str]:
     env = {
         "PULUMI_BACKEND_URL": backend,
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
@@ -141,6 +216,15 @@ def engine_env(backend: str) -> dict[str, str]:
     )
     if backend.startswith("file://") and not has_passphrase:
         env["PULUMI_CONFIG_PASSPHRASE"] = DEFAULT_PASSPHRASE
+    if preview:
+        # A preview writes no state, yet the engine serialises and checks the
+        # whole deployment after every step, only to discard it (the
+        # self-managed backend's DiscardPersister, pkg/backend/diy/backend.go):
+        # quadratic, two thirds of the engine's CPU in a preview of 1,000
+        # backups. Skipping those checkpoints loses nothing a preview keeps.
+        # Never for up, refresh or destroy: their checkpoints are what lets a
+        # killed run be recovered (pending creates, the stack's seed).
+        env["PULUMI_SKIP_CHECKPOINTS"] = "true"
     return env
 
 
@@ -156,9 +240,12 @@ def stack_config(target: Target) -> dict[str, Any]:
 
 
 @contextmanager
-def open_stack(target: Target, program: auto.PulumiFn, *, create: bool) -> Iterator[auto.Stack]:
+def open_stack(
+    target: Target, program: auto.PulumiFn, *, create: bool, preview: bool = False
+) -> Iterator[auto.Stack]:
     """The stack in a throwaway project directory; created first if `create`.
 
+    `preview`: the stack is opened only to preview it (see engine_env).
     Raises the Automation API's StackNotFoundError if it does not exist and
     `create` is false.
     """
@@ -173,7 +260,7 @@ def open_stack(target: Target, program: auto.PulumiFn, *, create: bool) -> Itera
                 backend=auto.ProjectBackend(target.backend),
             ),
             stack_settings={target.stack: auto.StackSettings(config=stack_config(target))},
-            env_vars=engine_env(target.backend),
+            env_vars=engine_env(target.backend, preview=preview),
         )
         if create:
             try:
@@ -237,17 +324,54 @@ def state_backups(
 ) -> dict[str, StateBackup]:
     """The FsxBackups (or FsxBackupCopies) the stack's state holds now, by name;
     other resources are left out."""
-    deployment = stack.export_stack().deployment or {}
+    return _of_type(stack.export_stack().deployment or {}, resource_type)
+
+
+def _of_type(deployment: Mapping[str, Any], resource_type: str) -> dict[str, StateBackup]:
     found: dict[str, StateBackup] = {}
     for resource in deployment.get("resources") or []:
         if resource.get("type") != resource_type or resource.get("delete"):
             continue
-        outputs = resource.get("outputs") or {}
-        name = name_of_urn(str(resource.get("urn", "")))
-        found[name] = StateBackup(
-            name=name,
-            backup_id=str(outputs.get("backup_id") or resource.get("id") or ""),
-            inputs=resource.get("inputs") or {},
-            outputs=outputs,
-        )
+        found.update(_state_backup(resource))
     return dict(sorted(found.items()))
+
+
+def _state_backup(resource: Mapping[str, Any]) -> dict[str, StateBackup]:
+    outputs = resource.get("outputs") or {}
+    name = name_of_urn(str(resource.get("urn", "")))
+    backup_id = str(outputs.get("backup_id") or resource.get("id") or "")
+    return {name: StateBackup(name, backup_id, resource.get("inputs") or {}, outputs)}
+
+
+@dataclass(frozen=True)
+class StackState:
+    """What a rotation reads from its stack's state, from one export.
+
+    `pending_creates` are the FsxBackups and FsxBackupCopies whose create a
+    killed run left pending: recorded with their inputs (the token's
+    ingredients) but no backup ID, since the engine never heard back.
+    """
+
+    backups: dict[str, StateBackup]
+    copies: dict[str, StateBackup]
+    pending_creates: dict[str, tuple[str, StateBackup]]
+
+    @classmethod
+    def read(cls, stack: auto.Stack) -> StackState:
+        deployment = stack.export_stack().deployment or {}
+        pending: dict[str, tuple[str, StateBackup]] = {}
+        for operation in deployment.get("pending_operations") or []:
+            resource = operation.get("resource") or {}
+            kind = resource.get("type")
+            if operation.get("type") == "creating" and kind in (
+                FSX_BACKUP_TYPE,
+                FSX_BACKUP_COPY_TYPE,
+            ):
+                pending.update(
+                    (name, (str(kind), backup)) for name, backup in _state_backup(resource).items()
+                )
+        return cls(
+            backups=_of_type(deployment, FSX_BACKUP_TYPE),
+            copies=_of_type(deployment, FSX_BACKUP_COPY_TYPE),
+            pending_creates=dict(sorted(pending.items())),
+        )

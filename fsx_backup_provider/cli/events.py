@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TextIO
 
-from fsx_backup_provider.constants import FSX_BACKUP_TYPE
+from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
@@ -21,6 +21,8 @@ _DELETE_OPS = frozenset({"delete", "delete-replaced"})
 # Error diagnostics that follow every failure and say nothing about it.
 _ENGINE_NOISE = frozenset({"Resource monitor has terminated, shutting down"})
 _TRACEBACK = "Traceback (most recent call last):"
+# The resources a step line is printed for: backups, and copies of them.
+BACKUP_TYPES = frozenset({FSX_BACKUP_TYPE, FSX_BACKUP_COPY_TYPE})
 
 
 class Console:
@@ -70,11 +72,13 @@ def condense_error(message: str) -> str:
 
 
 class EventWatcher:
-    """Follows the engine's event stream: steps of FsxBackups, errors, the summary.
+    """Follows the engine's event stream: steps of backups and copies, errors, the summary.
 
     `changes` (name -> create/update/replace/delete) and `deleted_ids`
-    (name -> the backup ID a finished step deleted) cover FsxBackups only;
-    other resources a stack holds are not backups.
+    (name -> the backup ID a finished step deleted) cover FsxBackups and
+    FsxBackupCopies, so every backup or copy a run deletes has a progress
+    line and an entry; other resources a stack holds (its seed) are not
+    backups.
     """
 
     def __init__(self, say: Callable[[str], None], *, planning: bool = False) -> None:
@@ -119,7 +123,7 @@ class EventWatcher:
             ("done", event.res_outputs_event),
             ("failed", event.res_op_failed_event),
         ):
-            if step is None or step.metadata.type != FSX_BACKUP_TYPE:
+            if step is None or step.metadata.type not in BACKUP_TYPES:
                 continue
             planning = bool(getattr(step, "planning", False))
             self._step(kind, step.metadata, planning)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from fsx_backup_provider.cli.spec import BackupSpec
 
 if TYPE_CHECKING:
+    import pulumi
+
     from fsx_backup_provider.backup_copy import FsxBackupCopy
     from fsx_backup_provider.resource import FsxBackup
 
@@ -83,10 +86,26 @@ def declare_and_export(
     return backups
 
 
-def make_program(specs: Sequence[BackupSpec]) -> Callable[[], None]:
-    """The inline program for the Automation API."""
+async def registered(resources: Iterable[pulumi.Resource]) -> None:
+    """Wait until every resource's registration has answered, one callback each.
 
-    def program() -> None:
-        declare_and_export(specs)
+    When a program returns, the Python SDK waits for the Outputs still
+    pending with `asyncio.wait(FIRST_COMPLETED)` in a loop
+    (`wait_for_rpcs`, pulumi/runtime/stack.py): every round re-arms a
+    callback on each pending Output and ends when one resolves. The
+    registrations of a large stack answer one by one, so N of them cost N
+    rounds over N Outputs: quadratic (a tenth of the CLI's CPU in a preview
+    of 10,000 backups, py-spy). Waiting here first, with one callback per
+    registration, leaves that loop next to nothing. A failed registration is
+    left to the SDK, which reports it exactly as before.
+    """
+    await asyncio.gather(*(r.urn.future() for r in resources), return_exceptions=True)
+
+
+def make_program(specs: Sequence[BackupSpec]) -> Callable[[], Awaitable[None]]:
+    """The inline program for the Automation API (which awaits a coroutine program)."""
+
+    async def program() -> None:
+        await registered(declare_and_export(specs).values())
 
     return program

@@ -23,11 +23,19 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CHANGES = 3
 EXIT_INTERRUPTED = 130
+INTERRUPTED_MESSAGE = (
+    "interrupted (Ctrl-C). Run the same command again: a create that was under way finds its "
+    "backup again (stable ClientRequestToken), and nothing is made twice. If the next run says "
+    "the stack is locked, see docs/cli.md (a killed run)."
+)
 
 
 @dataclass
 class Report:
-    """The outcome of up, preview, refresh, destroy or cancel (and of any usage error)."""
+    """The outcome of up, preview, refresh, destroy or cancel (and of any usage error).
+
+    `result` is `succeeded`, `failed` or `cancelled` (Ctrl-C).
+    """
 
     command: str | None
     stack: str | None = None
@@ -107,15 +115,21 @@ def render_table(report: Report) -> str:
 
 
 def render_rotation(result: RotationResult) -> str:
+    """The kept periods newest first, then what was deleted; notes on lost and found backups."""
     rows = []
-    for name in result.kept_names:
+    adopted = {n for n, entry in result.recovered.items() if entry["action"] == "adopted"}
+    for name in result.period_names:
+        gone = result.copies_without_backup.get(name)
+        if gone is not None:
+            rows.append((name, "same", "-", "gone", gone["copy_id"]))
+            continue
         backup = result.backups.get(name, {})
-        change = "create" if backup.get("backup_id") in result.created else "same"
         backup_id = str(backup.get("backup_id") or "-")
+        change = "create" if backup_id in result.created else "same"
         rows.append(
             (
                 name,
-                change,
+                "adopt" if name in adopted else change,
                 backup_id,
                 str(backup.get("lifecycle") or "-"),
                 result.copies.get(backup_id, "-"),
@@ -130,4 +144,18 @@ def render_rotation(result: RotationResult) -> str:
         f"rotate {result.result} on stack {result.stack}: period {result.period}, "
         f"created {len(result.created)}, deleted {len(result.deleted)}, kept {len(result.kept)}"
     )
+    for name, gone in result.copies_without_backup.items():
+        lines.append(
+            f"{name}: its backup {gone['source_backup_id'] or '-'} is gone (deleted outside the "
+            f"rotation); its copy {gone['copy_id']} is kept until the period leaves the window"
+        )
+    for name, entry in result.recovered.items():
+        what = (
+            "adopted into its period"
+            if entry["action"] == "adopted"
+            else "deleted: its period is outside the window"
+        )
+        lines.append(
+            f"{name}: {entry['backup_id']}, made by a killed run, found by its token: {what}"
+        )
     return "\n".join(lines)

@@ -38,7 +38,15 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "preview_ratio_vs_floor",
         "shaped_noop_ratio_vs_floor",
         "copies_to_one_region_seconds_vs_5_copy_times",
+        "cli_preview_ms_per_backup",
     }
+    # The CLI preview ran as users run it: every backup planned, no FSx call, each
+    # process it started measured (the CLI, the engine, the provider).
+    cli = results["cli_preview"]
+    assert cli["n"] == 20 and cli["fsx_calls"] == 0
+    assert cli["cli_peak_mb"] > 0 and results["cli_preview_peak_mb"] == cli["cli_peak_mb"]
+    assert any(name.startswith("pulumi (") for name in cli["peak_mb_by_process"])
+    assert "provider (pulumi.dynamic)" in cli["cpu_seconds_by_process"]
     assert results["copies"]["up_calls"]["CopyBackup"] == results["copies"]["n"]
 
 

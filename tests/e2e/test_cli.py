@@ -247,3 +247,30 @@ def test_module_entry_point_in_a_subprocess(fsx: Any, cli_args: list[str]) -> No
     [backup] = live_backups(fsx).values()
     assert json.loads(up.stdout)["backups"]["solo"]["backup_id"] == backup["BackupId"]
     assert tags_of(backup) == {"Name": "solo", "Team": "storage"}
+
+
+def test_names_the_backend_would_read_as_paths_are_refused(
+    fsx: Any, cli_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--stack .` and `--project .` once shared `.pulumi/stacks/fsx-backup.json`: the
+    second run's up deleted the first's backup. Each is refused now, and nothing
+    that either could have reached is touched."""
+    fs_id = fsx.create_file_system("WINDOWS")
+    fsx.set_faults(backup_seconds=0)
+    declared = ["--backup", f"kept={fs_id}", "--json", *cli_args]
+    capsys.readouterr()
+    assert main(["up", "--project", "fsx-backup", "--stack", "fsx-backup", *declared]) == EXIT_OK
+    [kept] = live_backups(fsx)
+    before = fsx.calls()
+    state = Path(cli_args[1].removeprefix("file://")) / ".pulumi"
+    files = sorted(p.relative_to(state) for p in state.rglob("*.json"))
+    for project, stack in (("fsx-backup", "."), (".", "fsx-backup"), ("..", "dev"), ("x", "..")):
+        capsys.readouterr()
+        code = main(["up", "--project", project, "--stack", stack, *declared])
+        out, err = capsys.readouterr()
+        assert code == EXIT_USAGE, err
+        [problem] = json.loads(out)["problems"]
+        assert "not '.' or '..'" in problem and ".pulumi/stacks/<project>/<stack>.json" in problem
+    assert mutating_calls(fsx, before) == {}
+    assert set(live_backups(fsx)) == {kept}
+    assert sorted(p.relative_to(state) for p in state.rglob("*.json")) == files

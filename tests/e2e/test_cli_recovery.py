@@ -14,7 +14,7 @@ import pytest
 
 from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.engine import Target, open_stack
-from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK
+from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from tests.e2e.cli_env import isolate, kill_marked, live_backups, start_cli
 
 
@@ -114,3 +114,59 @@ def test_cancel_of_a_stack_that_does_not_exist_exits_2(
     backend = isolate(monkeypatch, tmp_path, fsx)[1]
     assert main(["cancel", "--stack", "never-made", "--backend", backend]) == 2
     assert "stack 'never-made' of project 'fsx-backup' does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["up", "rotate"])
+def test_ctrl_c_under_json_prints_a_cancelled_report_and_leaves_no_lock(
+    command: str,
+    fsx: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    pulumi_env: dict[str, str],
+) -> None:
+    """Issue 22, 7: Ctrl-C (SIGINT to the process group, as a terminal sends it) while a
+    backup is being created: exit 130, the JSON object says `cancelled`, no traceback; the
+    engine stopped cleanly, so the next run needs no `cancel` and finds the same backup."""
+    flags = [*isolate(monkeypatch, tmp_path, fsx), "--stack", "interrupted"]
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    args = (
+        ["up", "--backup", f"a={fs_id}"]
+        if command == "up"
+        else ["rotate", "--source", fs_id, "--keep", "1", "--at", "2024-01-01"]
+    )
+    fsx.set_faults(backup_seconds=60)
+    marker = uuid.uuid4().hex
+    process = start_cli([*args, "--json", *flags], marker)
+    try:
+        deadline = time.monotonic() + 180
+        while not creating(fsx):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the create never started"
+            time.sleep(0.2)
+        started = time.monotonic()
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+        stopped_after = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+        kill_marked(marker)
+    assert process.returncode == EXIT_INTERRUPTED, err
+    report = json.loads(out)
+    assert report["command"] == command
+    assert report["result"] == "cancelled" and report["exit_code"] == EXIT_INTERRUPTED
+    assert report["error"].startswith("interrupted (Ctrl-C)")
+    assert "Traceback" not in err and "Exception in thread" not in err
+    assert "interrupted (Ctrl-C): the engine is stopping the run cleanly" in err
+    assert stopped_after < 30, stopped_after
+    [interrupted] = creating(fsx)
+
+    # No lock was left: the same command again, without `cancel`, finds the same backup.
+    fsx.set_faults(backup_seconds=1)
+    capsys.readouterr()
+    assert main([*args, "--json", *flags]) == EXIT_OK, capsys.readouterr().err
+    again = json.loads(capsys.readouterr().out)
+    found = again["backups"]["a"]["backup_id"] if command == "up" else again["kept"][0]
+    assert found == interrupted and set(live_backups(fsx)) == {interrupted}

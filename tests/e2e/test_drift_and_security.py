@@ -11,9 +11,9 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from fsx_backup_provider import FsxBackup
+from fsx_backup_provider import FsxBackup, FsxBackupCopy
 from tests.conftest import resources_of_type
-from tests.e2e.conftest import quiet
+from tests.e2e.conftest import pulumi_cli, quiet
 
 # How Pulumi's state marks a secret value.
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -194,3 +194,56 @@ def test_a_secret_source_is_never_quoted_in_errors(
     assert "file_system_id" in text or "file system" in text
     assert source not in text
     assert source[3:] not in text
+
+
+def test_every_secret_input_stays_secret_in_the_exported_state(fsx: Any, fsx_stack: Any) -> None:
+    """Issue 22, 4: `pulumi stack export` without --show-secrets holds no secret input, and
+    no value derived from one: the token and Region kept apart under `given`, a copy's KMS
+    key, tags a copy took from its source, and the ARN that names a secret Region."""
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    dr = "eu-central-1"
+    secret = {
+        "token": "backup-token-never-shown-x1",
+        "tag": "tag-value-never-shown-x2",
+        "kms": "kms-key-never-shown-x3",
+        "copy-token": "copy-token-never-shown-x4",
+    }
+
+    def program() -> None:
+        backup = FsxBackup(
+            "b",
+            file_system_id=fs_id,
+            client_request_token=pulumi.Output.secret(secret["token"]),
+            tags={"Name": "plain", "Owner": pulumi.Output.secret(secret["tag"])},
+        )
+        FsxBackupCopy(
+            "c",
+            backup.backup_id,
+            source_region="us-east-1",
+            region=pulumi.Output.secret(dr),
+            kms_key_id=pulumi.Output.secret(secret["kms"]),
+            copy_tags=True,
+            client_request_token=pulumi.Output.secret(secret["copy-token"]),
+        )
+
+    stack = fsx_stack(program)
+    stack.up(on_output=quiet)
+    exports = [pulumi_cli(stack, "stack", "export").stdout]
+    stack.refresh(on_output=quiet)
+    exports.append(pulumi_cli(stack, "stack", "export").stdout)
+    stack.preview(on_output=quiet, expect_no_changes=True)
+    for exported in exports:
+        for name, value in secret.items():
+            assert value not in exported, name
+        [copy] = [
+            r for r in json.loads(exported)["deployment"]["resources"] if r["urn"].endswith("::c")
+        ]
+        # The copy's Region is no unique string; wherever the copy's state holds it, it is secret.
+        assert dr not in json.dumps(copy), json.dumps(copy, indent=1)
+        for key in ("given", "arn", "region", "tags", "tags_all", "kms_key_id"):
+            assert copy["outputs"][key][SECRET_SIG] == SECRET_MARK, key
+    # FSx has the real values.
+    [copy_in_fsx] = fsx.client(region=dr).describe_backups()["Backups"]
+    assert copy_in_fsx["KmsKeyId"] == secret["kms"]
+    assert {"Key": "Owner", "Value": secret["tag"]} in copy_in_fsx["Tags"]
+    stack.destroy(on_output=quiet)

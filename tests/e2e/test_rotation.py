@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import signal
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -289,3 +293,123 @@ def test_copy_flags_are_checked_before_anything_runs(fsx: Any, run_rotate: Rotat
     assert code == EXIT_USAGE
     assert any("--copy-kms-key-id" in p and "--copy-to-region" in p for p in result["problems"])
     assert mutating(fsx, before) == {}
+
+
+def test_a_lost_backup_never_takes_its_copy(fsx: Any, run_rotate: Rotate) -> None:
+    """Issue 22, 1: day 2's backup deleted by hand; its copy in the DR Region is what must
+    survive, until day 2 itself leaves the window. Every delete is reported."""
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    dr = "us-west-2"
+    source = ("--source", fs_id, "--keep", "3", "--copy-to-region", dr)
+    made: dict[int, tuple[str, str]] = {}
+    for day in (1, 2, 3):
+        code, result, err = run_rotate(*source, "--at", f"2024-03-0{day}")
+        assert code == EXIT_OK, err
+        [backup_id] = result["created"]
+        made[day] = (backup_id, result["copies"][backup_id])
+
+    fsx.client().delete_backup(BackupId=made[2][0])
+    code, result, err = run_rotate(*source, "--at", "2024-03-04")
+    assert code == EXIT_OK, err
+    [day4] = result["created"]
+    # Day 2 is still inside the window (days 4, 3, 2): its copy stays, and day 1 goes.
+    assert result["kept"] == [day4, made[3][0]]
+    assert result["copies_without_backup"] == {
+        "daily-2024-03-02": {"copy_id": made[2][1], "source_backup_id": made[2][0]}
+    }
+    assert sorted(result["deleted"]) == sorted(made[1])
+    assert f"daily-2024-03-01: delete done ({made[1][0]})" in err
+    assert f"daily-2024-03-01-copy: delete done ({made[1][1]})" in err
+    assert f"daily-2024-03-02: its backup {made[2][0]} is gone" in err
+    live_copies = set(live_backups_in(fsx, dr))
+    assert made[2][1] in live_copies and made[1][1] not in live_copies
+    assert set(live_backups(fsx)) == {day4, made[3][0]}
+
+    # Day 5: day 2 leaves the window, and its copy with it; reported like any delete.
+    code, result, err = run_rotate(*source, "--at", "2024-03-05")
+    assert code == EXIT_OK, err
+    assert result["copies_without_backup"] == {}
+    assert result["deleted"] == [made[2][1]]
+    assert f"daily-2024-03-02-copy: delete done ({made[2][1]})" in err
+    assert made[2][1] not in live_backups_in(fsx, dr)
+    assert len(live_backups_in(fsx, dr)) == 3  # days 5, 4, 3
+
+
+def test_a_lost_backup_is_shown_in_the_table(
+    fsx: Any, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fs_id = fsx.create_file_system("WINDOWS")
+    source = ["rotate", "--source", fs_id, "--keep", "2", "--copy-to-region", "us-west-2", *flags]
+    assert main([*source, "--at", "2024-03-01"]) == EXIT_OK
+    state = capsys.readouterr().out
+    [backup_id] = re.findall(r"^daily-2024-03-01\s+create\s+(backup-\w+)", state, re.M)
+    fsx.client().delete_backup(BackupId=backup_id)
+    assert main([*source, "--at", "2024-03-02"]) == EXIT_OK
+    table = capsys.readouterr().out
+    assert re.search(r"^daily-2024-03-01\s+same\s+-\s+gone\s+backup-\w+$", table, re.M), table
+    assert f"daily-2024-03-01: its backup {backup_id} is gone" in table
+
+
+@pytest.mark.parametrize(("keep", "action"), [(1, "deleted"), (2, "adopted")])
+def test_a_killed_runs_backup_is_found_by_the_next_run(
+    fsx: Any, flags: list[str], run_rotate: Rotate, keep: int, action: str
+) -> None:
+    """Issue 22, 3: the run is killed after CreateBackup; after `cancel`, the next day's run
+    finds that backup by the killed run's own token, and rotates it (keep 1: deleted).
+    A backup of the same file system made by hand is never looked at."""
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    by_hand = fsx.client().create_backup(FileSystemId=fs_id)["Backup"]["BackupId"]
+    fsx.set_faults(backup_seconds=1)
+    deadline = time.monotonic() + 60
+    while live_backups(fsx)[by_hand]["Lifecycle"] != "AVAILABLE":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    fsx.set_faults(backup_seconds=20)
+    rotate_args = ["rotate", "--source", fs_id, "--keep", str(keep), *flags]
+    marker = uuid.uuid4().hex
+    process = start_cli([*rotate_args, "--at", "2024-04-01"], marker)
+    try:
+        deadline = time.monotonic() + 180
+        while not [b for b in live_backups(fsx).values() if b["Lifecycle"] == "CREATING"]:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the killed run never created its backup"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+        kill_marked(marker)
+    [killed] = set(live_backups(fsx)) - {by_hand}
+    fsx.set_faults(backup_seconds=1)
+    backend = flags[1]
+    assert main(["cancel", "--stack", f"daily-{fs_id}", "--backend", backend]) == EXIT_OK
+
+    code, result, err = run_rotate("--source", fs_id, "--keep", str(keep), "--at", "2024-04-02")
+    assert code == EXIT_OK, err
+    [day2] = result["created"]
+    assert result["recovered"] == {"daily-2024-04-01": {"backup_id": killed, "action": action}}
+    assert "a killed run left 1 create(s) unfinished (daily-2024-04-01)" in err
+    if action == "deleted":
+        assert result["deleted"] == [killed] and result["kept"] == [day2]
+        assert f"daily-2024-04-01: delete done ({killed})" in err
+        assert set(live_backups(fsx)) == {day2, by_hand}
+    else:
+        assert result["deleted"] == [] and result["kept"] == [day2, killed]
+        assert set(live_backups(fsx)) == {day2, killed, by_hand}
+
+    # The next days' runs: nothing of the killed run is left over, nothing is made twice.
+    code, result, err = run_rotate("--source", fs_id, "--keep", str(keep), "--at", "2024-04-03")
+    assert code == EXIT_OK, err
+    assert result["recovered"] == {} and len(result["kept"]) == keep
+    assert set(live_backups(fsx)) == {*result["kept"], by_hand}
+    assert live_backups(fsx)[by_hand]["Lifecycle"] == "AVAILABLE"
+
+
+def live_backups_in(fsx: Any, region: str) -> set[str]:
+    return {
+        b["BackupId"]
+        for b in fsx.client(region=region).describe_backups()["Backups"]
+        if b["Lifecycle"] != "DELETED"
+    }

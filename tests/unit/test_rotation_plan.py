@@ -151,6 +151,31 @@ def test_arguments_are_checked_before_anything_runs() -> None:
         _checked_arguments(FS, 1, "month", None, "m", None)
 
 
+@pytest.mark.parametrize(
+    "at",
+    [
+        "0001-01-01T00:00:00+01:00",  # no UTC time: before year 1
+        "9999-12-31T23:59:59-01:00",  # no UTC time: after year 9999
+        "0001-01-03",  # a week's Monday is before year 1
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+        datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ],
+)
+def test_at_out_of_range_is_a_problem_not_a_crash(at: str | datetime) -> None:
+    for every in ("hour", "day", "week"):
+        with pytest.raises(SpecError) as refused:
+            _checked_arguments(FS, 1, every, at, "daily", None)
+        assert refused.value.problems == [
+            f"--at {str(at)!r}: a rotation runs for a time from 1970-01-01T00:00:00Z to now"
+        ]
+
+
+def test_the_earliest_at_names_a_period_that_parses_back() -> None:
+    for every in ("hour", "day", "week"):
+        period, spec = _checked_arguments(FS, 1, every, "1970-01-01T00:00:00Z", "daily", None)
+        assert period_in_name(spec.name, "daily", every) == period
+
+
 def test_default_stack_is_one_per_rotation() -> None:
     assert default_stack(FS, "day", None) == f"daily-{FS}"
     assert default_stack(FS, "week", "db") == f"db-{FS}"

@@ -1,0 +1,219 @@
+"""Which periods a rotation keeps: pure functions of the stack's state, no engine, no AWS.
+
+A period's backup is named `<prefix>-<stamp>` (`daily-2024-01-15`) and its
+copy in another Region `<prefix>-<stamp>-copy`. A period exists while its
+backup or its copy does, and the window is the newest `keep` periods that
+exist: so a copy leaves only with its own period, and a backup deleted by
+hand never takes its copy with it (the copy is what must survive a lost
+backup).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from fsx_backup_provider.cli.engine import StateBackup
+from fsx_backup_provider.cli.program import COPY_SUFFIX
+from fsx_backup_provider.cli.spec import BackupSpec, SpecError
+from fsx_backup_provider.cli.text import short
+
+EVERY = ("hour", "day", "week")
+ADJECTIVE = {"hour": "hourly", "day": "daily", "week": "weekly"}
+# Sortable, and valid in a resource name (no ':'); weeks are ISO weeks, from Monday.
+_STAMP = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "week": "%G-W%V"}
+# The earliest time a rotation runs for. Before it, a period's stamp is not
+# the four-digit year first that names sort and parse back by, and near year
+# 1 an offset or a week's Monday leaves the calendar (OverflowError).
+EARLIEST_AT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """One hour, day or ISO week, from its first instant (UTC)."""
+
+    start: datetime
+    every: str
+
+    @property
+    def stamp(self) -> str:
+        return self.start.strftime(_STAMP[self.every])
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}-{self.stamp}"
+
+
+def period_of(at: datetime, every: str) -> Period:
+    at = in_utc(at)
+    start = at.replace(minute=0, second=0, microsecond=0)
+    if every in ("day", "week"):
+        start = start.replace(hour=0)
+    if every == "week":
+        start -= timedelta(days=start.weekday())
+    return Period(start, every)
+
+
+def period_in_name(name: str, prefix: str, every: str) -> Period | None:
+    """The period a backup of this rotation is named after, or None if it is not one."""
+    stamp = name.removeprefix(f"{prefix}-")
+    if stamp == name:
+        return None
+    try:
+        if every == "week":
+            parsed = datetime.strptime(f"{stamp}-1", f"{_STAMP['week']}-%u")
+        else:
+            parsed = datetime.strptime(stamp, _STAMP[every])
+    except ValueError:
+        return None
+    period = period_of(parsed, every)
+    # Only the exact spelling this module writes (not 2024-1-5) names a period.
+    return period if period.stamp == stamp else None
+
+
+def period_of_copy(name: str, prefix: str, every: str) -> Period | None:
+    """The period whose backup a copy of this rotation is a copy of, or None."""
+    backup = name.removesuffix(COPY_SUFFIX)
+    return None if backup == name else period_in_name(backup, prefix, every)
+
+
+def parse_at(text: str) -> datetime:
+    """An ISO 8601 date or time; without an offset it is UTC.
+
+    ValueError if it is not one; OverflowError if it has no UTC time (year 1 at +01:00).
+    """
+    return in_utc(datetime.fromisoformat(text.strip()))
+
+
+def in_utc(at: datetime) -> datetime:
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+@dataclass
+class PeriodSlot:
+    """A period the stack declares: its backup (None when it is gone) and its copy.
+
+    `backup_id` is the recorded backup's ID ("" for a backup a killed run
+    left pending, None for one this run makes).
+    """
+
+    period: Period
+    name: str
+    backup: BackupSpec | None = None
+    backup_id: str | None = None
+    copy: StateBackup | None = None
+
+    def in_state(self) -> list[str]:
+        """The names of this period's backup and copy that the stack holds (or left pending)."""
+        names = [self.name] if self.backup is not None and self.backup_id is not None else []
+        return names + ([self.copy.name] if self.copy is not None else [])
+
+
+@dataclass(frozen=True)
+class RotationPlan:
+    period: Period
+    slots: list[PeriodSlot]  # the kept periods, newest first; the run's own first of all
+    dropped: list[str] = field(default_factory=list)  # backups and copies leaving the window
+
+    @property
+    def kept(self) -> list[BackupSpec]:
+        """The backups declared, newest first."""
+        return [slot.backup for slot in self.slots if slot.backup is not None]
+
+    @property
+    def lost(self) -> list[PeriodSlot]:
+        """Kept periods whose backup is gone and whose copy is kept."""
+        return [slot for slot in self.slots if slot.backup is None and slot.copy is not None]
+
+
+def recorded_spec(backup: StateBackup, origin: str) -> BackupSpec:
+    """A backup declared exactly as the state records it (a later run's flags never replace it)."""
+    return BackupSpec(
+        backup.name,
+        file_system_id=backup.inputs.get("file_system_id"),
+        volume_id=backup.inputs.get("volume_id"),
+        tags=backup.inputs.get("tags") or {},
+        origin=origin,
+    )
+
+
+def period_slots(
+    backups: Mapping[str, StateBackup],
+    copies: Mapping[str, StateBackup],
+    prefix: str,
+    every: str,
+    stack: str,
+) -> dict[Period, PeriodSlot]:
+    """Every period the state holds a backup or a copy of.
+
+    Raises SpecError if it holds backups or copies that are not periods of
+    this rotation: deploying would delete them.
+    """
+    slots: dict[Period, PeriodSlot] = {}
+    foreign: list[str] = []
+    for name, backup in backups.items():
+        period = period_in_name(name, prefix, every)
+        if period is None:
+            foreign.append(name)
+            continue
+        slot = slots.setdefault(period, PeriodSlot(period, name))
+        slot.backup, slot.backup_id = recorded_spec(backup, f"stack {stack}"), backup.backup_id
+    for name, copy in copies.items():
+        period = period_of_copy(name, prefix, every)
+        if period is None:
+            foreign.append(name)
+            continue
+        slots.setdefault(period, PeriodSlot(period, period.name(prefix))).copy = copy
+    if foreign:
+        raise SpecError(
+            [
+                f"stack {stack} holds backups that are not {ADJECTIVE[every]} periods named "
+                f"{prefix}-<stamp>: {short(sorted(foreign))}. A rotation needs a stack of its "
+                "own, which it never shares: pass another --stack, or the --name and --every "
+                "this stack was rotated with"
+            ]
+        )
+    return slots
+
+
+def plan_rotation(
+    recorded: Mapping[str, StateBackup],
+    period: Period,
+    new: BackupSpec,
+    keep: int,
+    prefix: str,
+    stack: str,
+    copies: Mapping[str, StateBackup] | None = None,
+) -> RotationPlan:
+    """Which periods the stack declares this run; pure, from the state alone.
+
+    The periods are those whose backup or copy the state holds, plus the
+    run's own: the newest `keep` are kept, with what they have; the rest are
+    dropped, backup and copy. The run's period gets `new` if the state has no
+    backup of it (the first run in it, or its backup was deleted outside);
+    an earlier period whose backup is gone keeps just its copy.
+
+    Raises SpecError if the stack holds FsxBackups or copies that are not
+    periods of this rotation (they would be deleted), or if the run's period
+    is older than the newest the stack holds (it would make a backup of
+    today's data under an earlier date, and could push newer backups out).
+    """
+    slots = period_slots(recorded, copies or {}, prefix, period.every, stack)
+    newest = max(slots, default=None)
+    if newest is not None and period < newest:
+        raise SpecError(
+            [
+                f"--at: period {period.stamp} is older than the newest backup of stack {stack}, "
+                f"{newest.name(prefix)}; a rotation only moves forward (a backup made now would "
+                "hold today's data under an earlier date). Nothing was changed"
+            ]
+        )
+    own = slots.setdefault(period, PeriodSlot(period, new.name))
+    if own.backup is None:
+        own.backup = new
+    ordered = [slots[p] for p in sorted(slots, reverse=True)]
+    return RotationPlan(
+        period,
+        slots=ordered[:keep],
+        dropped=[name for slot in ordered[keep:] for name in slot.in_state()],
+    )
