@@ -19,6 +19,7 @@ import pulumi
 import pytest
 
 from fsx_backup_provider.identity import FsxBackupSeedProvider
+from fsx_backup_provider.ledger import FsxBackupLedgerProvider
 from fsx_backup_provider.provider import FsxBackupProvider
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pulumi_aws_interop" / "__main__.py"
@@ -30,6 +31,7 @@ IDS = {
 }
 BACKUP_TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 SEED_TYPE = "pulumi-python:dynamic/fsx:FsxBackupSeed"
+LEDGER_TYPE = "pulumi-python:dynamic/fsx:FsxBackupLedger"
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -41,6 +43,10 @@ class Mocks(pulumi.runtime.Mocks):
         if args.typ == SEED_TYPE:
             # The stack's seed makes no AWS call: its own provider stands in.
             made = FsxBackupSeedProvider().create(dict(args.inputs))
+            return str(made.id), dict(made.outs or {})
+        if args.typ == LEDGER_TYPE:
+            # The ledger of the stack's tokens makes no AWS call either.
+            made = FsxBackupLedgerProvider().create(dict(args.inputs))
             return str(made.id), dict(made.outs or {})
         if args.typ == BACKUP_TYPE:
             return "backup-0eeeeeeeeeeeeeee5", {
