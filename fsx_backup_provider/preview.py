@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar, overload
 
 import pulumi
@@ -155,13 +155,15 @@ def _known_at_preview(
 
     resolved = asyncio.ensure_future(resolve())
 
-    def part(index: int) -> Callable[[], Awaitable[Any]]:
+    def part(index: int) -> asyncio.Future[Any]:
         async def value() -> Any:
             return (await resolved)[index]
 
-        return value
+        # A task, not a bare coroutine: an Output nobody reads (a program that
+        # failed first) would leave the coroutine un-awaited, and Python warns.
+        return asyncio.ensure_future(value())
 
-    output: pulumi.Output[Any] = pulumi.Output(raw.resources(), part(0)(), part(1)(), part(2)())
+    output: pulumi.Output[Any] = pulumi.Output(raw.resources(), part(0), part(1), part(2))
     return output
 
 
