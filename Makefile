@@ -69,7 +69,7 @@ bench: $(STAMP) engine
 	@$(WITH_ENV) $(PY) -m tools.bench
 
 chaos: $(STAMP) engine
-	@$(WITH_ENV) $(PY) -m tools.chaos --trials 20 --fault-runs 10
+	@$(WITH_ENV) $(PY) -m tools.chaos --trials 20 --destroy-trials 5 --rotate-trials 5 --fault-runs 10
 
 doctor: $(STAMP)
 	@$(WITH_ENV) $(PY) -m tools.doctor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import signal
 import sys
@@ -139,6 +140,12 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
     parser.add_argument(
         "--log-requests", action="store_true", help="log one line per request to stderr"
     )
+    parser.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="stop when stdin is closed, e.g. when the process holding its other end dies "
+        "(EmulatorProcess passes it: an emulator never outlives the test that started it)",
+    )
     args = parser.parse_args(argv)
     if args.throttle_rate + args.error_rate > 1.0:
         parser.error("--throttle-rate plus --error-rate must be at most 1")
@@ -160,6 +167,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         enforce_iam=args.enforce_iam,
         log_requests=args.log_requests,
         subnet_ids=tuple(args.subnet_ids),
+        exit_with_stdin=args.exit_with_stdin,
     )
 
 
@@ -182,6 +190,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    if config.exit_with_stdin:
+        # The parent's end of the pipe is closed by the kernel however the parent
+        # ends, SIGKILL included: exact, with no polling of the parent's PID.
+        def watch_stdin() -> None:
+            with contextlib.suppress(OSError, ValueError):
+                while sys.stdin.buffer.read(4096):
+                    pass
+            stop.set()
+
+        threading.Thread(target=watch_stdin, name="fsx-emulator-stdin", daemon=True).start()
     # serve_forever runs beside the main thread because shutdown() must be called from
     # another thread than the one serving, and signal handlers always run in the main one.
     # A short poll interval makes shutdown prompt; an idle poll costs next to nothing.

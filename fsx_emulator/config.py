@@ -27,3 +27,5 @@ class EmulatorConfig:
     log_requests: bool = False
     # Subnets a restore may name in every account and Region.
     subnet_ids: tuple[str, ...] = ()
+    # Stop when stdin reaches its end: the parent that holds its other end died.
+    exit_with_stdin: bool = False

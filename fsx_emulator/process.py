@@ -62,6 +62,7 @@ class EmulatorProcess:
             str(port),
             "--region",
             region,
+            "--exit-with-stdin",
         ]
         flags = {
             "--backup-seconds": backup_seconds,
@@ -87,8 +88,11 @@ class EmulatorProcess:
         missing = missing_extra_module()
         if missing is not None:
             raise EmulatorExtraMissing(missing_extra_message(missing))
+        # stdin is a pipe this process holds open and never writes: when this
+        # process ends in any way (a killed test run), the emulator sees its end
+        # and stops (--exit-with-stdin).
         process = subprocess.Popen(
-            self.args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+            self.args, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True
         )
         self._process = process
         assert process.stdout is not None
@@ -121,6 +125,8 @@ class EmulatorProcess:
         process, self._process = self._process, None
         if process is None:
             return None
+        if process.stdin is not None:
+            process.stdin.close()
         if process.poll() is None:
             process.terminate()
             try:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from botocore.config import Config
@@ -152,3 +153,43 @@ def test_defaults_and_bad_flags() -> None:
 def test_emulator_process_reports_a_failed_start() -> None:
     with pytest.raises(EmulatorStartError, match="exited with code 2"):
         EmulatorProcess(throttle_rate=2.0).start()
+
+
+def test_an_emulator_ends_when_the_process_that_started_it_is_killed() -> None:
+    """A test run SIGKILLed (no teardown) must not leave its emulator serving for ever."""
+    import os
+    import time
+
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from fsx_emulator import EmulatorProcess\n"
+            "process = EmulatorProcess()\n"
+            "process.start()\n"
+            "assert process._process is not None\n"
+            "print(process._process.pid, flush=True)\n"
+            "time.sleep(300)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(child, 0)  # serving
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        # Reaped by init once it exits; until then it may show as a zombie.
+        stat = Path(f"/proc/{child}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError(f"the emulator {child} outlived its killed parent by 10 s")
