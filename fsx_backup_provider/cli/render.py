@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from fsx_backup_provider.cli.text import cap_lines
 
 if TYPE_CHECKING:
+    from fsx_backup_provider.restores import RestoreTestResult
     from fsx_backup_provider.rotation import RotationResult
 
 EXIT_OK = 0
@@ -158,4 +159,23 @@ def render_rotation(result: RotationResult) -> str:
         lines.append(
             f"{name}: {entry['backup_id']}, made by a killed run, found by its token: {what}"
         )
+    return "\n".join(lines)
+
+
+def render_restore_test(result: RestoreTestResult) -> str:
+    """One line per fact: what was restored, how long it took, what is left."""
+    seconds = "-" if result.restore_seconds is None else f"{result.restore_seconds:g} s"
+    rows = [
+        (
+            result.backup_id,
+            result.kind or "-",
+            result.restored_id or "-",
+            seconds,
+            "yes" if result.cleaned_up else "no",
+        )
+    ]
+    lines = table(("BACKUP ID", "RESTORED AS", "RESTORED ID", "RESTORE TIME", "CLEANED UP"), rows)
+    for leftover in result.leftovers_deleted:
+        lines.append(f"deleted {leftover}, left by an earlier restore test of {result.backup_id}")
+    lines.append(f"restore-test {result.result} for {result.backup_id}")
     return "\n".join(lines)
