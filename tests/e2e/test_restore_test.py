@@ -7,6 +7,8 @@ afterwards: the source and its backup, and nothing a restore test made.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 
 from fsx_backup_provider import restore_test
 from fsx_backup_provider.cli import main
-from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from fsx_backup_provider.restores import RESTORE_TEST_TAG
 from fsx_emulator.client import DEFAULT_SUBNET_ID
 from tests.e2e.cli_env import isolate, kill_marked, live_backups, start_cli
@@ -261,3 +263,74 @@ def test_it_never_deletes_what_is_not_its_own(fsx: Any, cli: Cli) -> None:
     assert code == EXIT_OK, err
     assert document["leftovers_deleted"] == []
     assert file_system_ids(fsx) == {source, bystander}
+
+
+def test_two_runs_in_a_row_each_restore_anew(fsx: Any, cli: Cli) -> None:
+    """The first run's token still names its deleted restore: the second passes it over."""
+    source = fsx.create_file_system(type="OPENZFS")
+    backup_id = backup_of(fsx, FileSystemId=source)
+    fsx.set_faults(restore_seconds=0.5, delete_seconds=0.5)
+    code, first, _ = cli("--backup-id", backup_id)
+    assert code == EXIT_OK
+    code, second, err = cli("--backup-id", backup_id)
+    assert code == EXIT_OK, err
+    assert second["restored_id"] != first["restored_id"]
+    assert second["leftovers_deleted"] == []
+    assert file_system_ids(fsx) == {source}
+    assert set(live_backups(fsx)) == {backup_id}
+
+
+def test_ctrl_c_mid_restore_exits_130_and_a_rerun_cleans_up(fsx: Any, flags: list[str]) -> None:
+    source = fsx.create_file_system()
+    backup_id = backup_of(fsx, FileSystemId=source)
+    fsx.set_faults(restore_seconds=3, delete_seconds=0.5)
+    marker = f"restore-int-{time.monotonic_ns()}"
+    process = start_cli(["restore-test", "--backup-id", backup_id, "--json", *flags], marker)
+    try:
+        deadline = time.monotonic() + 30
+        while file_system_ids(fsx) == {source}:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no restore started within 30 s"
+            time.sleep(0.1)
+        os.kill(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        kill_marked(marker)
+    assert process.returncode == EXIT_INTERRUPTED, err
+    document = json.loads(out)
+    assert (document["result"], document["exit_code"]) == ("cancelled", EXIT_INTERRUPTED)
+    [left] = file_system_ids(fsx) - {source}
+    assert document["restored_id"] == left
+    assert document["cleaned_up"] is False
+    result = restore_test(backup_id, region=REGION, endpoint_url=fsx.endpoint_url, timeout=60)
+    assert result.exit_code == EXIT_OK, result.error
+    assert result.leftovers_deleted == [left]
+    assert file_system_ids(fsx) == {source}
+
+
+def test_the_table_and_the_progress_lines(
+    fsx: Any, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = fsx.create_file_system(type="WINDOWS")
+    backup_id = backup_of(fsx, FileSystemId=source)
+    fsx.set_faults(restore_seconds=1, delete_seconds=1)
+    assert main(["restore-test", "--backup-id", backup_id, *flags]) == EXIT_OK
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "BACKUP",
+        "ID",
+        "RESTORED",
+        "AS",
+        "RESTORED",
+        "ID",
+        "RESTORE",
+        "TIME",
+        "CLEANED",
+        "UP",
+    ]
+    assert lines[1].split()[:4] == [backup_id, "file", "system", lines[1].split()[3]]
+    assert lines[1].split()[-1] == "yes"
+    assert lines[-1] == f"restore-test succeeded for {backup_id}"
+    assert "of at most 7200 s" in err
+    assert "deleting file system" in err
