@@ -181,6 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="the KMS key of new copies (default: the Region's FSx key)",
     )
+    rotate.add_argument(
+        "--restore-test",
+        action="store_true",
+        help="then restore-test the period's backup (restore, check, delete again); a failed "
+        "restore test fails the run (exit 1) and deletes nothing the rotation keeps",
+    )
+    rotate.add_argument(
+        "--restore-test-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"with --restore-test: as restore-test's --timeout (default: "
+        f"{DEFAULT_TIMEOUT_SECONDS:g})",
+    )
     commands.add_parser(
         "cancel",
         parents=[parents["stack"]],
@@ -400,7 +414,11 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
             engine_output=console.line if args.verbose else None,
             copy_to_region=args.copy_to_region,
             copy_kms_key_id=args.copy_kms_key_id,
+            restore_test=args.restore_test,
+            restore_test_timeout=args.restore_test_timeout,
         )
+        if result.error:
+            console.line(f"fsx-backup: rotate {result.result}: {clip(result.error)}")
     except SpecError as error:
         return _refuse(failed.to_json(), args.json, "rotate cannot run:", error.problems)
     except UsageError as error:

@@ -150,6 +150,16 @@ def render_rotation(result: RotationResult) -> str:
             f"{name}: its backup {gone['source_backup_id'] or '-'} is gone (deleted outside the "
             f"rotation); its copy {gone['copy_id']} is kept until the period leaves the window"
         )
+    tested = result.restore_test
+    if tested is not None:
+        seconds = tested["restore_seconds"]
+        lines.append(
+            f"restore test of {tested['backup_id']}: {tested['result']}"
+            + (f", restored as {tested['restored_id']}" if tested["restored_id"] else "")
+            + (f" in {seconds:g} s" if seconds is not None else "")
+            + (", cleaned up" if tested["cleaned_up"] else ", NOT cleaned up")
+            + (f": {tested['error']}" if tested["error"] else "")
+        )
     for name, entry in result.recovered.items():
         what = (
             "adopted into its period"

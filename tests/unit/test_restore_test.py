@@ -192,3 +192,21 @@ def test_input_problems() -> None:
     assert input_problems(BACKUP, (), (), None, 10) == []
     problems = input_problems("fs-0123", ("subnet-x",), ("sg-y",), "svm-z", 0)
     assert len(problems) == 5
+
+
+def test_the_tables_say_how_the_restore_test_went() -> None:
+    from fsx_backup_provider.cli.render import render_restore_test, render_rotation
+    from fsx_backup_provider.rotation import RotationResult
+
+    tested = RestoreTestResult(
+        BACKUP, "failed", 1, "fs-0123", 12.5, False, "it broke", "file system"
+    )
+    table = render_restore_test(tested)
+    assert table.splitlines()[1].split() == [BACKUP, "file", "system", "fs-0123", "12.5", "s", "no"]
+    assert table.splitlines()[-1] == f"restore-test failed for {BACKUP}"
+    rotation = RotationResult("s", "p", "b", "2024-01-01", restore_test=tested.to_json())
+    assert rotation.to_json()["restore_test"]["result"] == "failed"
+    assert (
+        f"restore test of {BACKUP}: failed, restored as fs-0123 in 12.5 s, NOT cleaned up: it broke"
+        in render_rotation(rotation)
+    )
