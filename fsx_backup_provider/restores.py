@@ -352,17 +352,26 @@ class _Run:
                 "ClientRequestToken": restore_token(plan.backup_id, generation),
                 "Tags": restore_tags(plan.backup_id),
             }
-            if plan.kind == "volume":
-                request["Name"] = f"restore_test_{plan.backup_id[len('backup-') :]}_g{generation}"
-                request["OntapConfiguration"] = {"StorageVirtualMachineId": plan.svm_id}
-                description = self.client.create_volume_from_backup(request)
-                resource_id = str(description["VolumeId"])
-            else:
-                request["SubnetIds"] = list(plan.subnet_ids)
-                if plan.security_group_ids:
-                    request["SecurityGroupIds"] = list(plan.security_group_ids)
-                description = self.client.create_file_system_from_backup(request)
-                resource_id = str(description["FileSystemId"])
+            try:
+                if plan.kind == "volume":
+                    request["Name"] = (
+                        f"restore_test_{plan.backup_id[len('backup-') :]}_g{generation}"
+                    )
+                    request["OntapConfiguration"] = {"StorageVirtualMachineId": plan.svm_id}
+                    description = self.client.create_volume_from_backup(request)
+                    resource_id = str(description["VolumeId"])
+                else:
+                    request["SubnetIds"] = list(plan.subnet_ids)
+                    if plan.security_group_ids:
+                        request["SecurityGroupIds"] = list(plan.security_group_ids)
+                    description = self.client.create_file_system_from_backup(request)
+                    resource_id = str(description["FileSystemId"])
+            except FsxApiError as error:
+                # The token was used by an earlier run with other settings (other
+                # subnets, say): what that run made is a leftover, deleted above.
+                if error.code == "IncompatibleParameterError":
+                    continue
+                raise
             # A token FSx still remembers answers with what it made, even once deleted.
             if (
                 resource_id in passed

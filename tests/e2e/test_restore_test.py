@@ -334,3 +334,19 @@ def test_the_table_and_the_progress_lines(
     assert lines[-1] == f"restore-test succeeded for {backup_id}"
     assert "of at most 7200 s" in err
     assert "deleting file system" in err
+
+
+def test_a_rerun_with_other_subnets_passes_the_earlier_token(fsx: Any, cli: Cli) -> None:
+    """A token FSx remembers with other parameters is IncompatibleParameterError: skipped."""
+    source = fsx.create_file_system()
+    backup_id = backup_of(fsx, FileSystemId=source)
+    fsx.set_faults(restore_seconds=0.5, delete_seconds=0.5)
+    other_subnet = "subnet-0aaaabbbbccccdddd"
+    fsx.register_subnets(other_subnet)
+    code, first, err = cli("--backup-id", backup_id)
+    assert code == EXIT_OK, err
+    code, second, err = cli("--backup-id", backup_id, "--subnet-id", other_subnet)
+    assert code == EXIT_OK, err
+    [restore] = [request for request in [second] if request["restored_id"] != first["restored_id"]]
+    assert restore["cleaned_up"] is True
+    assert file_system_ids(fsx) == {source}
