@@ -146,9 +146,13 @@ def plan_restore(
     subnet_ids: tuple[str, ...] = (),
     security_group_ids: tuple[str, ...] = (),
     svm_id: str | None = None,
+    region: str | None = None,
 ) -> RestorePlan:
-    """The restore of `backup`, or RestoreTestRefused saying why there is none."""
+    """The restore of `backup` in `region`, or RestoreTestRefused saying why there is none."""
     backup_id = str(backup.get("BackupId"))
+    copied_from = backup.get("SourceBackupRegion")
+    # A copy from another Region describes its source's network, which is not here.
+    elsewhere = bool(copied_from and region and copied_from != region)
     lifecycle = backup.get("Lifecycle")
     if lifecycle != "AVAILABLE":
         raise RestoreTestRefused(
@@ -170,6 +174,11 @@ def plan_restore(
                 "machine: --subnet-id and --security-group-id apply to file system backups "
                 "(use --svm-id)"
             )
+        if elsewhere and not svm_id:
+            raise RestoreTestRefused(
+                f"backup {backup_id} is a copy from {copied_from}: its volume's storage virtual "
+                f"machine is in that Region, not in {region}; give --svm-id of {region}"
+            )
         svm = svm_id or (volume.get("OntapConfiguration") or {}).get("StorageVirtualMachineId")
         if not svm:
             raise RestoreTestRefused(
@@ -186,6 +195,11 @@ def plan_restore(
             f"backup {backup_id} is of a {fs_type} file system, which cannot be restored from a "
             "backup: restore tests restore Lustre, Windows and OpenZFS file system backups and "
             "ONTAP volume backups"
+        )
+    if elsewhere and not subnet_ids:
+        raise RestoreTestRefused(
+            f"backup {backup_id} is a copy from {copied_from}: its file system's subnets are in "
+            f"that Region, not in {region}; give --subnet-id of {region}"
         )
     subnets = subnet_ids or tuple(source.get("SubnetIds") or ())
     if not subnets:
@@ -460,7 +474,7 @@ def run_restore_test(
         backup = client.describe_backups([backup_id]).get(backup_id)
         if backup is None:
             raise RestoreTestRefused(f"backup {backup_id} was not found in Region {client.region}")
-        plan = plan_restore(backup, subnet_ids, security_group_ids, svm_id)
+        plan = plan_restore(backup, subnet_ids, security_group_ids, svm_id, client.region)
     except RestoreTestRefused as refused:
         return _finish(result, EXIT_REFUSED, str(refused))
     except FsxApiError as error:

@@ -350,3 +350,24 @@ def test_a_rerun_with_other_subnets_passes_the_earlier_token(fsx: Any, cli: Cli)
     [restore] = [request for request in [second] if request["restored_id"] != first["restored_id"]]
     assert restore["cleaned_up"] is True
     assert file_system_ids(fsx) == {source}
+
+
+def test_a_copy_in_another_region_is_refused_without_its_subnets_then_restores(
+    fsx: Any, cli: Cli, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup_id = backup_of(fsx, FileSystemId=fsx.create_file_system(type="WINDOWS"))
+    other = "eu-west-1"
+    copy_id = fsx.client(region=other).copy_backup(SourceBackupId=backup_id, SourceRegion=REGION)[
+        "Backup"
+    ]["BackupId"]
+    subnet = "subnet-0aaaabbbbccccdddd"
+    fsx.register_subnets(subnet, region=other)
+    fsx.set_faults(copy_seconds=0, restore_seconds=0.5, delete_seconds=0.5)
+    in_other = [*flags[:-1], other]  # --endpoint-url URL --region eu-west-1
+    for extra, expected in (([], EXIT_USAGE), (["--subnet-id", subnet], EXIT_OK)):
+        capsys.readouterr()
+        code = main(["restore-test", "--backup-id", copy_id, "--json", *extra, *in_other])
+        document = json.loads(capsys.readouterr().out)
+        assert code == expected, document["error"]
+    assert restores_made(fsx) == 1
+    assert not fsx.client(region=other).describe_file_systems()["FileSystems"]

@@ -210,3 +210,21 @@ def test_the_tables_say_how_the_restore_test_went() -> None:
         f"restore test of {BACKUP}: failed, restored as fs-0123 in 12.5 s, NOT cleaned up: it broke"
         in render_rotation(rotation)
     )
+
+
+def test_a_copy_from_another_region_needs_this_regions_network() -> None:
+    copied = backup(SourceBackupRegion="eu-west-1")
+    with pytest.raises(RestoreTestRefused, match=r"copy from eu-west-1.*give --subnet-id"):
+        plan_restore(copied, region="us-east-1")
+    assert plan_restore(copied, ("subnet-0bbbbbbbb",), region="us-east-1").subnet_ids == (
+        "subnet-0bbbbbbbb",
+    )
+    # A copy within the Region keeps its source's subnets.
+    assert plan_restore(copied, region="eu-west-1").subnet_ids == ("subnet-0aaaaaaaa",)
+    volume = backup(
+        SourceBackupRegion="eu-west-1",
+        ResourceType="VOLUME",
+        Volume={"VolumeType": "ONTAP", "OntapConfiguration": {"StorageVirtualMachineId": "svm-1"}},
+    )
+    with pytest.raises(RestoreTestRefused, match="give --svm-id"):
+        plan_restore(volume, region="us-east-1")
