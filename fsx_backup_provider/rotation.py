@@ -488,21 +488,40 @@ def _restore_test_period(
     timeout: float | None,
 ) -> None:
     """Restore-test the period's backup (the newest kept), into `result`."""
-    from fsx_backup_provider.restores import DEFAULT_TIMEOUT_SECONDS, restore_test
+    from fsx_backup_provider.restores import (
+        DEFAULT_TIMEOUT_SECONDS,
+        RestoreTestResult,
+        run_restore_test,
+    )
 
     if not result.kept:
         result.restore_test = None
         result.result, result.exit_code = "failed", EXIT_FAILED
         result.error = "restore test: the period has no backup to restore"
         return
-    tested = restore_test(
-        result.kept[0],
-        region=target.region,
-        endpoint_url=endpoint_url,
-        profile=profile,
-        timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
-        progress=say,
-    )
+    tested = RestoreTestResult(result.kept[0])
+    try:
+        run_restore_test(
+            tested,
+            region=target.region,
+            endpoint_url=endpoint_url,
+            profile=profile,
+            timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
+            progress=say,
+        )
+    except KeyboardInterrupt:
+        # The rotation is done and stands; what the restore test restored stays,
+        # tagged, and the next restore test of that backup deletes it first.
+        tested.result, tested.exit_code = "cancelled", EXIT_INTERRUPTED
+        tested.error = "interrupted (Ctrl-C)"
+        result.restore_test = tested.to_json()
+        result.result, result.exit_code = "cancelled", EXIT_INTERRUPTED
+        message = (
+            f"interrupted (Ctrl-C) in the restore test of {tested.backup_id}, after the "
+            "rotation succeeded; the next restore test of that backup deletes what it restored"
+        )
+        result.error = message
+        raise RotationFailed(message, result, locked=False) from None
     result.restore_test = tested.to_json()
     if tested.exit_code != EXIT_OK:
         result.result, result.exit_code = "failed", EXIT_FAILED

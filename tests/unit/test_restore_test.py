@@ -228,3 +228,28 @@ def test_a_copy_from_another_region_needs_this_regions_network() -> None:
     )
     with pytest.raises(RestoreTestRefused, match="give --svm-id"):
         plan_restore(volume, region="us-east-1")
+
+
+def test_ctrl_c_in_a_rotations_restore_test_is_a_cancelled_rotation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fsx_backup_provider import restores, rotation
+    from fsx_backup_provider.cli.engine import Target
+
+    def interrupted(result: RestoreTestResult, **_kw: Any) -> RestoreTestResult:
+        result.restored_id, result.cleaned_up = "fs-0123", False
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(restores, "run_restore_test", interrupted)
+    result = rotation.RotationResult("s", "p", "b", "2024-01-01", kept=[BACKUP])
+    target = Target(stack="s", project="p", backend="b", region="us-east-1")
+    with pytest.raises(rotation.RotationFailed) as failed:
+        rotation._restore_test_period(result, target, None, None, lambda _line: None, 5.0)
+    assert (failed.value.result.result, failed.value.result.exit_code) == ("cancelled", 130)
+    tested = failed.value.result.restore_test
+    assert tested is not None
+    assert (tested["result"], tested["restored_id"], tested["cleaned_up"]) == (
+        "cancelled",
+        "fs-0123",
+        False,
+    )
