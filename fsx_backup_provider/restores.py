@@ -287,7 +287,12 @@ class _Run:
         request: dict[str, Any] = {"FileSystemId": resource_id}
         member = FILE_SYSTEM_TYPES.get(fs_type)
         if member is not None:
-            request[member] = {"SkipFinalBackup": True}
+            configuration: dict[str, Any] = {"SkipFinalBackup": True}
+            if fs_type == "OPENZFS":
+                # A restored OpenZFS file system has the backed-up one's child volumes,
+                # and FSx deletes a file system with children only when told to.
+                configuration["Options"] = ["DELETE_CHILD_VOLUMES_AND_SNAPSHOTS"]
+            request[member] = configuration
         self.client.delete_file_system(request)
 
     def wait(
