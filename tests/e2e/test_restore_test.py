@@ -371,3 +371,17 @@ def test_a_copy_in_another_region_is_refused_without_its_subnets_then_restores(
         assert code == expected, document["error"]
     assert restores_made(fsx) == 1
     assert not fsx.client(region=other).describe_file_systems()["FileSystems"]
+
+
+def test_a_kept_volume_restore_is_a_leftover_the_next_run_deletes(fsx: Any, cli: Cli) -> None:
+    volume_id = fsx.create_ontap_volume()
+    backup_id = backup_of(fsx, VolumeId=volume_id)
+    fsx.set_faults(restore_seconds=0.5, delete_seconds=0.5)
+    code, kept, err = cli("--backup-id", backup_id, "--keep-restored")
+    assert (code, kept["cleaned_up"]) == (EXIT_OK, False), err
+    assert volume_ids(fsx) == {volume_id, kept["restored_id"]}
+    code, again, err = cli("--backup-id", backup_id)
+    assert code == EXIT_OK, err
+    assert again["leftovers_deleted"] == [kept["restored_id"]]
+    assert volume_ids(fsx) == {volume_id}
+    assert set(live_backups(fsx)) == {backup_id}
