@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from fsx_backup_provider.backup_copy import FsxBackupCopy, FsxBackupCopyArgs
     from fsx_backup_provider.lifecycle import FsxBackupError
     from fsx_backup_provider.resource import FsxBackup, FsxBackupArgs
+    from fsx_backup_provider.restores import RestoreTestResult, restore_test
 
 __all__ = [
     "FsxBackup",
@@ -20,7 +21,9 @@ __all__ = [
     "FsxBackupCopy",
     "FsxBackupCopyArgs",
     "FsxBackupError",
+    "RestoreTestResult",
     "__version__",
+    "restore_test",
 ]
 
 # Imported on first use (PEP 562): the provider process unpickles
@@ -32,6 +35,8 @@ _LAZY = {
     "FsxBackupCopy": "fsx_backup_provider.backup_copy",
     "FsxBackupCopyArgs": "fsx_backup_provider.backup_copy",
     "FsxBackupError": "fsx_backup_provider.lifecycle",
+    "RestoreTestResult": "fsx_backup_provider.restores",
+    "restore_test": "fsx_backup_provider.restores",
 }
 
 

@@ -590,6 +590,77 @@ class FsxClient:
         except Exception as exc:
             raise self._error("UntagResource", exc) from None
 
+    # -- restore tests (restores.py) -------------------------------------
+
+    def _call(self, operation: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except Exception as exc:
+            raise self._error(operation, exc) from None
+
+    def create_file_system_from_backup(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        answer = self._call(
+            "CreateFileSystemFromBackup",
+            lambda: self._client.create_file_system_from_backup(**request),
+        )
+        return dict(answer["FileSystem"])
+
+    def create_volume_from_backup(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        answer = self._call(
+            "CreateVolumeFromBackup", lambda: self._client.create_volume_from_backup(**request)
+        )
+        return dict(answer["Volume"])
+
+    def describe_file_system(self, file_system_id: str) -> dict[str, Any] | None:
+        """The file system's description, or None once FSx no longer knows it."""
+        try:
+            found = self._client.describe_file_systems(FileSystemIds=[file_system_id])
+        except Exception as exc:
+            error = self._error("DescribeFileSystems", exc)
+            if error.code == "FileSystemNotFound":
+                return None
+            raise error from None
+        systems = found["FileSystems"]
+        return dict(systems[0]) if systems else None
+
+    def describe_volume(self, volume_id: str) -> dict[str, Any] | None:
+        """The volume's description, or None once FSx no longer knows it."""
+        try:
+            found = self._client.describe_volumes(VolumeIds=[volume_id])
+        except Exception as exc:
+            error = self._error("DescribeVolumes", exc)
+            if error.code == "VolumeNotFound":
+                return None
+            raise error from None
+        volumes = found["Volumes"]
+        return dict(volumes[0]) if volumes else None
+
+    def all_file_systems(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        try:
+            for page in self._client.get_paginator("describe_file_systems").paginate():
+                found += [dict(fs) for fs in page["FileSystems"]]
+        except Exception as exc:
+            raise self._error("DescribeFileSystems", exc) from None
+        return found
+
+    def all_volumes(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        try:
+            for page in self._client.get_paginator("describe_volumes").paginate():
+                found += [dict(volume) for volume in page["Volumes"]]
+        except Exception as exc:
+            raise self._error("DescribeVolumes", exc) from None
+        return found
+
+    def delete_file_system(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(
+            self._call("DeleteFileSystem", lambda: self._client.delete_file_system(**request))
+        )
+
+    def delete_volume(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self._call("DeleteVolume", lambda: self._client.delete_volume(**request)))
+
 
 def _reason(exc: Exception) -> str:
     """Why a connection failed, in the socket's words ("[Errno 111] Connection refused").

@@ -164,6 +164,8 @@ class RotationResult:
     # Backups and copies a killed run made, found by their tokens:
     # name -> {"backup_id", "action": "adopted" | "deleted"}.
     recovered: dict[str, dict[str, str]] = field(default_factory=dict)
+    # With restore_test=True: the restore test of the period's backup (restores.py's JSON).
+    restore_test: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -180,6 +182,7 @@ class RotationResult:
             "copies": self.copies,
             "copies_without_backup": self.copies_without_backup,
             "recovered": self.recovered,
+            "restore_test": self.restore_test,
             "error": self.error,
             "problems": cap_lines(self.problems),
         }
@@ -414,11 +417,19 @@ def rotate(
     engine_output: Callable[[str], None] | None = None,
     copy_to_region: str | None = None,
     copy_kms_key_id: str | None = None,
+    restore_test: bool = False,
+    restore_test_timeout: float | None = None,
 ) -> RotationResult:
     """Back up `source` (fs-... or fsvol-...) for the period of `at` (default: now), keep `keep`.
 
     With `copy_to_region`, each kept backup has a copy there (encrypted with
     `copy_kms_key_id`, default: that Region's FSx key), rotated with it.
+
+    With `restore_test`, once the rotation succeeded (and the stack's lock is
+    released), the period's backup is restore-tested (restores.py, bounded by
+    `restore_test_timeout`); the result's `restore_test` says how it went, and
+    a failed one makes the result `failed` (exit code 1). It deletes nothing
+    but its own restore.
 
     `name` is the backups' name prefix (default daily/hourly/weekly); `stack`
     defaults to `<prefix>-<source>`. `progress` receives the progress lines
@@ -430,8 +441,6 @@ def rotate(
     is interrupted (Ctrl-C in the main thread lets the engine stop cleanly;
     the result then says `cancelled`).
     """
-    from pulumi import automation as auto
-
     prefix = name or DEFAULT_PREFIX.get(every, "")
     period, new = _checked_arguments(source, keep, every, at, prefix, tags)
     copy_target = _checked_copy_target(copy_to_region, copy_kms_key_id)
@@ -463,6 +472,73 @@ def rotate(
         return plan_rotation(
             state.backups, period, new, keep, prefix, target.stack, copies=state.copies
         )
+
+    result = _deploy(target, watcher, say, common, prefix, copy_target, plan_of, period)
+    if restore_test:
+        _restore_test_period(result, target, endpoint_url, profile, say, restore_test_timeout)
+    return result
+
+
+def _restore_test_period(
+    result: RotationResult,
+    target: Target,
+    endpoint_url: str | None,
+    profile: str | None,
+    say: Callable[[str], None],
+    timeout: float | None,
+) -> None:
+    """Restore-test the period's backup (the newest kept), into `result`."""
+    from fsx_backup_provider.restores import (
+        DEFAULT_TIMEOUT_SECONDS,
+        RestoreTestResult,
+        run_restore_test,
+    )
+
+    if not result.kept:
+        result.restore_test = None
+        result.result, result.exit_code = "failed", EXIT_FAILED
+        result.error = "restore test: the period has no backup to restore"
+        return
+    tested = RestoreTestResult(result.kept[0])
+    try:
+        run_restore_test(
+            tested,
+            region=target.region,
+            endpoint_url=endpoint_url,
+            profile=profile,
+            timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
+            progress=say,
+        )
+    except KeyboardInterrupt:
+        # The rotation is done and stands; what the restore test restored stays,
+        # tagged, and the next restore test of that backup deletes it first.
+        tested.result, tested.exit_code = "cancelled", EXIT_INTERRUPTED
+        tested.error = "interrupted (Ctrl-C)"
+        result.restore_test = tested.to_json()
+        result.result, result.exit_code = "cancelled", EXIT_INTERRUPTED
+        message = (
+            f"interrupted (Ctrl-C) in the restore test of {tested.backup_id}, after the "
+            "rotation succeeded; the next restore test of that backup deletes what it restored"
+        )
+        result.error = message
+        raise RotationFailed(message, result, locked=False) from None
+    result.restore_test = tested.to_json()
+    if tested.exit_code != EXIT_OK:
+        result.result, result.exit_code = "failed", EXIT_FAILED
+        result.error = f"restore test of {tested.backup_id} failed: {tested.error}"
+
+
+def _deploy(
+    target: Target,
+    watcher: EventWatcher,
+    say: Callable[[str], None],
+    common: dict[str, Any],
+    prefix: str,
+    copy_target: CopyTarget | None,
+    plan_of: Callable[[StackState], RotationPlan],
+    period: Period,
+) -> RotationResult:
+    from pulumi import automation as auto
 
     with InterruptGuard(say) as guard:
         try:

@@ -26,6 +26,7 @@ TESTS = [
     "tests/unit/test_lifecycle.py",
     "tests/unit/test_identity.py",
     "tests/unit/test_unknowns.py",
+    "tests/unit/test_restore_test.py",
 ]
 
 
@@ -115,6 +116,24 @@ GUARDS = [
         "fsx_backup_provider/validation.py",
         "    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)",
         "    return isinstance(value, str) and value == UNKNOWN",
+    ),
+    Guard(
+        "a restore test deletes only what is tagged as its own restore test",
+        "fsx_backup_provider/restores.py",
+        "        if not is_own_restore(description, backup_id):",
+        "        if False:",
+    ),
+    Guard(
+        "a restore test's leftovers are only its own restore tests of that backup",
+        "fsx_backup_provider/restores.py",
+        "            if is_own_restore(fs, backup_id)",
+        "            if True",
+    ),
+    Guard(
+        "the tag is read with the backup's ID as its value",
+        "fsx_backup_provider/restores.py",
+        "    return tag_map(description).get(RESTORE_TEST_TAG) == backup_id",
+        "    return RESTORE_TEST_TAG in tag_map(description)",
     ),
 ]
 

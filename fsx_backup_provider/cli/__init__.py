@@ -16,6 +16,7 @@ chosen stack and backend (a local file backend by default). See docs/cli.md.
     deploy.py              running up/preview/refresh/destroy/cancel
     render.py, text.py     what is printed, kept small
     commands.py            argparse, and each command's exit code
+    ../restores.py         restore-test: restore a backup, check it, delete it again
 
 Exit codes: 0 success (for `preview`: no changes), 1 the engine or the
 deployment failed, 2 usage or spec error (nothing was run), 3 `preview`

@@ -28,12 +28,18 @@ from fsx_backup_provider.cli.render import (
     EXIT_USAGE,
     INTERRUPTED_MESSAGE,
     Report,
+    render_restore_test,
     render_rotation,
     render_table,
     write_json,
 )
 from fsx_backup_provider.cli.spec import SpecError, build_specs, parse_tag_flags
 from fsx_backup_provider.cli.text import cap_lines, clip
+from fsx_backup_provider.restores import (
+    DEFAULT_TIMEOUT_SECONDS,
+    RestoreTestResult,
+    run_restore_test,
+)
 from fsx_backup_provider.rotation import (
     ADJECTIVE,
     EVERY,
@@ -44,7 +50,7 @@ from fsx_backup_provider.rotation import (
 )
 
 DEPLOY_COMMANDS = ("up", "preview", "refresh", "destroy")
-COMMANDS = (*DEPLOY_COMMANDS, "rotate", "cancel")
+COMMANDS = (*DEPLOY_COMMANDS, "rotate", "cancel", "restore-test")
 _EPILOG = (
     "exit codes: 0 success (preview: no changes), 1 engine or deployment failure (also: the "
     "stack is locked), 2 usage or spec error, 3 preview found changes, 130 interrupted. "
@@ -175,12 +181,80 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="the KMS key of new copies (default: the Region's FSx key)",
     )
+    rotate.add_argument(
+        "--restore-test",
+        action="store_true",
+        help="then restore-test the period's backup (restore, check, delete again); a failed "
+        "restore test fails the run (exit 1) and deletes nothing the rotation keeps",
+    )
+    rotate.add_argument(
+        "--restore-test-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"with --restore-test: as restore-test's --timeout (default: "
+        f"{DEFAULT_TIMEOUT_SECONDS:g})",
+    )
     commands.add_parser(
         "cancel",
         parents=[parents["stack"]],
         help="clear the stack's lock left by a killed run; only when no run is in progress",
     )
+    _add_restore_test(commands)
     return parser
+
+
+def _add_restore_test(commands: Any) -> None:
+    restore = commands.add_parser(
+        "restore-test",
+        help="restore a backup, wait until it is ready, delete it again (docs/cli.md)",
+        epilog=(
+            "exit codes: 0 the restore test succeeded, 1 it failed (the restore ended FAILED "
+            "or did not finish in --timeout, FSx refused a call), 2 refused: usage error, or "
+            "a backup that is missing, not AVAILABLE or of a type FSx cannot restore (nothing "
+            "was created), 130 interrupted. See docs/cli.md."
+        ),
+    )
+    restore.add_argument("--backup-id", required=True, help="the backup to restore (backup-...)")
+    restore.add_argument(
+        "--subnet-id",
+        action="append",
+        default=[],
+        metavar="SUBNET",
+        help="a subnet for a restored file system (repeatable; default: the backed-up file "
+        "system's subnets)",
+    )
+    restore.add_argument(
+        "--security-group-id",
+        action="append",
+        default=[],
+        metavar="SG",
+        help="a security group for a restored file system (repeatable; default: none, so FSx "
+        "uses the VPC's default security group)",
+    )
+    restore.add_argument(
+        "--svm-id",
+        default=None,
+        metavar="SVM",
+        help="the storage virtual machine for a restored ONTAP volume (default: the backed-up "
+        "volume's)",
+    )
+    restore.add_argument("--region", default=None, help="AWS region (default: the AWS chain)")
+    restore.add_argument("--endpoint-url", default=None, help="FSx endpoint URL")
+    restore.add_argument("--profile", default=None, help="AWS profile")
+    restore.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="the longest wait for the restore, and again for the delete (default: %(default)g)",
+    )
+    restore.add_argument(
+        "--keep-restored",
+        action="store_true",
+        help="keep the restored file system or volume when the restore succeeded",
+    )
+    restore.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def _refuse(
@@ -218,7 +292,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _ArgumentError as error:
         print(error.usage, end="", file=sys.stderr)
         message = clip(str(error))
-        return _refuse(Report(command).to_json(), wants_json, message, [message])
+        document = (
+            {**RestoreTestResult("").to_json(), "backup_id": None}
+            if command == "restore-test"
+            else Report(command).to_json()
+        )
+        return _refuse(document, wants_json, message, [message])
+    if args.command == "restore-test":
+        return _restore_test(args, sys.stdout)
     try:
         if args.command == "rotate":
             return _rotate(args, sys.stdout)
@@ -333,7 +414,11 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
             engine_output=console.line if args.verbose else None,
             copy_to_region=args.copy_to_region,
             copy_kms_key_id=args.copy_kms_key_id,
+            restore_test=args.restore_test,
+            restore_test_timeout=args.restore_test_timeout,
         )
+        if result.error:
+            console.line(f"fsx-backup: rotate {result.result}: {clip(result.error)}")
     except SpecError as error:
         return _refuse(failed.to_json(), args.json, "rotate cannot run:", error.problems)
     except UsageError as error:
@@ -347,4 +432,36 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
         write_json(result.to_json(), out)
     else:
         out.write(render_rotation(result) + "\n")
+    return result.exit_code
+
+
+def _restore_test(args: argparse.Namespace, out: TextIO) -> int:
+    console = Console()
+    result = RestoreTestResult(args.backup_id)
+    try:
+        run_restore_test(
+            result,
+            subnet_ids=tuple(args.subnet_id),
+            security_group_ids=tuple(args.security_group_id),
+            svm_id=args.svm_id,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            profile=args.profile,
+            timeout=args.timeout,
+            keep_restored=args.keep_restored,
+            progress=console.line,
+        )
+    except KeyboardInterrupt:
+        result.result, result.exit_code = "cancelled", EXIT_INTERRUPTED
+        result.error = (
+            "interrupted (Ctrl-C). Run the same command again: it first deletes what this "
+            "run restored (found by its tag)."
+        )
+    if result.error:
+        prefix = "refused" if result.exit_code == EXIT_USAGE else result.result
+        console.line(f"fsx-backup: restore-test {prefix}: {clip(result.error)}")
+    if args.json:
+        write_json(result.to_json(), out)
+    else:
+        out.write(render_restore_test(result) + "\n")
     return result.exit_code

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from fsx_backup_provider.cli.text import cap_lines
 
 if TYPE_CHECKING:
+    from fsx_backup_provider.restores import RestoreTestResult
     from fsx_backup_provider.rotation import RotationResult
 
 EXIT_OK = 0
@@ -149,6 +150,16 @@ def render_rotation(result: RotationResult) -> str:
             f"{name}: its backup {gone['source_backup_id'] or '-'} is gone (deleted outside the "
             f"rotation); its copy {gone['copy_id']} is kept until the period leaves the window"
         )
+    tested = result.restore_test
+    if tested is not None:
+        seconds = tested["restore_seconds"]
+        lines.append(
+            f"restore test of {tested['backup_id']}: {tested['result']}"
+            + (f", restored as {tested['restored_id']}" if tested["restored_id"] else "")
+            + (f" in {seconds:g} s" if seconds is not None else "")
+            + (", cleaned up" if tested["cleaned_up"] else ", NOT cleaned up")
+            + (f": {tested['error']}" if tested["error"] else "")
+        )
     for name, entry in result.recovered.items():
         what = (
             "adopted into its period"
@@ -158,4 +169,23 @@ def render_rotation(result: RotationResult) -> str:
         lines.append(
             f"{name}: {entry['backup_id']}, made by a killed run, found by its token: {what}"
         )
+    return "\n".join(lines)
+
+
+def render_restore_test(result: RestoreTestResult) -> str:
+    """One line per fact: what was restored, how long it took, what is left."""
+    seconds = "-" if result.restore_seconds is None else f"{result.restore_seconds:g} s"
+    rows = [
+        (
+            result.backup_id,
+            result.kind or "-",
+            result.restored_id or "-",
+            seconds,
+            "yes" if result.cleaned_up else "no",
+        )
+    ]
+    lines = table(("BACKUP ID", "RESTORED AS", "RESTORED ID", "RESTORE TIME", "CLEANED UP"), rows)
+    for leftover in result.leftovers_deleted:
+        lines.append(f"deleted {leftover}, left by an earlier restore test of {result.backup_id}")
+    lines.append(f"restore-test {result.result} for {result.backup_id}")
     return "\n".join(lines)

@@ -72,12 +72,16 @@ class World:
     volume_backup: str
     svm_id: str
 
-    def user(self, name: str, policy: dict[str, Any]) -> FSxClient:
+    def user_key(self, name: str, policy: dict[str, Any]) -> dict[str, Any]:
         self.iam.create_user(UserName=name)
         self.iam.put_user_policy(
             UserName=name, PolicyName="restore-test", PolicyDocument=json.dumps(policy)
         )
-        key = self.iam.create_access_key(UserName=name)["AccessKey"]
+        key: dict[str, Any] = self.iam.create_access_key(UserName=name)["AccessKey"]
+        return key
+
+    def user(self, name: str, policy: dict[str, Any]) -> FSxClient:
+        key = self.user_key(name, policy)
         session = boto3.session.Session(
             aws_access_key_id=key["AccessKeyId"],
             aws_secret_access_key=key["SecretAccessKey"],

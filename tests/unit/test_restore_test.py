@@ -1,0 +1,255 @@
+"""restores.py without FSx: the plan, the token, and the rule that it deletes only its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fsx_backup_provider.restores import (
+    RESTORE_TEST_TAG,
+    RestorePlan,
+    RestoreTestFailed,
+    RestoreTestRefused,
+    RestoreTestResult,
+    _Run,
+    input_problems,
+    is_own_restore,
+    plan_restore,
+    restore_token,
+)
+
+BACKUP = "backup-0123456789abcdef0"
+OTHER_BACKUP = "backup-0fedcba9876543210"
+
+
+class FakeFsx:
+    """The FsxClient calls a restore test makes, over a dict of file systems."""
+
+    def __init__(self, file_systems: dict[str, dict[str, Any]]) -> None:
+        self.file_systems = file_systems
+        self.deleted: list[str] = []
+        self.created: list[dict[str, Any]] = []
+
+    def describe_file_system(self, file_system_id: str) -> dict[str, Any] | None:
+        return self.file_systems.get(file_system_id)
+
+    def describe_volume(self, volume_id: str) -> dict[str, Any] | None:
+        return None
+
+    def all_file_systems(self) -> list[dict[str, Any]]:
+        return list(self.file_systems.values())
+
+    def all_volumes(self) -> list[dict[str, Any]]:
+        return []
+
+    def delete_file_system(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.deleted.append(request["FileSystemId"])
+        self.file_systems.pop(request["FileSystemId"])
+        return {"Lifecycle": "DELETING"}
+
+    def create_file_system_from_backup(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.created.append(request)
+        file_system = {
+            "FileSystemId": f"fs-{len(self.created):017x}",
+            "FileSystemType": "WINDOWS",
+            "Lifecycle": "AVAILABLE",
+            "Tags": request["Tags"],
+        }
+        self.file_systems[file_system["FileSystemId"]] = file_system
+        return file_system
+
+
+def file_system(fs_id: str, tags: dict[str, str], lifecycle: str = "AVAILABLE") -> dict[str, Any]:
+    return {
+        "FileSystemId": fs_id,
+        "FileSystemType": "WINDOWS",
+        "Lifecycle": lifecycle,
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+    }
+
+
+def run_of(fake: FakeFsx, lines: list[str] | None = None) -> _Run:
+    say = lines.append if lines is not None else lambda _line: None
+    return _Run(fake, RestoreTestResult(BACKUP), 5.0, say, sleep=lambda _s: None)  # type: ignore[arg-type]
+
+
+def test_is_own_restore_reads_the_tag_and_its_backup() -> None:
+    assert is_own_restore(file_system("fs-1", {RESTORE_TEST_TAG: BACKUP}), BACKUP)
+    assert not is_own_restore(file_system("fs-1", {RESTORE_TEST_TAG: OTHER_BACKUP}), BACKUP)
+    assert not is_own_restore(file_system("fs-1", {"Name": BACKUP}), BACKUP)
+    assert not is_own_restore(None, BACKUP)
+
+
+def test_delete_refuses_a_file_system_not_tagged_as_its_restore_test() -> None:
+    """The safety rule: never delete anything not tagged as this backup's restore test."""
+    fake = FakeFsx(
+        {
+            "fs-untagged": file_system("fs-untagged", {"Name": "production"}),
+            "fs-other": file_system("fs-other", {RESTORE_TEST_TAG: OTHER_BACKUP}),
+        }
+    )
+    run = run_of(fake)
+    for fs_id in ("fs-untagged", "fs-other"):
+        with pytest.raises(RestoreTestFailed, match="deletes only what it restored"):
+            run.delete("file system", fs_id)
+    assert fake.deleted == []
+
+
+def test_delete_takes_its_own_restore_without_a_final_backup() -> None:
+    fake = FakeFsx({"fs-own": file_system("fs-own", {RESTORE_TEST_TAG: BACKUP})})
+    requests: list[dict[str, Any]] = []
+    original = fake.delete_file_system
+
+    def delete(request: dict[str, Any]) -> dict[str, Any]:
+        requests.append(request)
+        return original(request)
+
+    fake.delete_file_system = delete  # type: ignore[method-assign]
+    run_of(fake).delete("file system", "fs-own")
+    assert requests == [
+        {"FileSystemId": "fs-own", "WindowsConfiguration": {"SkipFinalBackup": True}}
+    ]
+
+
+def test_leftovers_are_only_this_backups_restore_tests() -> None:
+    fake = FakeFsx(
+        {
+            "fs-source": file_system("fs-source", {"Name": "source"}),
+            "fs-other": file_system("fs-other", {RESTORE_TEST_TAG: OTHER_BACKUP}),
+            "fs-left": file_system("fs-left", {RESTORE_TEST_TAG: BACKUP}),
+        }
+    )
+    run = run_of(fake)
+    run.clear_leftovers()
+    assert fake.deleted == ["fs-left"]
+    assert run.result.leftovers_deleted == ["fs-left"]
+    assert set(fake.file_systems) == {"fs-source", "fs-other"}
+
+
+def test_a_full_run_tags_its_restore_and_deletes_it() -> None:
+    fake = FakeFsx({"fs-source": file_system("fs-source", {"Name": "source"})})
+    run = run_of(fake)
+    plan = RestorePlan(BACKUP, "file system", "WINDOWS", subnet_ids=("subnet-01234567",))
+    run.run(plan, keep_restored=False)
+    [request] = fake.created
+    assert {"Key": RESTORE_TEST_TAG, "Value": BACKUP} in request["Tags"]
+    assert request["ClientRequestToken"] == restore_token(BACKUP, 0)
+    assert run.result.cleaned_up
+    assert set(fake.file_systems) == {"fs-source"}
+
+
+def test_the_token_is_stable_per_backup_and_generation_and_fits_fsx() -> None:
+    token = restore_token(BACKUP, 0)
+    assert token == restore_token(BACKUP, 0)
+    assert token != restore_token(BACKUP, 1) != restore_token(OTHER_BACKUP, 0)
+    assert len(restore_token(BACKUP, 999)) <= 63
+
+
+def backup(**kw: Any) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "BackupId": BACKUP,
+        "Lifecycle": "AVAILABLE",
+        "ResourceType": "FILE_SYSTEM",
+        "FileSystem": {"FileSystemType": "OPENZFS", "SubnetIds": ["subnet-0aaaaaaaa"]},
+    }
+    described.update(kw)
+    return described
+
+
+def test_plan_defaults_to_the_sources_network_and_takes_overrides() -> None:
+    plan = plan_restore(backup())
+    assert (plan.kind, plan.file_system_type, plan.subnet_ids) == (
+        "file system",
+        "OPENZFS",
+        ("subnet-0aaaaaaaa",),
+    )
+    plan = plan_restore(backup(), ("subnet-0bbbbbbbb",), ("sg-0cccccccc",))
+    assert (plan.subnet_ids, plan.security_group_ids) == (("subnet-0bbbbbbbb",), ("sg-0cccccccc",))
+    volume = backup(
+        ResourceType="VOLUME",
+        Volume={"VolumeType": "ONTAP", "OntapConfiguration": {"StorageVirtualMachineId": "svm-1"}},
+    )
+    assert plan_restore(volume).svm_id == "svm-1"
+    assert plan_restore(volume, svm_id="svm-2").svm_id == "svm-2"
+
+
+@pytest.mark.parametrize(
+    ("described", "words"),
+    [
+        (backup(Lifecycle="CREATING"), "is CREATING: only an AVAILABLE backup"),
+        (backup(FileSystem={"FileSystemType": "ONTAP"}), "ONTAP file system"),
+        (backup(ResourceType="VOLUME", Volume={"VolumeType": "OPENZFS"}), "OPENZFS volume"),
+        (backup(FileSystem={"FileSystemType": "LUSTRE"}), "names no subnets"),
+    ],
+)
+def test_plan_refuses(described: dict[str, Any], words: str) -> None:
+    with pytest.raises(RestoreTestRefused, match=words):
+        plan_restore(described)
+
+
+def test_input_problems() -> None:
+    assert input_problems(BACKUP, (), (), None, 10) == []
+    problems = input_problems("fs-0123", ("subnet-x",), ("sg-y",), "svm-z", 0)
+    assert len(problems) == 5
+
+
+def test_the_tables_say_how_the_restore_test_went() -> None:
+    from fsx_backup_provider.cli.render import render_restore_test, render_rotation
+    from fsx_backup_provider.rotation import RotationResult
+
+    tested = RestoreTestResult(
+        BACKUP, "failed", 1, "fs-0123", 12.5, False, "it broke", "file system"
+    )
+    table = render_restore_test(tested)
+    assert table.splitlines()[1].split() == [BACKUP, "file", "system", "fs-0123", "12.5", "s", "no"]
+    assert table.splitlines()[-1] == f"restore-test failed for {BACKUP}"
+    rotation = RotationResult("s", "p", "b", "2024-01-01", restore_test=tested.to_json())
+    assert rotation.to_json()["restore_test"]["result"] == "failed"
+    assert (
+        f"restore test of {BACKUP}: failed, restored as fs-0123 in 12.5 s, NOT cleaned up: it broke"
+        in render_rotation(rotation)
+    )
+
+
+def test_a_copy_from_another_region_needs_this_regions_network() -> None:
+    copied = backup(SourceBackupRegion="eu-west-1")
+    with pytest.raises(RestoreTestRefused, match=r"copy from eu-west-1.*give --subnet-id"):
+        plan_restore(copied, region="us-east-1")
+    assert plan_restore(copied, ("subnet-0bbbbbbbb",), region="us-east-1").subnet_ids == (
+        "subnet-0bbbbbbbb",
+    )
+    # A copy within the Region keeps its source's subnets.
+    assert plan_restore(copied, region="eu-west-1").subnet_ids == ("subnet-0aaaaaaaa",)
+    volume = backup(
+        SourceBackupRegion="eu-west-1",
+        ResourceType="VOLUME",
+        Volume={"VolumeType": "ONTAP", "OntapConfiguration": {"StorageVirtualMachineId": "svm-1"}},
+    )
+    with pytest.raises(RestoreTestRefused, match="give --svm-id"):
+        plan_restore(volume, region="us-east-1")
+
+
+def test_ctrl_c_in_a_rotations_restore_test_is_a_cancelled_rotation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fsx_backup_provider import restores, rotation
+    from fsx_backup_provider.cli.engine import Target
+
+    def interrupted(result: RestoreTestResult, **_kw: Any) -> RestoreTestResult:
+        result.restored_id, result.cleaned_up = "fs-0123", False
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(restores, "run_restore_test", interrupted)
+    result = rotation.RotationResult("s", "p", "b", "2024-01-01", kept=[BACKUP])
+    target = Target(stack="s", project="p", backend="b", region="us-east-1")
+    with pytest.raises(rotation.RotationFailed) as failed:
+        rotation._restore_test_period(result, target, None, None, lambda _line: None, 5.0)
+    assert (failed.value.result.result, failed.value.result.exit_code) == ("cancelled", 130)
+    tested = failed.value.result.restore_test
+    assert tested is not None
+    assert (tested["result"], tested["restored_id"], tested["cleaned_up"]) == (
+        "cancelled",
+        "fs-0123",
+        False,
+    )
