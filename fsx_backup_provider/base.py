@@ -61,6 +61,7 @@ from fsx_backup_provider.lifecycle import (
     whole_number,
 )
 from fsx_backup_provider.poller import BackupPoller
+from fsx_backup_provider.regions import region_failures
 from fsx_backup_provider.tokens import derived_token
 from fsx_backup_provider.validation import Failure, is_unknown, redact
 
@@ -288,6 +289,9 @@ class BackupResourceProvider(ResourceProvider):
         key = key_of(news)
         secrets = secret_names(news)
         failures = self.validate(news, state.settings.default_tags, secrets)
+        if not state.settings.skip_region_validation:
+            failed = frozenset(f.property for f in failures)
+            failures += region_failures(news, state.settings.region, secrets, failed)
         engine_urn = urns.engine_urn()
         declared_urn = news.get("resource_urn")
         if engine_urn and isinstance(declared_urn, str) and declared_urn != engine_urn:

@@ -33,6 +33,8 @@ class ProviderSettings:
     profile: str | None = None
     endpoint_url: str | None = None
     default_tags: Mapping[str, str] = field(default_factory=dict)
+    # fsx:skipRegionValidation: Regions newer than the installed botocore (regions.py).
+    skip_region_validation: bool = False
 
     @classmethod
     def from_config(cls, get: Callable[[str], Any]) -> ProviderSettings:
@@ -53,7 +55,11 @@ class ProviderSettings:
             for entry in parsed:
                 if isinstance(entry, dict) and entry.get("fsx"):
                     endpoint_url = str(entry["fsx"])
+        skip = str(get("fsx:skipRegionValidation") or "false").strip().lower()
+        if skip not in ("true", "false"):
+            raise ValueError("fsx:skipRegionValidation must be true or false")
         return cls(
+            skip_region_validation=skip == "true",
             region=get("aws:region") or None,
             profile=get("aws:profile") or None,
             endpoint_url=endpoint_url,

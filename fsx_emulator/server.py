@@ -9,7 +9,9 @@ and S3, which can hold a Pulumi state backend) to moto's own dispatcher, exactly
 
 from __future__ import annotations
 
+import functools
 import random
+import re
 import sys
 import traceback
 from collections.abc import Iterable
@@ -29,7 +31,12 @@ from werkzeug.wrappers import Response
 from fsx_emulator import servicemodel
 from fsx_emulator.config import EmulatorConfig
 from fsx_emulator.control import CONTROL_PREFIX, ControlPlane, StartupState
-from fsx_emulator.exceptions import InternalServerError, UnknownOperationException, shown
+from fsx_emulator.exceptions import (
+    InternalServerError,
+    InvalidSignatureException,
+    UnknownOperationException,
+    shown,
+)
 from fsx_emulator.faults import CallCounter, FaultInjector, FaultRates
 from fsx_emulator.models import settings
 from fsx_emulator.responses import EmulatorFSxResponse
@@ -38,6 +45,32 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 JSON_CONTENT_TYPE = f"application/x-amz-json-{servicemodel.FSX_MODEL.metadata['jsonVersion']}"
+
+
+# The Region a SigV4 signature is scoped to: Credential=AKID/20240101/us-east-1/fsx/aws4_request.
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/")
+
+
+@functools.cache
+def _known_regions() -> frozenset[str]:
+    """FSx's Regions in every partition, from botocore's endpoint data: the list
+    moto's backends are made for (any other Region is a KeyError inside moto)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("fsx", partition_name=partition)
+    )
+
+
+def unknown_region(environ: WSGIEnvironment) -> str | None:
+    """The Region a request is signed for when FSx has no such Region, else None."""
+    match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if match is None or match.group(1) in _known_regions():
+        return None
+    return match.group(1)
 
 
 class _ServerRequest(Request):
@@ -79,6 +112,14 @@ class EmulatorApplication:
         fault = self.control.faults.draw()
         if fault is not None:
             return fault(environ, start_response)
+        region = unknown_region(environ)
+        if region is not None:
+            # What AWS answers a request signed for a Region it does not have
+            # (a real client would not even resolve the endpoint's host name).
+            refused = InvalidSignatureException(
+                f"Credential should be scoped to a valid region, not {shown(region)}."
+            )
+            return refused(environ, start_response)
         if operation not in servicemodel.OPERATION_NAMES:
             return UnknownOperationException(environ["HTTP_X_AMZ_TARGET"])(environ, start_response)
         try:

@@ -303,6 +303,13 @@ CASES: list[Case] = [
         {"region": "us-east-1-far-too-long"},
         *reason_for("region", "us-east-1-far-too-long", "Region", length_rule),
     ),
+    Case(
+        "region-unknown",
+        "bad-3",
+        {"region": "us-est-1"},
+        "region",
+        "'us-est-1' is not an FSx Region that botocore",
+    ),
 ]
 
 BOTH_SOURCES = "exactly one of file_system_id or volume_id must be set; both are"
