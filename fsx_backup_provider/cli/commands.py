@@ -127,6 +127,12 @@ def _parents() -> dict[str, _Parser]:
     return {"stack": stack, "aws": aws, "spec": spec}
 
 
+def _version() -> str:
+    import fsx_backup_provider
+
+    return str(fsx_backup_provider.__version__)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fsx-backup",
@@ -135,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Non-interactive: nothing asks for confirmation."
         ),
         epilog=_EPILOG,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
     )
     parents = _parents()
     deploy_parents = [parents["stack"], parents["aws"], parents["spec"]]

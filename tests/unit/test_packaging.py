@@ -278,3 +278,18 @@ def test_what_existing_states_record_never_moves() -> None:
         assert _globals_named(pickled) == [provider]
         unpickled = dill.loads(pickled)
         assert (type(unpickled).__module__, type(unpickled).__qualname__) == provider
+
+
+def test_the_cli_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import fsx_backup_provider
+    from fsx_backup_provider.cli.commands import build_parser
+
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"fsx-backup {fsx_backup_provider.__version__}"
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert fsx_backup_provider.__version__ == pyproject["project"]["version"]
