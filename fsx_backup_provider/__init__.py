@@ -44,11 +44,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from fsx_backup_provider.version import version
 
-        try:
-            # The one version number lives in pyproject.toml.
-            return version("fsx-backup-provider")
-        except PackageNotFoundError:  # a source tree that was never installed
-            return "0+unknown"
+        return version()
     raise AttributeError(f"module 'fsx_backup_provider' has no attribute {name!r}")

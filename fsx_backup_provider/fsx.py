@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fsx_backup_provider.servicemodel import max_backup_ids_per_describe
+from fsx_backup_provider.version import stamp
 
 if TYPE_CHECKING:
     from botocore.retries.standard import RetryContext
@@ -79,6 +80,7 @@ class FsxApiError(Exception):
         # The HTTP status of FSx's answer; 0 when the call got no answer at all.
         self.status = status
         super().__init__(f"FSx {operation} failed with {code}: {message}")
+        stamp(self)
 
     @property
     def transient(self) -> bool:

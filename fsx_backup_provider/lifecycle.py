@@ -34,6 +34,7 @@ from fsx_backup_provider.host.progress import report
 from fsx_backup_provider.host.watchdog import engine_gone
 from fsx_backup_provider.ownership import NOT_LOADED, Ownership
 from fsx_backup_provider.poller import BackupPoller, Progress, WaitTimeout
+from fsx_backup_provider.version import stamp
 
 DEFAULT_CREATE_TIMEOUT = 1800.0
 DEFAULT_DELETE_TIMEOUT = 1800.0
@@ -48,6 +49,10 @@ BACKOFF_MAX_SECONDS = 30.0
 
 class FsxBackupError(Exception):
     """A failure the user must see: names the backup or token and what to do."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        stamp(self)
 
 
 # The dynamic provider host shows the engine `traceback.format_exc()`, whose

@@ -293,3 +293,17 @@ def test_the_cli_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
 
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert fsx_backup_provider.__version__ == pyproject["project"]["version"]
+
+
+def test_the_errors_the_engine_shows_name_the_version() -> None:
+    """The dynamic host shows the engine the traceback; its last line names the release."""
+    import traceback
+
+    import fsx_backup_provider
+    from fsx_backup_provider.fsx import FsxApiError
+    from fsx_backup_provider.lifecycle import FsxBackupError
+
+    for error in (FsxBackupError("boom"), FsxApiError("CreateBackup", "Oops", "boom")):
+        shown = "".join(traceback.format_exception(error)).splitlines()
+        assert shown[-1] == f"(fsx-backup-provider {fsx_backup_provider.__version__})"
+        assert "boom" in shown[-2] and str(error).endswith("boom")
