@@ -145,11 +145,29 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = commands.add_parser(
         "rotate",
         parents=[parents["stack"], parents["aws"]],
-        help="a backup every period, keep the newest N (docs/rotation.md)",
+        help="a backup every period, kept by retention rules (docs/rotation.md)",
         epilog=_EPILOG,
     )
     rotate.add_argument("--source", required=True, help="the file system (fs-...) or ONTAP volume")
-    rotate.add_argument("--keep", type=int, required=True, help="how many periods to keep")
+    rotate.add_argument(
+        "--keep", type=int, default=None, metavar="N", help="the same as --keep-last N"
+    )
+    for rule, what in (
+        ("last", "the newest N backups"),
+        ("hourly", "the newest backup of each of the N most recent hours that hold one"),
+        ("daily", "the newest backup of each of the N most recent UTC days that hold one"),
+        ("weekly", "the newest backup of each of the N most recent ISO weeks that hold one"),
+        ("monthly", "the newest backup of each of the N most recent months that hold one"),
+        ("yearly", "the newest backup of each of the N most recent years that hold one"),
+    ):
+        rotate.add_argument(
+            f"--keep-{rule}", type=int, default=None, metavar="N", help=f"keep {what}"
+        )
+    rotate.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only read the state and FSx, and say what a run would create and delete",
+    )
     rotate.add_argument(
         "--every",
         choices=EVERY,
@@ -305,7 +323,9 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
 def _rotation_stub(args: argparse.Namespace) -> RotationResult:
     """The result of a rotate that did not get to run."""
     stack = args.stack or default_stack(args.source, args.every, args.name)
-    return RotationResult(stack, args.project, args.backend or default_backend(), None)
+    stub = RotationResult(stack, args.project, args.backend or default_backend(), None)
+    stub.dry_run = bool(args.dry_run)
+    return stub
 
 
 def _rotate(args: argparse.Namespace, out: TextIO) -> int:
@@ -318,6 +338,13 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
         result = rotate(
             args.source,
             args.keep,
+            keep_last=args.keep_last,
+            keep_hourly=args.keep_hourly,
+            keep_daily=args.keep_daily,
+            keep_weekly=args.keep_weekly,
+            keep_monthly=args.keep_monthly,
+            keep_yearly=args.keep_yearly,
+            dry_run=args.dry_run,
             every=args.every,
             at=args.at,
             name=args.name,

@@ -18,6 +18,7 @@ from fsx_backup_provider.rotation import (
     period_in_name,
     period_of,
     plan_rotation,
+    retention_of,
 )
 
 FS = "fs-0123456789abcdef0"
@@ -308,3 +309,21 @@ def test_retained_walks_newest_first() -> None:
         *([[]] * 10),
     ]
     assert retained([], Retention(last=3)) == []
+
+
+def test_retention_flags_are_checked() -> None:
+    assert retention_of(3) == Retention(last=3)
+    assert retention_of(3, last=3, daily=7) == Retention(last=3, daily=7)
+    assert retention_of(daily=7, weekly=4, monthly=12, yearly=3).describe() == (
+        "daily 7, weekly 4, monthly 12, yearly 3"
+    )
+    with pytest.raises(SpecError) as refused:
+        retention_of()
+    assert "give at least one retention rule" in refused.value.problems[0]
+    with pytest.raises(SpecError) as refused:
+        retention_of(2, last=3, daily=0, weekly=True)  # type: ignore[arg-type]
+    assert refused.value.problems == [
+        "--keep-daily 0: keep at least 1 backup",
+        "--keep-weekly True: give a whole number of backups",
+        "--keep 2 and --keep-last 3: --keep is --keep-last; give one",
+    ]
