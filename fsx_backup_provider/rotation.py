@@ -604,7 +604,11 @@ def _dry_run(
         result.dry_run, result.result, result.exit_code = True, "failed", EXIT_FAILED
         result.error = f"--dry-run: could not read the stack's backups from FSx: {error}"
         raise RotationFailed(result.error, result, False) from error
-    gone = [n for n, held in {**backups, **copies}.items() if held.backup_id and n not in live]
+    gone = [
+        name
+        for name, recorded in {**backups, **copies}.items()
+        if recorded.backup_id and recorded.backup_id not in live
+    ]
     for name in gone:
         say(f"rotate: {name}: {(backups.get(name) or copies[name]).backup_id} is gone from FSx")
     backups = {n: b for n, b in backups.items() if n not in gone}
