@@ -127,6 +127,8 @@ __all__ = [
 
 # A rotation's names start with the adjective of its period unless --name says otherwise.
 DEFAULT_PREFIX = ADJECTIVE
+# The stack output naming the rotation's prefix, period and rules (`fsx-backup list`).
+ROTATION_OUTPUT = "rotation"
 
 
 @dataclass(frozen=True)
@@ -217,8 +219,13 @@ class RotationFailed(Exception):
         self.locked = locked
 
 
-def _program(slots: list[PeriodSlot], copy_target: CopyTarget | None) -> Callable[[], Any]:
-    """Declare each slot's backup and copy, and export the backups."""
+def _program(
+    slots: list[PeriodSlot],
+    copy_target: CopyTarget | None,
+    about: Mapping[str, Any] | None = None,
+) -> Callable[[], Any]:
+    """Declare each slot's backup and copy, and export the backups (and, given `about`,
+    the rotation's prefix, period and rules as the `rotation` output, which `list` reads)."""
 
     async def program() -> None:
         backups: dict[str, FsxBackup] = {}
@@ -240,6 +247,10 @@ def _program(slots: list[PeriodSlot], copy_target: CopyTarget | None) -> Callabl
                     declare_copy(slot.name, backup, copy_target.region, copy_target.kms_key_id)
                 )
         export_backups(backups)
+        if about is not None:
+            import pulumi
+
+            pulumi.export(ROTATION_OUTPUT, dict(about))
         await registered(resources)
 
     return program
@@ -559,7 +570,12 @@ def _rotate_on(
     run.plan = plan_of(state)
     _say_plan(run.say, run.plan)
     run.seen_before_deploy = set(run.seen)
-    state = run.up(_program(run.plan.slots, copy_target))
+    about = {
+        "prefix": prefix,
+        "every": run.plan.period.every,
+        "retention": run.plan.retention.rules(),
+    }
+    state = run.up(_program(run.plan.slots, copy_target, about))
     return _outcome(run, run.plan, state)
 
 
@@ -598,7 +614,7 @@ def _dry_run(
     # Refused as a real run would be: backups not this rotation's, an older period.
     plan_of(StackState(backups, copies, {}))
     try:
-        live = _described(target, {**backups, **copies})
+        live = described_backups(target, {**backups, **copies})
     except Exception as error:  # FSx could not be read: nothing is known
         result = RotationResult(target.stack, target.project, target.backend, period.stamp)
         result.dry_run, result.result, result.exit_code = True, "failed", EXIT_FAILED
@@ -668,7 +684,7 @@ def _dry_run(
     )
 
 
-def _described(target: Target, held: Mapping[str, StateBackup]) -> dict[str, dict[str, Any]]:
+def described_backups(target: Target, held: Mapping[str, StateBackup]) -> dict[str, dict[str, Any]]:
     """The live FSx descriptions of the backups and copies `held` records, by backup ID;
     those FSx does not know, or reports DELETED, are left out. Only these IDs are asked."""
     from fsx_backup_provider.fsx import Connection, client_for

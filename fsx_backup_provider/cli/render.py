@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from fsx_backup_provider.cli.text import cap_lines
 
 if TYPE_CHECKING:
+    from fsx_backup_provider.inventory import Listing
     from fsx_backup_provider.rotation import RotationResult
 
 EXIT_OK = 0
@@ -190,4 +191,52 @@ def render_rotation(result: RotationResult) -> str:
         lines.append(
             f"{name}: {entry['backup_id']}, made by a killed run, found by its token: {what}"
         )
+    return "\n".join(lines)
+
+
+def _size(size: object) -> str:
+    if not isinstance(size, int):
+        return "-"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return "-"
+
+
+def _age(seconds: object) -> str:
+    if not isinstance(seconds, int):
+        return "-"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days}d{hours}h"
+    return f"{hours}h{rest // 60}m" if hours else f"{rest // 60}m{rest % 60}s"
+
+
+def render_listing(listing: Listing) -> str:
+    """One line per backup: `fsx-backup list`."""
+    rows = [
+        (
+            entry["name"],
+            entry["period"] or "-",
+            entry["backup_id"] or "-",
+            entry["lifecycle"] or "-",
+            _size(entry["size_bytes"]),
+            _age(entry["age_seconds"]),
+            ",".join(entry["kept_by"] or []) or "-",
+            entry["copy_id"] or "-",
+        )
+        for entry in listing.entries
+    ]
+    header = ("NAME", "PERIOD", "BACKUP ID", "LIFECYCLE", "SIZE", "AGE", "KEPT BY", "COPY")
+    lines = table(header, rows) if rows else [f"no backups in stack {listing.stack}"]
+    rotation = listing.rotation
+    about = ""
+    if rotation is not None:
+        rules = ", ".join(f"{rule} {n}" for rule, n in rotation["retention"].items()) or "unknown"
+        about = f" (rotation {rotation['prefix']}, every {rotation['every']}; keep {rules})"
+    lines.append(f"{len(listing.entries)} backup(s) in stack {listing.stack}{about}")
+    lines += listing.problems
     return "\n".join(lines)

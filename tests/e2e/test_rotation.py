@@ -553,3 +553,54 @@ def test_a_keep_n_stack_switched_to_rules_keeps_its_backups(
     assert code == EXIT_OK, err
     assert sorted(result["deleted"]) == sorted([made[1], made[2], made[3]])
     assert result["kept_by"] == {"daily-2024-05-06": ["last"], "daily-2024-05-05": ["last"]}
+
+
+def test_list_shows_each_backup_with_the_rules_that_keep_it_and_its_copy(
+    fsx: Any, flags: list[str], run_rotate: Rotate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    rules = ("--keep-daily", "2", "--keep-monthly", "3")
+    made = {}
+    for at in ("2024-06-29", "2024-06-30", "2024-07-01", "2024-07-02"):
+        code, result, err = run_rotate(
+            "--source", fs_id, *rules, "--copy-to-region", "us-west-2", "--at", at
+        )
+        assert code == EXIT_OK, err
+        [made[at]] = result["created"]
+        copies = result["copies"]
+    # Kept: 07-02 (daily, monthly), 07-01 (daily), 06-30 (monthly, June's newest).
+    fsx.client().delete_backup(BackupId=made["2024-07-01"])
+    before = fsx.calls()
+    capsys.readouterr()
+    code = main(["list", "--source", fs_id, "--json", *flags])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    assert mutating(fsx, before) == {}
+    listing = json.loads(out)
+    assert listing["rotation"] == {
+        "prefix": "daily",
+        "every": "day",
+        "retention": {"daily": 2, "monthly": 3},
+    }
+    rows = {e["name"]: e for e in listing["backups"]}
+    assert list(rows) == ["daily-2024-07-02", "daily-2024-07-01", "daily-2024-06-30"]
+    newest = rows["daily-2024-07-02"]
+    assert newest["backup_id"] == made["2024-07-02"] and newest["lifecycle"] == "AVAILABLE"
+    assert newest["kept_by"] == ["daily", "monthly"] and newest["period"] == "2024-07-02"
+    assert newest["copy_id"] == copies[made["2024-07-02"]] and newest["copy_region"] == "us-west-2"
+    assert newest["copy_lifecycle"] == "AVAILABLE" and newest["age_seconds"] >= 0
+    # Deleted outside since the last run: FSx says it is gone; its copy is still there.
+    assert rows["daily-2024-07-01"]["lifecycle"] == "gone"
+    assert rows["daily-2024-07-01"]["copy_lifecycle"] == "AVAILABLE"
+    assert rows["daily-2024-06-30"]["kept_by"] == ["monthly"]
+    # The table, through the `ls` alias and --stack.
+    assert main(["ls", "--stack", f"daily-{fs_id}", *flags]) == EXIT_OK
+    table = capsys.readouterr().out
+    assert re.search(
+        rf"^daily-2024-06-30\s+2024-06-30\s+{made['2024-06-30']}\s+AVAILABLE\s+-\s+\S+\s+monthly\s+backup-\w+$",
+        table,
+        re.M,
+    ), table
+    assert "3 backup(s) in stack" in table and "keep daily 2, monthly 3" in table
+    # A stack that does not exist: exit 2.
+    assert main(["list", "--stack", "nowhere", *flags]) == EXIT_USAGE

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from fsx_backup_provider.cli.engine import StateBackup
+from fsx_backup_provider.cli.render import render_listing
 from fsx_backup_provider.cli.rotation_plan import RULES, Retention, retained
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
+from fsx_backup_provider.inventory import Listing
 from fsx_backup_provider.rotation import (
     Period,
     _checked_arguments,
@@ -326,4 +328,37 @@ def test_retention_flags_are_checked() -> None:
         "--keep-daily 0: keep at least 1 backup",
         "--keep-weekly True: give a whole number of backups",
         "--keep 2 and --keep-last 3: --keep is --keep-last; give one",
+    ]
+
+
+def test_the_list_table() -> None:
+    listing = Listing("daily-x", "p", "file:///s", rotation=None)
+    listing.rotation = {"prefix": "daily", "every": "day", "retention": {"daily": 7}}
+    listing.entries = [
+        {
+            "name": "daily-2024-07-02",
+            "period": "2024-07-02",
+            "backup_id": "backup-1",
+            "lifecycle": "AVAILABLE",
+            "size_bytes": 3 * 1024**3,
+            "age_seconds": 2 * 86400 + 3 * 3600 + 5,
+            "kept_by": ["daily"],
+            "copy_id": None,
+        },
+        {
+            "name": "daily-2024-07-01",
+            "period": "2024-07-01",
+            "backup_id": "backup-2",
+            "lifecycle": "gone",
+            "size_bytes": None,
+            "age_seconds": 65,
+            "kept_by": [],
+            "copy_id": "backup-3",
+        },
+    ]
+    assert render_listing(listing).splitlines() == [
+        "NAME              PERIOD      BACKUP ID  LIFECYCLE  SIZE     AGE   KEPT BY  COPY",
+        "daily-2024-07-02  2024-07-02  backup-1   AVAILABLE  3.0 GiB  2d3h  daily    -",
+        "daily-2024-07-01  2024-07-01  backup-2   gone       -        1m5s  -        backup-3",
+        "2 backup(s) in stack daily-x (rotation daily, every day; keep daily 7)",
     ]
