@@ -42,6 +42,7 @@ import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fsx_backup_provider.cli.engine import (
@@ -78,8 +79,10 @@ from fsx_backup_provider.cli.rotation_plan import (
     ADJECTIVE,
     EARLIEST_AT,
     EVERY,
+    RULES,
     Period,
     PeriodSlot,
+    Retention,
     RotationPlan,
     in_utc,
     parse_at,
@@ -110,6 +113,7 @@ __all__ = [
     "EVERY",
     "CopyTarget",
     "Period",
+    "Retention",
     "RotationFailed",
     "RotationPlan",
     "RotationResult",
@@ -123,6 +127,8 @@ __all__ = [
 
 # A rotation's names start with the adjective of its period unless --name says otherwise.
 DEFAULT_PREFIX = ADJECTIVE
+# The stack output naming the rotation's prefix, period and rules (`fsx-backup list`).
+ROTATION_OUTPUT = "rotation"
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,15 @@ class RotationResult:
     recovered: dict[str, dict[str, str]] = field(default_factory=dict)
     # With restore_test=True: the restore test of the period's backup (restores.py's JSON).
     restore_test: dict[str, Any] | None = None
+    # The retention rules in use (rule -> count), and which rules keep each kept
+    # period (name -> rules).
+    retention: dict[str, int] = field(default_factory=dict)
+    kept_by: dict[str, list[str]] = field(default_factory=dict)
+    # --dry-run: nothing was changed; what a run would create ({"name",
+    # "period"}) and delete ({"name", "period", "backup_id"}).
+    dry_run: bool = False
+    would_create: list[dict[str, str]] = field(default_factory=list)
+    would_delete: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -183,6 +198,11 @@ class RotationResult:
             "copies_without_backup": self.copies_without_backup,
             "recovered": self.recovered,
             "restore_test": self.restore_test,
+            "retention": self.retention,
+            "kept_by": self.kept_by,
+            "dry_run": self.dry_run,
+            "would_create": self.would_create,
+            "would_delete": self.would_delete,
             "error": self.error,
             "problems": cap_lines(self.problems),
         }
@@ -202,8 +222,13 @@ class RotationFailed(Exception):
         self.locked = locked
 
 
-def _program(slots: list[PeriodSlot], copy_target: CopyTarget | None) -> Callable[[], Any]:
-    """Declare each slot's backup and copy, and export the backups."""
+def _program(
+    slots: list[PeriodSlot],
+    copy_target: CopyTarget | None,
+    about: Mapping[str, Any] | None = None,
+) -> Callable[[], Any]:
+    """Declare each slot's backup and copy, and export the backups (and, given `about`,
+    the rotation's prefix, period and rules as the `rotation` output, which `list` reads)."""
 
     async def program() -> None:
         backups: dict[str, FsxBackup] = {}
@@ -225,6 +250,10 @@ def _program(slots: list[PeriodSlot], copy_target: CopyTarget | None) -> Callabl
                     declare_copy(slot.name, backup, copy_target.region, copy_target.kms_key_id)
                 )
         export_backups(backups)
+        if about is not None:
+            import pulumi
+
+            pulumi.export(ROTATION_OUTPUT, dict(about))
         await registered(resources)
 
     return program
@@ -395,13 +424,24 @@ def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult
         copies=copy_of,
         copies_without_backup=without_backup,
         recovered=dict(recovered),
+        retention=plan.retention.rules(),
+        kept_by={
+            n: plan.kept_by[n] for n in plan.kept_by if n in kept_names or n in without_backup
+        },
     )
 
 
 def rotate(
     source: str,
-    keep: int,
+    keep: int | None = None,
     *,
+    keep_last: int | None = None,
+    keep_hourly: int | None = None,
+    keep_daily: int | None = None,
+    keep_weekly: int | None = None,
+    keep_monthly: int | None = None,
+    keep_yearly: int | None = None,
+    dry_run: bool = False,
     every: str = "day",
     at: datetime | str | None = None,
     name: str | None = None,
@@ -420,7 +460,15 @@ def rotate(
     restore_test: bool = False,
     restore_test_timeout: float | None = None,
 ) -> RotationResult:
-    """Back up `source` (fs-... or fsvol-...) for the period of `at` (default: now), keep `keep`.
+    """Back up `source` (fs-... or fsvol-...) for the period of `at` (default: now), and keep
+    the stack's backups that the retention rules keep.
+
+    The rules are restic's (docs/rotation.md): `keep_last` N periods, the
+    newest of each of the `keep_hourly`/`_daily`/`_weekly`/`_monthly`/
+    `_yearly` N most recent hours, UTC days, ISO weeks, months or years that
+    hold a backup; any combination, at least one. `keep` N is `keep_last` N.
+    With `dry_run`, the state and FSx are only read: the result says what a
+    run would create (`would_create`) and delete (`would_delete`).
 
     With `copy_to_region`, each kept backup has a copy there (encrypted with
     `copy_kms_key_id`, default: that Region's FSx key), rotated with it.
@@ -442,7 +490,25 @@ def rotate(
     the result then says `cancelled`).
     """
     prefix = name or DEFAULT_PREFIX.get(every, "")
-    period, new = _checked_arguments(source, keep, every, at, prefix, tags)
+    rule_problems: list[str] = []
+    try:
+        retention = retention_of(
+            keep,
+            last=keep_last,
+            hourly=keep_hourly,
+            daily=keep_daily,
+            weekly=keep_weekly,
+            monthly=keep_monthly,
+            yearly=keep_yearly,
+        )
+    except SpecError as error:
+        rule_problems, retention = error.problems, Retention(last=1)
+    try:
+        period, new = _checked_arguments(source, retention, every, at, prefix, tags)
+    except SpecError as error:
+        raise SpecError(rule_problems + error.problems) from error
+    if rule_problems:
+        raise SpecError(rule_problems)
     copy_target = _checked_copy_target(copy_to_region, copy_kms_key_id)
     target = Target(
         stack=stack or default_stack(source, every, name),
@@ -458,21 +524,25 @@ def rotate(
     target = replace(target, backend=prepare_backend(target.backend, create=False))
     target = replace(target, region=resolve_region(region, profile))
     find_engine()
-    # Last: a file:// backend's directory is created only for a run that goes ahead.
-    target = replace(target, backend=prepare_backend(target.backend))
+    if not dry_run:
+        # Last: a file:// backend's directory is created only for a run that goes ahead.
+        target = replace(target, backend=prepare_backend(target.backend))
     say = progress or (lambda _line: None)
     say(
-        f"fsx-backup rotate: stack {target.stack}, project {target.project}, backend "
-        f"{target.backend}, region {target.region}, period {period.stamp}, keep {keep}"
+        f"fsx-backup rotate{' --dry-run' if dry_run else ''}: stack {target.stack}, project "
+        f"{target.project}, backend {target.backend}, region {target.region}, period "
+        f"{period.stamp}, keep {retention.describe()}"
     )
     common: dict[str, Any] = {"parallel": parallel, "color": "never", "on_output": engine_output}
     watcher = EventWatcher(say)
 
     def plan_of(state: StackState) -> RotationPlan:
         return plan_rotation(
-            state.backups, period, new, keep, prefix, target.stack, copies=state.copies
+            state.backups, period, new, retention, prefix, target.stack, copies=state.copies
         )
 
+    if dry_run:
+        return _dry_run(target, prefix, period, copy_target, plan_of, say)
     result = _deploy(target, watcher, say, common, prefix, copy_target, plan_of, period)
     if restore_test:
         _restore_test_period(result, target, endpoint_url, profile, say, restore_test_timeout)
@@ -576,8 +646,138 @@ def _rotate_on(
     run.plan = plan_of(state)
     _say_plan(run.say, run.plan)
     run.seen_before_deploy = set(run.seen)
-    state = run.up(_program(run.plan.slots, copy_target))
+    about = {
+        "prefix": prefix,
+        "every": run.plan.period.every,
+        "retention": run.plan.retention.rules(),
+    }
+    state = run.up(_program(run.plan.slots, copy_target, about))
     return _outcome(run, run.plan, state)
+
+
+def _dry_run(
+    target: Target,
+    prefix: str,
+    period: Period,
+    copy_target: CopyTarget | None,
+    plan_of: Callable[[StackState], RotationPlan],
+    say: Callable[[str], None],
+) -> RotationResult:
+    """What a run would do, from the state and FSx as they are: nothing is written.
+
+    The state is read with one export (no lock, no refresh, no stack created);
+    the backups and copies it records are described in FSx, and those FSx no
+    longer has are left out, as the real run's refresh would. A create a
+    killed run left pending counts as held (the real run finds it by its
+    token), its backup ID unknown.
+    """
+    from pulumi import automation as auto
+
+    state = StackState({}, {}, {})
+    local = target.backend.removeprefix("file://")
+    if local == target.backend or Path(local).is_dir():
+        try:
+            with open_stack(target, lambda: None, create=False) as pulumi_stack:
+                state = StackState.read(pulumi_stack)
+        except auto.StackNotFoundError:
+            pass
+        except auto.CommandError as error:
+            result = RotationResult(target.stack, target.project, target.backend, period.stamp)
+            result.dry_run, result.result, result.exit_code = True, "failed", EXIT_FAILED
+            result.error = command_error_text(error)
+            raise RotationFailed(result.error, result, False) from error
+    backups, copies = with_pending(state)
+    # Refused as a real run would be: backups not this rotation's, an older period.
+    plan_of(StackState(backups, copies, {}))
+    try:
+        live = described_backups(target, {**backups, **copies})
+    except Exception as error:  # FSx could not be read: nothing is known
+        result = RotationResult(target.stack, target.project, target.backend, period.stamp)
+        result.dry_run, result.result, result.exit_code = True, "failed", EXIT_FAILED
+        result.error = f"--dry-run: could not read the stack's backups from FSx: {error}"
+        raise RotationFailed(result.error, result, False) from error
+    gone = [
+        name
+        for name, recorded in {**backups, **copies}.items()
+        if recorded.backup_id and recorded.backup_id not in live
+    ]
+    for name in gone:
+        say(f"rotate: {name}: {(backups.get(name) or copies[name]).backup_id} is gone from FSx")
+    backups = {n: b for n, b in backups.items() if n not in gone}
+    copies = {n: c for n, c in copies.items() if n not in gone}
+    plan = plan_of(StackState(backups, copies, {}))
+    _say_plan(say, plan)
+    held = {**backups, **copies}
+    would_create = []
+    for slot in plan.slots:
+        if slot.backup is not None and slot.backup_id is None:
+            would_create.append({"name": slot.name, "period": slot.period.stamp})
+        if slot.backup is not None and slot.copy is None and copy_target is not None:
+            would_create.append({"name": f"{slot.name}{COPY_SUFFIX}", "period": slot.period.stamp})
+    would_delete = []
+    for name in plan.dropped:
+        dropped = period_in_name(name.removesuffix(COPY_SUFFIX), prefix, period.every)
+        would_delete.append(
+            {
+                "name": name,
+                "period": dropped.stamp if dropped else "",
+                "backup_id": held[name].backup_id,
+            }
+        )
+    kept_names = [slot.name for slot in plan.slots if slot.backup is not None]
+    summaries = {n: b.summary() for n, b in backups.items()}
+    for summary in summaries.values():
+        if summary["backup_id"] in live:
+            summary["lifecycle"] = live[summary["backup_id"]].get("Lifecycle")
+    lost = {
+        slot.name: {
+            "copy_id": slot.copy.backup_id,
+            "source_backup_id": str(slot.copy.inputs.get("source_backup_id") or ""),
+        }
+        for slot in plan.lost
+        if slot.copy is not None
+    }
+    return RotationResult(
+        stack=target.stack,
+        project=target.project,
+        backend=target.backend,
+        period=period.stamp,
+        kept=[backups[n].backup_id for n in kept_names if n in backups],
+        kept_names=kept_names,
+        period_names=[slot.name for slot in plan.slots],
+        backups=summaries,
+        copies={
+            backups[slot.name].backup_id: slot.copy.backup_id
+            for slot in plan.slots
+            if slot.copy is not None and slot.name in backups
+        },
+        copies_without_backup=lost,
+        retention=plan.retention.rules(),
+        kept_by=plan.kept_by,
+        dry_run=True,
+        would_create=would_create,
+        would_delete=would_delete,
+    )
+
+
+def described_backups(target: Target, held: Mapping[str, StateBackup]) -> dict[str, dict[str, Any]]:
+    """The live FSx descriptions of the backups and copies `held` records, by backup ID;
+    those FSx does not know, or reports DELETED, are left out. Only these IDs are asked."""
+    from fsx_backup_provider.fsx import Connection, client_for
+    from fsx_backup_provider.lifecycle import gone
+
+    by_region: dict[str | None, list[str]] = {}
+    for backup in held.values():
+        if backup.backup_id:
+            region = backup.inputs.get("region") or target.region
+            by_region.setdefault(region, []).append(backup.backup_id)
+    live: dict[str, dict[str, Any]] = {}
+    for region, ids in by_region.items():
+        client = client_for(Connection(region, target.profile, target.endpoint_url))
+        for backup_id, described in client.describe_backups(ids).items():
+            if not gone(described):
+                live[backup_id] = dict(described)
+    return live
 
 
 def _say_plan(say: Callable[[str], None], plan: RotationPlan) -> None:
@@ -663,9 +863,54 @@ def default_stack(source: str, every: str, name: str | None) -> str:
     return f"{name or DEFAULT_PREFIX.get(every, every)}-{source}"
 
 
+def retention_of(
+    keep: int | None = None,
+    *,
+    last: int | None = None,
+    hourly: int | None = None,
+    daily: int | None = None,
+    weekly: int | None = None,
+    monthly: int | None = None,
+    yearly: int | None = None,
+) -> Retention:
+    """The rules of --keep/--keep-last/... (None: not given); SpecError if they cannot be used.
+
+    Each given rule keeps at least 1; at least one is given; `keep` is `last`.
+    """
+    given = {
+        "last": last,
+        "hourly": hourly,
+        "daily": daily,
+        "weekly": weekly,
+        "monthly": monthly,
+        "yearly": yearly,
+    }
+    problems = []
+    for flag, count in (("keep", keep), *((f"keep-{r}", given[r]) for r in RULES)):
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+            problems.append(f"--{flag} {short(count)}: give a whole number of backups")
+        elif count is not None and count < 1:
+            problems.append(f"--{flag} {short(count)}: keep at least 1 backup")
+    if keep is not None and last is not None and keep != last:
+        problems.append(
+            f"--keep {short(keep)} and --keep-last {short(last)}: --keep is --keep-last; give one"
+        )
+    if keep is None and all(count is None for count in given.values()):
+        problems.append(
+            "give at least one retention rule: --keep-last, --keep-hourly, --keep-daily, "
+            "--keep-weekly, --keep-monthly or --keep-yearly (or --keep N, the same as "
+            "--keep-last N)"
+        )
+    if problems:
+        raise SpecError(problems)
+    if keep is not None:
+        given["last"] = keep
+    return Retention(**{rule: count or 0 for rule, count in given.items()})
+
+
 def _checked_arguments(
     source: str,
-    keep: int,
+    keep: int | Retention,
     every: str,
     at: datetime | str | None,
     prefix: str,
@@ -674,7 +919,9 @@ def _checked_arguments(
     problems: list[str] = []
     if every not in EVERY:
         raise SpecError([f"--every {short(every)}: use one of {', '.join(EVERY)}"])
-    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+    if isinstance(keep, Retention):
+        pass  # checked by retention_of
+    elif isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
         problems.append(f"--keep {short(keep)}: keep at least 1 backup")
     now = datetime.now(UTC)
     when: datetime | None = now

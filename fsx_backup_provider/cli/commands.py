@@ -28,13 +28,16 @@ from fsx_backup_provider.cli.render import (
     EXIT_USAGE,
     INTERRUPTED_MESSAGE,
     Report,
+    render_listing,
     render_restore_test,
     render_rotation,
     render_table,
     write_json,
 )
+from fsx_backup_provider.cli.rotation_plan import RULES
 from fsx_backup_provider.cli.spec import SpecError, build_specs, parse_tag_flags
 from fsx_backup_provider.cli.text import cap_lines, clip
+from fsx_backup_provider.inventory import Listing, list_backups
 from fsx_backup_provider.restores import (
     DEFAULT_TIMEOUT_SECONDS,
     RestoreTestResult,
@@ -46,11 +49,12 @@ from fsx_backup_provider.rotation import (
     RotationFailed,
     RotationResult,
     default_stack,
+    retention_of,
     rotate,
 )
 
 DEPLOY_COMMANDS = ("up", "preview", "refresh", "destroy")
-COMMANDS = (*DEPLOY_COMMANDS, "rotate", "cancel", "restore-test")
+COMMANDS = (*DEPLOY_COMMANDS, "rotate", "list", "ls", "cancel", "restore-test")
 _EPILOG = (
     "exit codes: 0 success (preview: no changes), 1 engine or deployment failure (also: the "
     "stack is locked), 2 usage or spec error, 3 preview found changes, 130 interrupted. "
@@ -160,11 +164,29 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = commands.add_parser(
         "rotate",
         parents=[parents["stack"], parents["aws"]],
-        help="a backup every period, keep the newest N (docs/rotation.md)",
+        help="a backup every period, kept by retention rules (docs/rotation.md)",
         epilog=_EPILOG,
     )
     rotate.add_argument("--source", required=True, help="the file system (fs-...) or ONTAP volume")
-    rotate.add_argument("--keep", type=int, required=True, help="how many periods to keep")
+    rotate.add_argument(
+        "--keep", type=int, default=None, metavar="N", help="the same as --keep-last N"
+    )
+    for rule, what in (
+        ("last", "the newest N backups"),
+        ("hourly", "the newest backup of each of the N most recent hours that hold one"),
+        ("daily", "the newest backup of each of the N most recent UTC days that hold one"),
+        ("weekly", "the newest backup of each of the N most recent ISO weeks that hold one"),
+        ("monthly", "the newest backup of each of the N most recent months that hold one"),
+        ("yearly", "the newest backup of each of the N most recent years that hold one"),
+    ):
+        rotate.add_argument(
+            f"--keep-{rule}", type=int, default=None, metavar="N", help=f"keep {what}"
+        )
+    rotate.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only read the state and FSx, and say what a run would create and delete",
+    )
     rotate.add_argument(
         "--every",
         choices=EVERY,
@@ -204,6 +226,33 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"with --restore-test: as restore-test's --timeout (default: "
         f"{DEFAULT_TIMEOUT_SECONDS:g})",
     )
+    listing = commands.add_parser(
+        "list",
+        aliases=["ls"],
+        parents=[parents["stack"], parents["aws"]],
+        help="one line per backup of a stack: ID, lifecycle, size, age, rules, copy",
+        epilog=_EPILOG,
+    )
+    listing.add_argument(
+        "--source",
+        default=None,
+        help="with --every/--name: the rotation's stack, <prefix>-<source> (instead of --stack)",
+    )
+    listing.add_argument(
+        "--every", choices=EVERY, default=None, help="the rotation's period (default: recorded)"
+    )
+    listing.add_argument(
+        "--name", default=None, help="the rotation's name prefix (default: recorded)"
+    )
+    listing.add_argument("--keep", type=int, default=None, metavar="N", help="as --keep-last N")
+    for rule in RULES:
+        listing.add_argument(
+            f"--keep-{rule}",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"show which backups the {rule} rule keeps (default: the rules rotate recorded)",
+        )
     commands.add_parser(
         "cancel",
         parents=[parents["stack"]],
@@ -312,6 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rotate":
             return _rotate(args, sys.stdout)
+        if args.command in ("list", "ls"):
+            return _list(args, sys.stdout)
         return _stack_command(args, sys.stdout)
     except KeyboardInterrupt:
         # Ctrl-C outside an engine command (those end as `cancelled` reports).
@@ -395,7 +446,9 @@ def _stack_command(args: argparse.Namespace, out: TextIO) -> int:
 def _rotation_stub(args: argparse.Namespace) -> RotationResult:
     """The result of a rotate that did not get to run."""
     stack = args.stack or default_stack(args.source, args.every, args.name)
-    return RotationResult(stack, args.project, args.backend or default_backend(), None)
+    stub = RotationResult(stack, args.project, args.backend or default_backend(), None)
+    stub.dry_run = bool(args.dry_run)
+    return stub
 
 
 def _rotate(args: argparse.Namespace, out: TextIO) -> int:
@@ -408,6 +461,13 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
         result = rotate(
             args.source,
             args.keep,
+            keep_last=args.keep_last,
+            keep_hourly=args.keep_hourly,
+            keep_daily=args.keep_daily,
+            keep_weekly=args.keep_weekly,
+            keep_monthly=args.keep_monthly,
+            keep_yearly=args.keep_yearly,
+            dry_run=args.dry_run,
             every=args.every,
             at=args.at,
             name=args.name,
@@ -474,3 +534,39 @@ def _restore_test(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(render_restore_test(result) + "\n")
     return result.exit_code
+
+
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    stack = args.stack or (
+        default_stack(args.source, args.every or "day", args.name) if args.source else None
+    )
+    listing = Listing(stack or DEFAULT_STACK, args.project, args.backend or default_backend())
+    counts = [getattr(args, f"keep_{rule}") for rule in RULES]
+    try:
+        if stack is None:
+            raise SpecError(["give --stack, or the rotation's --source (with --every/--name)"])
+        retention = None
+        if args.keep is not None or any(count is not None for count in counts):
+            retention = retention_of(args.keep, **dict(zip(RULES, counts, strict=True)))
+        listing = list_backups(
+            stack,
+            project=args.project,
+            backend=args.backend,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            profile=args.profile,
+            retention=retention,
+            prefix=args.name or (ADJECTIVE.get(args.every) if args.every else None),
+            every=args.every,
+        )
+    except SpecError as error:
+        return _refuse(listing.to_json(), args.json, "list cannot run:", error.problems)
+    except UsageError as error:
+        return _refuse(listing.to_json(), args.json, str(error), [str(error)])
+    if listing.error:
+        print(f"fsx-backup: list {listing.result}: {listing.error}", file=sys.stderr)
+    if args.json:
+        write_json(listing.to_json(), out)
+    else:
+        out.write(render_listing(listing) + "\n")
+    return listing.exit_code

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from fsx_backup_provider.cli.text import cap_lines
 
 if TYPE_CHECKING:
+    from fsx_backup_provider.inventory import Listing
     from fsx_backup_provider.restores import RestoreTestResult
     from fsx_backup_provider.rotation import RotationResult
 
@@ -116,35 +117,67 @@ def render_table(report: Report) -> str:
 
 
 def render_rotation(result: RotationResult) -> str:
-    """The kept periods newest first, then what was deleted; notes on lost and found backups."""
+    """The kept periods newest first, then what was deleted; notes on lost and found backups.
+
+    A KEPT BY column (the rules that keep each period) when rules other than
+    --keep-last are in use; with --dry-run, what a run would create and delete.
+    """
     rows = []
     adopted = {n for n, entry in result.recovered.items() if entry["action"] == "adopted"}
+    would_create = {entry["name"] for entry in result.would_create}
+    rules = set(result.retention) - {"last"}
+
+    def row(*cells: str, name: str) -> tuple[str, ...]:
+        if not rules:
+            return cells
+        kept_by = ",".join(result.kept_by.get(name, [])) or "-"
+        return (*cells[:-1], kept_by, cells[-1])
+
     for name in result.period_names:
         gone = result.copies_without_backup.get(name)
         if gone is not None:
-            rows.append((name, "same", "-", "gone", gone["copy_id"]))
+            rows.append(row(name, "same", "-", "gone", gone["copy_id"], name=name))
             continue
         backup = result.backups.get(name, {})
         backup_id = str(backup.get("backup_id") or "-")
-        change = "create" if backup_id in result.created else "same"
+        change = "create" if backup_id in result.created or name in would_create else "same"
+        copy = result.copies.get(backup_id, "-")
+        if f"{name}-copy" in would_create:
+            copy = "create"
         rows.append(
-            (
+            row(
                 name,
                 "adopt" if name in adopted else change,
                 backup_id,
                 str(backup.get("lifecycle") or "-"),
-                result.copies.get(backup_id, "-"),
+                copy,
+                name=name,
             )
         )
-    rows += [
-        (name, "delete", backup_id, "-", "-") for name, backup_id in result.deleted_names.items()
-    ]
-    header = ("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE", "COPY")
-    lines = table(header, rows) if rows else []
-    lines.append(
-        f"rotate {result.result} on stack {result.stack}: period {result.period}, "
-        f"created {len(result.created)}, deleted {len(result.deleted)}, kept {len(result.kept)}"
+    deletes = (
+        {entry["name"]: entry["backup_id"] or "-" for entry in result.would_delete}
+        if result.dry_run
+        else result.deleted_names
     )
+    rows += [
+        row(name, "delete", backup_id, "-", "-", name=name) for name, backup_id in deletes.items()
+    ]
+    header: tuple[str, ...] = ("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE", "COPY")
+    if rules:
+        header = (*header[:-1], "KEPT BY", header[-1])
+    lines = table(header, rows) if rows else []
+    if result.dry_run and result.result == "succeeded":
+        lines.append(
+            f"rotate --dry-run on stack {result.stack}: period {result.period}, would create "
+            f"{len(result.would_create)}, would delete {len(result.would_delete)}, would keep "
+            f"{len(result.period_names)} period(s); nothing was changed"
+        )
+    else:
+        lines.append(
+            f"rotate {result.result} on stack {result.stack}: period {result.period}, "
+            f"created {len(result.created)}, deleted {len(result.deleted)}, "
+            f"kept {len(result.kept)}"
+        )
     for name, gone in result.copies_without_backup.items():
         lines.append(
             f"{name}: its backup {gone['source_backup_id'] or '-'} is gone (deleted outside the "
@@ -188,4 +221,52 @@ def render_restore_test(result: RestoreTestResult) -> str:
     for leftover in result.leftovers_deleted:
         lines.append(f"deleted {leftover}, left by an earlier restore test of {result.backup_id}")
     lines.append(f"restore-test {result.result} for {result.backup_id}")
+    return "\n".join(lines)
+
+
+def _size(size: object) -> str:
+    if not isinstance(size, int):
+        return "-"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return "-"
+
+
+def _age(seconds: object) -> str:
+    if not isinstance(seconds, int):
+        return "-"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days}d{hours}h"
+    return f"{hours}h{rest // 60}m" if hours else f"{rest // 60}m{rest % 60}s"
+
+
+def render_listing(listing: Listing) -> str:
+    """One line per backup: `fsx-backup list`."""
+    rows = [
+        (
+            entry["name"],
+            entry["period"] or "-",
+            entry["backup_id"] or "-",
+            entry["lifecycle"] or "-",
+            _size(entry["size_bytes"]),
+            _age(entry["age_seconds"]),
+            ",".join(entry["kept_by"] or []) or "-",
+            entry["copy_id"] or "-",
+        )
+        for entry in listing.entries
+    ]
+    header = ("NAME", "PERIOD", "BACKUP ID", "LIFECYCLE", "SIZE", "AGE", "KEPT BY", "COPY")
+    lines = table(header, rows) if rows else [f"no backups in stack {listing.stack}"]
+    rotation = listing.rotation
+    about = ""
+    if rotation is not None:
+        rules = ", ".join(f"{rule} {n}" for rule, n in rotation["retention"].items()) or "unknown"
+        about = f" (rotation {rotation['prefix']}, every {rotation['every']}; keep {rules})"
+    lines.append(f"{len(listing.entries)} backup(s) in stack {listing.stack}{about}")
+    lines += listing.problems
     return "\n".join(lines)

@@ -2,16 +2,17 @@
 
 A period's backup is named `<prefix>-<stamp>` (`daily-2024-01-15`) and its
 copy in another Region `<prefix>-<stamp>-copy`. A period exists while its
-backup or its copy does, and the window is the newest `keep` periods that
-exist: so a copy leaves only with its own period, and a backup deleted by
-hand never takes its copy with it (the copy is what must survive a lost
-backup).
+backup or its copy does, and the retention rules (`Retention`, restic's
+`--keep-last/-hourly/-daily/-weekly/-monthly/-yearly`) pick which of the
+periods that exist are kept: so a copy leaves only with its own period, and
+a backup deleted by hand never takes its copy with it (the copy is what must
+survive a lost backup). `--keep N` is `Retention(last=N)`: the newest N.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 from fsx_backup_provider.cli.engine import StateBackup
@@ -89,6 +90,66 @@ def in_utc(at: datetime) -> datetime:
     return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+# The retention rules, in the order they are reported; each keeps the newest
+# period of each of its N most recent buckets that hold a period.
+RULES = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+
+
+def _bucket(rule: str) -> Callable[[datetime, int], object]:
+    """The bucket a period falls in for `rule`, from its start (UTC) and its rank (newest 0)."""
+    buckets: dict[str, Callable[[datetime, int], object]] = {
+        "last": lambda _at, rank: rank,  # every period a bucket of its own
+        "hourly": lambda at, _rank: (at.year, at.month, at.day, at.hour),
+        "daily": lambda at, _rank: (at.year, at.month, at.day),
+        "weekly": lambda at, _rank: at.isocalendar()[:2],  # ISO year and week
+        "monthly": lambda at, _rank: (at.year, at.month),
+        "yearly": lambda at, _rank: at.year,
+    }
+    return buckets[rule]
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many periods each rule keeps (0: the rule is not used).
+
+    `Retention(last=N)` is `--keep N`.
+    """
+
+    last: int = 0
+    hourly: int = 0
+    daily: int = 0
+    weekly: int = 0
+    monthly: int = 0
+    yearly: int = 0
+
+    def rules(self) -> dict[str, int]:
+        """The rules in use, by name, in RULES order."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    def describe(self) -> str:
+        return ", ".join(f"{rule} {count}" for rule, count in self.rules().items()) or "nothing"
+
+
+def retained(starts: Sequence[datetime], retention: Retention) -> list[list[str]]:
+    """For each period (by its start, newest first), the rules that keep it ([]: dropped).
+
+    restic's `forget` policy: each rule walks the periods newest first and
+    keeps the first (newest) period of each new bucket until it has kept its
+    count; a period is kept if any rule keeps it.
+    """
+    reasons: list[list[str]] = [[] for _ in starts]
+    for rule, count in retention.rules().items():
+        bucket_of, last, left = _bucket(rule), None, count
+        for rank, start in enumerate(starts):
+            if left == 0:
+                break
+            bucket = bucket_of(start, rank)
+            if bucket != last:
+                reasons[rank].append(rule)
+                last, left = bucket, left - 1
+    return reasons
+
+
 @dataclass
 class PeriodSlot:
     """A period the stack declares: its backup (None when it is gone) and its copy.
@@ -114,6 +175,9 @@ class RotationPlan:
     period: Period
     slots: list[PeriodSlot]  # the kept periods, newest first; the run's own first of all
     dropped: list[str] = field(default_factory=list)  # backups and copies leaving the window
+    # The rules that keep each kept period, by its backup's name.
+    kept_by: dict[str, list[str]] = field(default_factory=dict)
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def kept(self) -> list[BackupSpec]:
@@ -180,7 +244,7 @@ def plan_rotation(
     recorded: Mapping[str, StateBackup],
     period: Period,
     new: BackupSpec,
-    keep: int,
+    keep: int | Retention,
     prefix: str,
     stack: str,
     copies: Mapping[str, StateBackup] | None = None,
@@ -188,10 +252,12 @@ def plan_rotation(
     """Which periods the stack declares this run; pure, from the state alone.
 
     The periods are those whose backup or copy the state holds, plus the
-    run's own: the newest `keep` are kept, with what they have; the rest are
-    dropped, backup and copy. The run's period gets `new` if the state has no
-    backup of it (the first run in it, or its backup was deleted outside);
-    an earlier period whose backup is gone keeps just its copy.
+    run's own: those the retention rules keep (`keep` N: the newest N) are
+    kept, with what they have; the rest are dropped, backup and copy. The
+    run's own period is the newest, so every rule keeps it. The run's
+    period gets `new` if the state has no backup of it (the first run in
+    it, or its backup was deleted outside); an earlier period whose backup
+    is gone keeps just its copy.
 
     Raises SpecError if the stack holds FsxBackups or copies that are not
     periods of this rotation (they would be deleted), or if the run's period
@@ -211,9 +277,19 @@ def plan_rotation(
     own = slots.setdefault(period, PeriodSlot(period, new.name))
     if own.backup is None:
         own.backup = new
+    retention = Retention(last=keep) if isinstance(keep, int) else keep
     ordered = [slots[p] for p in sorted(slots, reverse=True)]
+    reasons = retained([slot.period.start for slot in ordered], retention)
+    kept = [slot for slot, why in zip(ordered, reasons, strict=True) if why]
     return RotationPlan(
         period,
-        slots=ordered[:keep],
-        dropped=[name for slot in ordered[keep:] for name in slot.in_state()],
+        slots=kept,
+        dropped=[
+            name
+            for slot, why in zip(ordered, reasons, strict=True)
+            if not why
+            for name in slot.in_state()
+        ],
+        kept_by={slot.name: why for slot, why in zip(ordered, reasons, strict=True) if why},
+        retention=retention,
     )

@@ -10,6 +10,7 @@ import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -413,3 +414,193 @@ def live_backups_in(fsx: Any, region: str) -> set[str]:
         for b in fsx.client(region=region).describe_backups()["Backups"]
         if b["Lifecycle"] != "DELETED"
     }
+
+
+# Calendar retention and --dry-run (issue 25).
+
+
+def rules_keep(dates: list[str], counts: dict[str, int]) -> dict[str, list[str]]:
+    """restic's rules computed here, apart from the planner: per rule, the N most recent
+    distinct buckets (UTC day, ISO week, month, year) holding a date, and the newest date in
+    each. Returns date -> the rules keeping it (in the order of RULE_ORDER)."""
+    bucket = {
+        "last": lambda d: d,
+        "daily": lambda d: d,
+        "weekly": lambda d: "{}-{:02d}".format(*date.fromisoformat(d).isocalendar()[:2]),
+        "monthly": lambda d: d[:7],
+        "yearly": lambda d: d[:4],
+    }
+    kept: dict[str, list[str]] = {}
+    for rule in RULE_ORDER:
+        if rule not in counts:
+            continue
+        newest: dict[str, str] = {}
+        for d in dates:
+            newest[bucket[rule](d)] = max(d, newest.get(bucket[rule](d), d))
+        for b in sorted(newest.values(), reverse=True)[: counts[rule]]:
+            kept.setdefault(b, []).append(rule)
+    return kept
+
+
+RULE_ORDER = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+
+
+def rule_flags(counts: dict[str, int]) -> list[str]:
+    return [arg for rule, n in counts.items() for arg in (f"--keep-{rule}", str(n))]
+
+
+def state_files(flags: list[str]) -> dict[str, bytes]:
+    """Every file of the file:// backend (the stacks, their backups and locks), by path."""
+    root = Path(flags[1].removeprefix("file://"))
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_calendar_rules_over_months_with_a_dry_run_before_each_change(
+    fsx: Any, flags: list[str], run_rotate: Rotate
+) -> None:
+    """Sparse daily runs from January to April; the rules raised and lowered on the way.
+    Each run's kept backups are those the rules keep, computed in the test; before some
+    runs a --dry-run says exactly what the run then does, and changes nothing."""
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    by_hand = fsx.client().create_backup(FileSystemId=fs_id)["Backup"]["BackupId"]
+    mixed = {"daily": 3, "weekly": 2, "monthly": 3}
+    plan = [
+        ("2024-01-01", mixed),
+        ("2024-01-02", mixed),
+        ("2024-01-03", mixed),
+        ("2024-01-10", mixed),
+        ("2024-01-17", mixed),
+        ("2024-01-31", mixed),
+        ("2024-02-01", mixed),
+        ("2024-02-14", mixed),
+        ("2024-02-29", mixed),
+        # Raised: nothing comes back, but nothing more goes.
+        ("2024-03-01", {"last": 4, "daily": 3, "weekly": 4, "monthly": 6, "yearly": 2}),
+        ("2024-03-02", {"last": 4, "daily": 3, "weekly": 4, "monthly": 6, "yearly": 2}),
+        # Lowered: the backups no rule keeps any more go in one run.
+        ("2024-04-15", {"daily": 1, "monthly": 2}),
+    ]
+    ids: dict[str, str] = {}  # date -> backup ID, of the backups the stack holds
+    dry_runs = {"2024-01-10", "2024-03-01", "2024-04-15"}
+    for at, counts in plan:
+        args = ("--source", fs_id, *rule_flags(counts), "--at", at)
+        expected = rules_keep([*ids, at], counts)
+        if at in dry_runs:
+            before_calls, before_state = fsx.calls(), state_files(flags)
+            code, dry, err = run_rotate(*args, "--dry-run")
+            assert code == EXIT_OK, err
+            assert mutating(fsx, before_calls) == {}
+            assert state_files(flags) == before_state
+            assert dry["dry_run"] is True and dry["created"] == [] and dry["deleted"] == []
+            assert dry["would_create"] == [{"name": f"daily-{at}", "period": at}]
+            assert dry["would_delete"] == [
+                {"name": f"daily-{d}", "period": d, "backup_id": ids[d]}
+                for d in sorted(ids, reverse=True)
+                if d not in expected
+            ], (dry, err)
+            assert dry["kept_by"] == {f"daily-{d}": rules for d, rules in expected.items()}
+        code, result, err = run_rotate(*args)
+        assert code == EXIT_OK, err
+        [ids[at]] = result["created"]
+        dropped = [ids.pop(d) for d in sorted(ids, reverse=True) if d not in expected]
+        assert result["kept"] == [ids[d] for d in sorted(ids, reverse=True)], at
+        assert sorted(result["deleted"]) == sorted(dropped), at
+        assert result["kept_by"] == {f"daily-{d}": rules for d, rules in expected.items()}
+        assert result["retention"] == counts
+        assert set(live_backups(fsx)) == {*ids.values(), by_hand}, at
+        if at in dry_runs:  # what the dry run said is what the run did
+            assert sorted(e["backup_id"] for e in dry["would_delete"]) == sorted(dropped)
+            assert dry["kept"] == result["kept"][1:]
+    # The last run's rules: April 15 (daily, monthly) and March 2 (monthly, March's newest).
+    assert sorted(ids) == ["2024-03-02", "2024-04-15"]
+
+
+def test_a_keep_n_stack_switched_to_rules_keeps_its_backups(
+    fsx: Any, flags: list[str], run_rotate: Rotate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fs_id = fsx.create_file_system("OPENZFS")
+    made = []
+    for day in range(1, 5):
+        code, result, err = run_rotate("--source", fs_id, "--keep", "3", "--at", f"2024-05-0{day}")
+        assert code == EXIT_OK, err
+        made += result["created"]
+    assert result["kept"] == made[:0:-1]  # days 4, 3, 2
+    rules = ("--keep-daily", "7", "--keep-weekly", "4")
+    # The dry run of a stack that does not exist yet creates nothing, not even the stack.
+    before = state_files(flags)
+    code, dry, err = run_rotate("--source", fs_id, *rules, "--stack", "nowhere", "--dry-run")
+    assert code == EXIT_OK, err
+    assert dry["would_create"] and dry["would_delete"] == [] and state_files(flags) == before
+    # The same stack, now with rules: every backup it holds is kept, one more is made.
+    code, result, err = run_rotate("--source", fs_id, *rules, "--at", "2024-05-05")
+    assert code == EXIT_OK, err
+    [day5] = result["created"]
+    assert result["deleted"] == [] and result["kept"] == [day5, *made[:0:-1]]
+    assert result["kept_by"]["daily-2024-05-05"] == ["daily", "weekly"]
+    assert set(live_backups(fsx)) == {day5, *made[1:]}
+    # The table shows which rule keeps each backup.
+    capsys.readouterr()
+    assert main(["rotate", "--source", fs_id, *rules, "--at", "2024-05-05", *flags]) == EXIT_OK
+    table = capsys.readouterr().out
+    assert re.search(
+        rf"^daily-2024-05-05\s+same\s+{day5}\s+AVAILABLE\s+daily,weekly\s+-$", table, re.M
+    ), table
+    assert re.search(
+        r"^daily-2024-05-02\s+same\s+backup-\w+\s+AVAILABLE\s+daily\s+-$", table, re.M
+    ), table
+    # And back to --keep 2: the oldest go.
+    code, result, err = run_rotate("--source", fs_id, "--keep", "2", "--at", "2024-05-06")
+    assert code == EXIT_OK, err
+    assert sorted(result["deleted"]) == sorted([made[1], made[2], made[3]])
+    assert result["kept_by"] == {"daily-2024-05-06": ["last"], "daily-2024-05-05": ["last"]}
+
+
+def test_list_shows_each_backup_with_the_rules_that_keep_it_and_its_copy(
+    fsx: Any, flags: list[str], run_rotate: Rotate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
+    rules = ("--keep-daily", "2", "--keep-monthly", "3")
+    made = {}
+    for at in ("2024-06-29", "2024-06-30", "2024-07-01", "2024-07-02"):
+        code, result, err = run_rotate(
+            "--source", fs_id, *rules, "--copy-to-region", "us-west-2", "--at", at
+        )
+        assert code == EXIT_OK, err
+        [made[at]] = result["created"]
+        copies = result["copies"]
+    # Kept: 07-02 (daily, monthly), 07-01 (daily), 06-30 (monthly, June's newest).
+    fsx.client().delete_backup(BackupId=made["2024-07-01"])
+    before = fsx.calls()
+    capsys.readouterr()
+    code = main(["list", "--source", fs_id, "--json", *flags])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    assert mutating(fsx, before) == {}
+    listing = json.loads(out)
+    assert listing["rotation"] == {
+        "prefix": "daily",
+        "every": "day",
+        "retention": {"daily": 2, "monthly": 3},
+    }
+    rows = {e["name"]: e for e in listing["backups"]}
+    assert list(rows) == ["daily-2024-07-02", "daily-2024-07-01", "daily-2024-06-30"]
+    newest = rows["daily-2024-07-02"]
+    assert newest["backup_id"] == made["2024-07-02"] and newest["lifecycle"] == "AVAILABLE"
+    assert newest["kept_by"] == ["daily", "monthly"] and newest["period"] == "2024-07-02"
+    assert newest["copy_id"] == copies[made["2024-07-02"]] and newest["copy_region"] == "us-west-2"
+    assert newest["copy_lifecycle"] == "AVAILABLE" and newest["age_seconds"] >= 0
+    # Deleted outside since the last run: FSx says it is gone; its copy is still there.
+    assert rows["daily-2024-07-01"]["lifecycle"] == "gone"
+    assert rows["daily-2024-07-01"]["copy_lifecycle"] == "AVAILABLE"
+    assert rows["daily-2024-06-30"]["kept_by"] == ["monthly"]
+    # The table, through the `ls` alias and --stack.
+    assert main(["ls", "--stack", f"daily-{fs_id}", *flags]) == EXIT_OK
+    table = capsys.readouterr().out
+    assert re.search(
+        rf"^daily-2024-06-30\s+2024-06-30\s+{made['2024-06-30']}\s+AVAILABLE\s+-\s+\S+\s+monthly\s+backup-\w+$",
+        table,
+        re.M,
+    ), table
+    assert "3 backup(s) in stack" in table and "keep daily 2, monthly 3" in table
+    # A stack that does not exist: exit 2.
+    assert main(["list", "--stack", "nowhere", *flags]) == EXIT_USAGE

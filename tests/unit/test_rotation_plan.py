@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from fsx_backup_provider.cli.engine import StateBackup
+from fsx_backup_provider.cli.render import render_listing
+from fsx_backup_provider.cli.rotation_plan import RULES, Retention, retained
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
+from fsx_backup_provider.inventory import Listing
 from fsx_backup_provider.rotation import (
     Period,
     _checked_arguments,
@@ -16,6 +20,7 @@ from fsx_backup_provider.rotation import (
     period_in_name,
     period_of,
     plan_rotation,
+    retention_of,
 )
 
 FS = "fs-0123456789abcdef0"
@@ -179,3 +184,181 @@ def test_the_earliest_at_names_a_period_that_parses_back() -> None:
 def test_default_stack_is_one_per_rotation() -> None:
     assert default_stack(FS, "day", None) == f"daily-{FS}"
     assert default_stack(FS, "week", "db") == f"db-{FS}"
+
+
+# Calendar retention (issue 25): restic's --keep-last/-hourly/-daily/-weekly/-monthly/-yearly.
+
+
+def expected_kept(starts: list[datetime], counts: dict[str, int]) -> dict[datetime, set[str]]:
+    """The rules' semantics computed another way than the planner's walk: per rule, the
+    distinct buckets that hold a period, the N most recent of them, and the newest period
+    of each of those buckets."""
+    key = {
+        "last": lambda at: at,
+        "hourly": lambda at: at.strftime("%Y-%m-%d %H"),
+        "daily": lambda at: at.strftime("%Y-%m-%d"),
+        "weekly": lambda at: at.strftime("%G-W%V"),
+        "monthly": lambda at: at.strftime("%Y-%m"),
+        "yearly": lambda at: at.strftime("%Y"),
+    }
+    kept: dict[datetime, set[str]] = {}
+    for rule, count in counts.items():
+        newest_of: dict[object, datetime] = {}
+        for at in starts:
+            bucket = key[rule](at)
+            newest_of[bucket] = max(at, newest_of.get(bucket, at))
+        for bucket in sorted(newest_of, key=lambda b: newest_of[b], reverse=True)[:count]:
+            kept.setdefault(newest_of[bucket], set()).add(rule)
+    return kept
+
+
+def plan_names(starts: list[datetime], every: str, retention: Retention) -> dict[str, list[str]]:
+    """The planner's kept periods (name -> rules), the newest being the run's own."""
+    periods = sorted({period_of(at, every) for at in starts}, reverse=True)
+    state = recorded(*(p.name("r") for p in periods[1:]))
+    plan = plan_rotation(state, periods[0], new(periods[0], "r"), retention, "r", "s")
+    assert [s.name for s in plan.slots] == list(plan.kept_by)  # newest first
+    kept_names = set(plan.kept_by)
+    assert set(plan.dropped) == {p.name("r") for p in periods[1:]} - kept_names
+    return plan.kept_by
+
+
+def test_the_worked_example_of_docs_rotation() -> None:
+    """docs/rotation.md's table: daily runs from 2024-01-01 to 2024-03-15, --keep-daily 7
+    --keep-weekly 4 --keep-monthly 6."""
+    starts = [datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=n) for n in range(75)]
+    assert starts[-1] == datetime(2024, 3, 15, tzinfo=UTC)
+    kept = plan_names(starts, "day", Retention(daily=7, weekly=4, monthly=6))
+    assert kept == {
+        "r-2024-03-15": ["daily", "weekly", "monthly"],
+        "r-2024-03-14": ["daily"],
+        "r-2024-03-13": ["daily"],
+        "r-2024-03-12": ["daily"],
+        "r-2024-03-11": ["daily"],
+        "r-2024-03-10": ["daily", "weekly"],
+        "r-2024-03-09": ["daily"],
+        "r-2024-03-03": ["weekly"],
+        "r-2024-02-29": ["monthly"],
+        "r-2024-02-25": ["weekly"],
+        "r-2024-01-31": ["monthly"],
+    }
+
+
+def test_keep_n_is_keep_last_n() -> None:
+    state = recorded(*(day(n).name("daily") for n in range(1, 6)))
+    for keep in range(1, 8):
+        as_int = plan_rotation(state, day(6), new(day(6)), keep, "daily", "s")
+        as_rule = plan_rotation(state, day(6), new(day(6)), Retention(last=keep), "daily", "s")
+        assert [s.name for s in as_int.slots] == [s.name for s in as_rule.slots]
+        assert as_int.dropped == as_rule.dropped
+        assert set(map(tuple, as_int.kept_by.values())) == {("last",)}
+
+
+@pytest.mark.parametrize("every", ["hour", "day", "week"])
+def test_rules_match_an_independent_computation(every: str) -> None:
+    """Random sets of periods (gaps included) and random mixes of rules."""
+    rng = random.Random(f"issue-25-{every}")
+    step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+    origin = datetime(2019, 12, 23, tzinfo=UTC)  # a Monday; ISO 2020 has 53 weeks
+    for _trial in range(60):
+        count = rng.randint(1, 400)
+        starts = sorted(
+            {origin + step[every] * rng.randint(0, 2000) for _ in range(count)}, reverse=True
+        )
+        counts = {rule: rng.randint(1, 12) for rule in RULES if rng.random() < 0.5} or {"daily": 3}
+        kept = plan_names(starts, every, Retention(**counts))
+        expected = expected_kept(starts, counts)
+        assert kept == {
+            period_of(at, every).name("r"): [r for r in RULES if r in rules]
+            for at, rules in sorted(expected.items(), reverse=True)
+        }
+
+
+def test_the_runs_own_period_is_always_kept_and_copy_only_periods_count() -> None:
+    """A period held only by its copy (its backup deleted outside) is a period like any
+    other: it fills a bucket, and leaves with its copy."""
+    copies = {
+        "daily-2024-01-03-copy": StateBackup(
+            "daily-2024-01-03-copy", "backup-0c0", {"source_backup_id": "backup-gone"}, {}
+        )
+    }
+    state = recorded("daily-2024-01-01", "daily-2024-01-02")
+    plan = plan_rotation(
+        state, day(4), new(day(4)), Retention(daily=2), "daily", "s", copies=copies
+    )
+    assert plan.kept_by == {"daily-2024-01-04": ["daily"], "daily-2024-01-03": ["daily"]}
+    assert [slot.name for slot in plan.lost] == ["daily-2024-01-03"]
+    assert plan.dropped == ["daily-2024-01-02", "daily-2024-01-01"]
+    # Weekly: 2024-01-01 is a Monday, all four days one ISO week: only the newest is kept.
+    plan = plan_rotation(
+        state, day(4), new(day(4)), Retention(weekly=5), "daily", "s", copies=copies
+    )
+    assert plan.kept_by == {"daily-2024-01-04": ["weekly"]}
+    assert plan.dropped == ["daily-2024-01-03-copy", "daily-2024-01-02", "daily-2024-01-01"]
+
+
+def test_retained_walks_newest_first() -> None:
+    starts = [datetime(2024, 1, 1, tzinfo=UTC) - timedelta(hours=6 * n) for n in range(12)]
+    # 2024-01-01T00, then 2023-12-31 18/12/06/00, 2023-12-30 ... newest first.
+    assert retained(starts, Retention(daily=2, yearly=2)) == [
+        ["daily", "yearly"],
+        ["daily", "yearly"],
+        *([[]] * 10),
+    ]
+    assert retained(starts, Retention(last=1, hourly=2)) == [
+        ["last", "hourly"],
+        ["hourly"],
+        *([[]] * 10),
+    ]
+    assert retained([], Retention(last=3)) == []
+
+
+def test_retention_flags_are_checked() -> None:
+    assert retention_of(3) == Retention(last=3)
+    assert retention_of(3, last=3, daily=7) == Retention(last=3, daily=7)
+    assert retention_of(daily=7, weekly=4, monthly=12, yearly=3).describe() == (
+        "daily 7, weekly 4, monthly 12, yearly 3"
+    )
+    with pytest.raises(SpecError) as refused:
+        retention_of()
+    assert "give at least one retention rule" in refused.value.problems[0]
+    with pytest.raises(SpecError) as refused:
+        retention_of(2, last=3, daily=0, weekly=True)  # type: ignore[arg-type]
+    assert refused.value.problems == [
+        "--keep-daily 0: keep at least 1 backup",
+        "--keep-weekly True: give a whole number of backups",
+        "--keep 2 and --keep-last 3: --keep is --keep-last; give one",
+    ]
+
+
+def test_the_list_table() -> None:
+    listing = Listing("daily-x", "p", "file:///s", rotation=None)
+    listing.rotation = {"prefix": "daily", "every": "day", "retention": {"daily": 7}}
+    listing.entries = [
+        {
+            "name": "daily-2024-07-02",
+            "period": "2024-07-02",
+            "backup_id": "backup-1",
+            "lifecycle": "AVAILABLE",
+            "size_bytes": 3 * 1024**3,
+            "age_seconds": 2 * 86400 + 3 * 3600 + 5,
+            "kept_by": ["daily"],
+            "copy_id": None,
+        },
+        {
+            "name": "daily-2024-07-01",
+            "period": "2024-07-01",
+            "backup_id": "backup-2",
+            "lifecycle": "gone",
+            "size_bytes": None,
+            "age_seconds": 65,
+            "kept_by": [],
+            "copy_id": "backup-3",
+        },
+    ]
+    assert render_listing(listing).splitlines() == [
+        "NAME              PERIOD      BACKUP ID  LIFECYCLE  SIZE     AGE   KEPT BY  COPY",
+        "daily-2024-07-02  2024-07-02  backup-1   AVAILABLE  3.0 GiB  2d3h  daily    -",
+        "daily-2024-07-01  2024-07-01  backup-2   gone       -        1m5s  -        backup-3",
+        "2 backup(s) in stack daily-x (rotation daily, every day; keep daily 7)",
+    ]
