@@ -477,13 +477,14 @@ class BackupResourceProvider(ResourceProvider):
         if backup is None or backup.get("Lifecycle") == "DELETED":
             raise FsxBackupError(f"cannot import backup {backup_id}: FSx has no such backup")
         self.check_adopted(backup, props)
-        holder = state.ownership.holder(backup_id)
+        urn = props.get("resource_urn")
+        name = urn.rsplit("::", 1)[-1] if isinstance(urn, str) else ""
+        holder = state.ownership.take(backup_id, key=name)
         if holder is not None:
             raise FsxBackupError(
                 f"cannot import backup {backup_id}: resource {holder} of this stack already "
                 "holds it. Two resources holding one backup would delete it from under each other."
             )
-        state.ownership.take(backup_id)
         return backup
 
     def _remove_failed(

@@ -382,11 +382,14 @@ def claim(
             "included (add --target for its URN, or leave out --target/--exclude)."
         )
     for token in request.tokens:
-        holder = ownership.retired(token)
-        if holder is not None:
-            _refuse_user_token(request, token, None, holder)
-            continue
         with gate.slot(poller, deadline, queued, timed_out) as slot:
+            # Checked once the slot is held, not before: another resource of
+            # this run may have taken the token while this one was queued (the
+            # same user token in two resources).
+            holder = ownership.retired(token)
+            if holder is not None:
+                _refuse_user_token(request, token, None, holder)
+                continue
             try:
                 backup = send_waiting(request, token, deadline, state.cancelled)
             except _TokenUsedWithOtherParameters as used:
@@ -401,13 +404,17 @@ def claim(
                     "a new client_request_token (or remove it to let the provider derive one)."
                 )
             continue
-        holder = ownership.holder(backup["BackupId"])
+        holder = ownership.take(backup["BackupId"], token, _name_of(request.urn))
         if holder is not None:
             _refuse_user_token(request, token, backup, holder)
             continue
-        ownership.take(backup["BackupId"], token)
         return backup, token
     raise AssertionError("unreachable: token generations are unbounded")
+
+
+def _name_of(urn: Any) -> str:
+    """The resource's name in its URN (`...::name`), as a holder is named in messages."""
+    return str(urn).rsplit("::", 1)[-1] if urn else ""
 
 
 def _refuse_user_token(

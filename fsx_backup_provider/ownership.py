@@ -129,13 +129,24 @@ class Ownership:
 
     # -- this run's creates and deletes -----------------------------------------
 
-    def take(self, backup_id: str, token: str | None = None) -> None:
-        """A create of this run returned this backup: no delete of this run may remove it,
-        and no other create may take it or its token."""
+    def take(self, backup_id: str, token: str | None = None, key: str = "") -> str | None:
+        """A create (or import) of this run found this backup: it is the resource
+        `key`'s, unless the stack holds it already (returns that holder, takes nothing).
+
+        Check and take are one step under the lock, and what is taken counts as
+        held from then on: two resources of one run that reach one backup (the
+        same user token, two imports of one ID) cannot both take it. No delete of
+        this run may remove it, and no other create may take it or its token."""
         with self._lock:
+            holder = self._held_backups.get(backup_id)
+            if holder is not None:
+                return holder
             self._taken.add(backup_id)
+            self._held_backups[backup_id] = key or "another resource of this run"
             if token:
                 self._retired.add(token)
+                self._held_tokens.setdefault(token, key or "another resource of this run")
+            return None
 
     def taken(self, backup_id: str) -> bool:
         with self._lock:

@@ -48,14 +48,20 @@ GUARDS = [
     Guard(
         "the walk passes tokens the stack holds or held (checkpoint, ledger)",
         "fsx_backup_provider/lifecycle.py",
-        "        holder = ownership.retired(token)\n",
-        "        holder = None\n",
+        "            holder = ownership.retired(token)\n",
+        "            holder = None\n",
     ),
     Guard(
         "a found backup another resource holds is never taken",
-        "fsx_backup_provider/lifecycle.py",
-        '        holder = ownership.holder(backup["BackupId"])\n',
-        "        holder = None\n",
+        "fsx_backup_provider/ownership.py",
+        "                return holder\n            self._taken.add(backup_id)",
+        "                pass\n            self._taken.add(backup_id)",
+    ),
+    Guard(
+        "a backup a create or import of this run took counts as held (one holder per run)",
+        "fsx_backup_provider/ownership.py",
+        '            self._held_backups[backup_id] = key or "another resource of this run"\n',
+        "            pass\n",
     ),
     Guard(
         "no create without the stack's ownership loaded (--target/--exclude of the seed)",
@@ -102,8 +108,9 @@ GUARDS = [
     Guard(
         "an import of a backup the stack holds is refused",
         "fsx_backup_provider/base.py",
-        "        holder = state.ownership.holder(backup_id)\n",
-        "        holder = None\n",
+        "        holder = state.ownership.take(backup_id, key=name)\n"
+        "        if holder is not None:",
+        "        holder = state.ownership.take(backup_id, key=name)\n        if False:",
     ),
     Guard(
         "a URN that differs from the engine's is refused",

@@ -27,6 +27,7 @@ FS = "fs-0123456789abcdef0"
 REGION = "us-east-1"
 TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 URN_X = f"urn:pulumi:dev::proj::{TYPE}::x"
+URN_Y = f"urn:pulumi:dev::proj::{TYPE}::y"
 KEY_X = f"{TYPE}::x"
 KEY_Y = f"{TYPE}::y"
 IDENTITY = "0123456789abcdef0123456789abcdef.1"
@@ -182,6 +183,33 @@ def test_a_users_token_that_the_stack_holds_is_refused(fsx: FakeFsx) -> None:
     assert fsx.mutations() == []
 
 
+def test_two_resources_of_one_run_with_one_user_token_do_not_share_its_backup(
+    fsx: FakeFsx,
+) -> None:
+    """x and y declare the same client_request_token: x takes the backup, y is refused
+    (else dropping y later deletes x's backup)."""
+    load()
+    backup_id, _ = create(client_request_token="nightly-1")
+    with pytest.raises(FsxBackupError, match=r"client_request_token 'nightly-1'.*x of this stack"):
+        create(client_request_token="nightly-1", resource_urn=URN_Y)
+    assert [c for c in fsx.mutations() if c[0] == "CreateBackup"] == [
+        ("CreateBackup", "nightly-1")
+    ]
+    assert process_state().ownership.holder(backup_id) == "x"
+
+
+def test_a_backup_another_resource_took_while_this_one_queued_is_refused(
+    fsx: FakeFsx,
+) -> None:
+    """The token check before the queue is not enough: FSx answers y with the backup
+    x's create of the same token made; y must not take it."""
+    load()
+    fsx.existing("backup-taken", "shared")
+    process_state().ownership.take("backup-taken", None, "x")
+    with pytest.raises(FsxBackupError, match=r"names backup backup-taken.*x of this stack"):
+        create(client_request_token="shared", resource_urn=URN_Y)
+
+
 def test_nothing_is_created_when_the_seed_was_left_out(fsx: FakeFsx) -> None:
     """--target of a backup without the seed: ownership was never loaded."""
     process_state().ownership = Ownership()
@@ -209,6 +237,14 @@ def test_an_import_of_a_backup_the_stack_holds_is_refused(fsx: FakeFsx) -> None:
     load(HeldBackup(KEY_Y, "backup-of-y", "t", REGION))
     with pytest.raises(FsxBackupError, match="already holds it"):
         create(import_backup_id="backup-of-y")
+
+
+def test_two_imports_of_one_backup_in_one_run_are_refused(fsx: FakeFsx) -> None:
+    fsx.existing("backup-outside", "t")
+    load()
+    create(import_backup_id="backup-outside")
+    with pytest.raises(FsxBackupError, match="resource x of this stack already holds it"):
+        create(import_backup_id="backup-outside", resource_urn=URN_Y)
 
 
 @pytest.mark.parametrize(
