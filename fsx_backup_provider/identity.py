@@ -54,6 +54,12 @@ from fsx_backup_provider.ledger import LEDGER_RESOURCE_NAME, FsxBackupLedger
 from fsx_backup_provider.stack_state import checkpoint, stack_name
 
 SEED_RESOURCE_NAME = "fsx-backup-seed"
+
+# The seed's check input: whether this up's checkpoint holds the stack's ledger;
+# and its output: whether it has seen the ledger (a ledger seen, then gone,
+# makes it draw a new base: next_identities).
+LEDGER_PRESENT = "ledger_present"
+LEDGER_SEEN = "ledger_seen"
 # The name a late-declared resource's own seed gets, beside the resource.
 LATE_SEED_SUFFIX = "-fsx-backup-seed"
 
@@ -141,10 +147,14 @@ class FsxBackupSeedProvider(ResourceProvider):
             _warm_up()
         # What the stack holds is this run's to know, never the state's to keep.
         holders = news.pop("holders", None)
+        news.pop(LEDGER_PRESENT, None)
         if isinstance(holders, Mapping):
             problem = _load_holders(holders, seed_exists=bool(olds))
             if problem:
                 failures.append(CheckFailure("holders", problem))
+            elif holders.get("read"):
+                # Only this: whether the checkpoint holds the stack's ledger.
+                news[LEDGER_PRESENT] = bool(holders.get("ledger"))
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -165,6 +175,7 @@ class FsxBackupSeedProvider(ResourceProvider):
             for key, differs in (
                 ("declared", set(olds.get("declared") or []) != set(news.get("declared") or [])),
                 ("stack", _moved(olds, news.get("stack"))),
+                ("ledger", _ledger_news(olds, news) is not None),
             )
             if differs
         ]
@@ -175,7 +186,10 @@ class FsxBackupSeedProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(next_identities(olds, news.get("declared") or [], news.get("stack")))
+        outputs = next_identities(
+            olds, news.get("declared") or [], news.get("stack"), news.get(LEDGER_PRESENT)
+        )
+        return UpdateResult(outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)
@@ -209,6 +223,20 @@ def _warm_up() -> None:
     threading.Thread(target=load, name="fsx-backup-warm-up", daemon=True).start()
 
 
+def _ledger_news(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
+    """What the seed must learn about the stack's ledger at this `up`, if anything:
+    "seen" the first time the checkpoint holds one, "lost" when one it saw is gone."""
+    present = news.get(LEDGER_PRESENT)
+    if not isinstance(present, bool):  # a preview: the checkpoint was not read
+        return None
+    seen = olds.get(LEDGER_SEEN) is True
+    if present and not seen:
+        return "seen"
+    if seen and not present:
+        return "lost"
+    return None
+
+
 def _moved(olds: Mapping[str, Any], stack: Any) -> bool:
     """The seed's state now belongs to another stack than the one it was made in:
     a stack cloned from another's exported state, or renamed."""
@@ -217,7 +245,10 @@ def _moved(olds: Mapping[str, Any], stack: Any) -> bool:
 
 
 def next_identities(
-    olds: Mapping[str, Any], declared: Sequence[str], stack: Any = None
+    olds: Mapping[str, Any],
+    declared: Sequence[str],
+    stack: Any = None,
+    ledger_present: Any = None,
 ) -> dict[str, Any]:
     """The seed's state after the program declares `declared` in `stack`.
 
@@ -229,13 +260,22 @@ def next_identities(
     was copied from keeps the old base, and the two must never derive one
     token. Resources already made keep their backups (an identity only feeds
     the tokens of creates to come).
+
+    So does a seed whose stack's ledger, which it saw before, is gone
+    (`pulumi state delete` or `destroy --target` of it, or a `state move` of
+    it with a backup): the ledger was the record of which tokens the stack's
+    resources held, and without it a resource declared again could derive a
+    token whose backup another stack now holds. The price: a create a killed
+    run left pending is not found again (its backup stays in FSx), which the
+    warning says.
     """
     raw = olds.get("identities")
     old: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     base = olds.get("base")
     revision = _positive_int(olds.get("revision")) or 1
     keys = sorted(set(declared))
-    if _moved(olds, stack):
+    news = {LEDGER_PRESENT: ledger_present}
+    if _moved(olds, stack) or _ledger_news(olds, news) == "lost":
         base, old = secrets.token_hex(16), {}
     if any(key not in old for key in keys):
         revision += 1
@@ -246,6 +286,10 @@ def next_identities(
     made_in = stack if isinstance(stack, str) else olds.get("stack")
     if made_in is not None:
         outputs["stack"] = made_in
+    if isinstance(ledger_present, bool):
+        outputs[LEDGER_SEEN] = ledger_present
+    elif olds.get(LEDGER_SEEN) is True:
+        outputs[LEDGER_SEEN] = True
     return outputs
 
 
@@ -323,7 +367,12 @@ def _holders() -> pulumi.Output[dict[str, Any]] | None:
             [h.token or "", h.backup_id or "", scope_key(h.urn), str(h.outputs.get("region") or "")]
             for h in read.held
         ]
-        return {"read": True, "held": held, "retired": sorted(read.ledger_tokens)}
+        return {
+            "read": True,
+            "held": held,
+            "retired": sorted(read.ledger_tokens),
+            "ledger": read.has_ledger,
+        }
 
     return pulumi.Output(set(), value(), _constant(True), _constant(True))
 

@@ -287,8 +287,10 @@ class _Run:
     common: dict[str, Any]
     # Every backup and copy ID the state held at some point of this run, by ID.
     seen: dict[str, str] = field(default_factory=dict)
-    # The IDs seen before the run's own deploy: what it did not create.
-    seen_before_deploy: set[str] = field(default_factory=set)
+    # The IDs seen before the run's own deploy: what it did not create. None
+    # until the deploy starts: a run that failed before (a lock, a refresh
+    # that failed) created nothing.
+    seen_before_deploy: set[str] | None = None
     # The run's plan, once made; what it found a killed run had made.
     plan: RotationPlan | None = None
     recovered: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -411,7 +413,9 @@ def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult
         created=[
             b.backup_id
             for b in state.backups.values()
-            if b.backup_id not in run.seen_before_deploy and b.backup_id not in recovered_ids
+            if run.seen_before_deploy is not None
+            and b.backup_id not in run.seen_before_deploy
+            and b.backup_id not in recovered_ids
         ],
         deleted=list(deleted.values()),
         kept=[state.backups[n].backup_id for n in kept_names],

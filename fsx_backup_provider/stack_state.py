@@ -62,6 +62,9 @@ class Checkpoint:
     # Every token the stack's ledger records as having been held.
     ledger_tokens: frozenset[str] = frozenset()
     error: str | None = None
+    # The checkpoint holds the stack's ledger (identity.py: a ledger that is
+    # gone makes the seed draw a new base).
+    has_ledger: bool = False
     by_id: dict[tuple[str, str], Held] = field(default_factory=dict, compare=False)
 
     def find(self, type_token: str, backup_id: str) -> Held | None:
@@ -106,6 +109,7 @@ def _parse(result: Any, marked: bool) -> Checkpoint:
 
     held: list[Held] = []
     ledger: set[str] = set()
+    has_ledger = False
     for urn, entry in _items(_get(result, "outputs")):
         kind = _get(entry, "type")
         if kind not in (*BACKUP_TYPES, FSX_BACKUP_LEDGER_TYPE):
@@ -120,11 +124,12 @@ def _parse(result: Any, marked: bool) -> Checkpoint:
                 secret.add(key)
             outputs[key] = rpc.unwrap_rpc_secret(plain) if marked else plain
         if kind == FSX_BACKUP_LEDGER_TYPE:
+            has_ledger = True
             ledger.update(t for t in outputs.get("tokens") or [] if isinstance(t, str))
         else:
             held.append(Held(str(urn), str(kind), outputs, frozenset(secret)))
     by_id = {(h.type, h.backup_id): h for h in held if h.backup_id}
-    return Checkpoint(tuple(held), frozenset(ledger), None, by_id)
+    return Checkpoint(tuple(held), frozenset(ledger), None, has_ledger=has_ledger, by_id=by_id)
 
 
 def _get(container: Any, key: str) -> Any:

@@ -130,12 +130,19 @@ def test_an_earlier_period_deleted_outside_is_not_remade(fsx: Any, run_rotate: R
     assert set(live_backups(fsx)) == {week3, ids[1]}
 
 
-def test_two_runs_at_once_one_wins_the_other_names_the_lock(fsx: Any, flags: list[str]) -> None:
+def test_two_runs_at_once_one_wins_the_other_names_the_lock(
+    fsx: Any, flags: list[str], run_rotate: Rotate
+) -> None:
     fs_id = fsx.create_file_system("LUSTRE")
+    # A stack that already holds a backup: the run refused by the lock must not
+    # report it as created (it created nothing).
+    code, first, err = run_rotate("--source", fs_id, "--keep", "3", "--at", "2024-01-01")
+    assert code == EXIT_OK, err
+    [day_1] = first["created"]
     # A long create holds the stack's lock while the other run starts.
     fsx.set_faults(backup_seconds=15)
     marker = uuid.uuid4().hex
-    args = ["rotate", "--source", fs_id, "--keep", "3", "--at", "2024-01-01", "--json", *flags]
+    args = ["rotate", "--source", fs_id, "--keep", "3", "--at", "2024-01-02", "--json", *flags]
     runs = [start_cli(args, marker), start_cli(args, marker)]
     try:
         outcomes = [(*run.communicate(timeout=300), run.returncode) for run in runs]
@@ -154,10 +161,10 @@ def test_two_runs_at_once_one_wins_the_other_names_the_lock(fsx: Any, flags: lis
     winner, loser = json.loads(won), json.loads(lost)
     assert "the stack is currently locked" in loser["error"]
     assert "fsx-backup cancel --stack" in loser["error"] and "currently locked" in lost_err
-    assert loser["created"] == []
+    assert loser["created"] == [] and loser["deleted"] == []
     [backup_id] = winner["created"]
-    assert set(live_backups(fsx)) == {backup_id}
-    assert fsx.calls().get("CreateBackup") == 1
+    assert set(live_backups(fsx)) == {day_1, backup_id}
+    assert fsx.calls().get("CreateBackup") == 2  # day 1, and the winner's
 
 
 @pytest.fixture

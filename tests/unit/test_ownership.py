@@ -369,6 +369,31 @@ def test_a_seed_copied_into_another_stack_draws_a_new_base() -> None:
     assert diff.changes
 
 
+def test_a_seed_whose_ledger_is_gone_draws_a_new_base() -> None:
+    """`state move x fsx-backup-ledger` (or `state delete`/`destroy --target` of the
+    ledger), then x declared again: the stack no longer knows x's token was held, so
+    the seed must renew every identity (red team A4, A4b, A4c)."""
+    stack = "organization/proj/dev"
+    made = {"declared": ["x"], "base": "b0", "revision": 1, "identities": {"x": "b0.1"}}
+    made["stack"] = stack
+    # The first up that finds the ledger records it, keeping every identity.
+    seen = next_identities(made, ["x"], stack, True)
+    assert seen["ledger_seen"] is True and seen["identities"] == {"x": "b0.1"}
+    seed = FsxBackupSeedProvider()
+    assert seed.diff("seed", made, {"declared": ["x"], "stack": stack, "ledger_present": True})
+    assert seed.diff("seed", made, {**made, "ledger_present": True}).changes
+    assert not seed.diff("seed", seen, {**seen, "ledger_present": True}).changes
+    # A preview does not read the checkpoint: no change either way.
+    assert not seed.diff("seed", seen, {"declared": ["x"], "stack": stack}).changes
+    # The ledger is gone: a new base, and no identity from before.
+    assert seed.diff("seed", seen, {**seen, "ledger_present": False}).changes
+    lost = next_identities(seen, ["x"], stack, False)
+    assert lost["base"] != "b0" and lost["identities"]["x"] != "b0.1"
+    # A stack whose first up was killed before its ledger was made keeps its
+    # identities: the killed create is found again by its token.
+    assert next_identities(made, ["x"], stack, False)["identities"] == {"x": "b0.1"}
+
+
 def test_a_mismatched_urn_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine's URN and the program's differ: never mint a token under the wrong key."""
     monkeypatch.setattr("fsx_backup_provider.host.urns.engine_urn", lambda: URN_X + "-other")
