@@ -212,6 +212,7 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
     # go.)
     leftovers.kill(leftovers.running(leftovers.mark_this_process(), (leftovers.LANGUAGE_HOST,)))
 
+    _clear_empty_attrs(env)
     recovery: list[tuple[str, ...]] = [
         ("cancel", "--yes"),
         ("refresh", "--yes", "--clear-pending-creates"),
@@ -221,7 +222,8 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
         done = pulumi_cli(project, env, *step, timeout=600)
         if done.returncode:
             tally.failures += 1
-            tally.notes.append(f"{trial}: pulumi {' '.join(step)} failed: {done.stdout[-800:]}")
+            output = (done.stdout + done.stderr)[-800:]
+            tally.notes.append(f"{trial}: pulumi {' '.join(step)} failed: {output}")
             return tally
     exported = json.loads(pulumi_cli(project, env, "stack", "export", timeout=600).stdout)[
         "deployment"
@@ -343,7 +345,8 @@ def destroy_trial(emulator: Emulator, rng: random.Random, work: Path, number: in
         done = pulumi_cli(project, env, *step, timeout=600)
         if done.returncode:
             tally.failures += 1
-            tally.notes.append(f"{trial}: pulumi {' '.join(step)} failed: {done.stdout[-800:]}")
+            output = (done.stdout + done.stderr)[-800:]
+            tally.notes.append(f"{trial}: pulumi {' '.join(step)} failed: {output}")
             return tally
     left = [b["BackupId"] for b in _user_backups(emulator) if b["BackupId"] not in bystanders]
     copies = [

@@ -185,6 +185,28 @@ def test_a_resource_moved_to_another_stack_is_never_taken_back(
     assert live(fsx) == {moved}
 
 
+def test_a_stack_whose_ledger_was_destroyed_never_takes_a_moved_backup(
+    tmp_path: Path, pulumi_env: dict[str, str], fsx: Any
+) -> None:
+    """`pulumi destroy --target` of the ledger (no --force needed), then `state move x`
+    to b while a still declares x: a's x makes a new backup, and `destroy a` leaves b's
+    (red team A4c). The seed saw the ledger at a's second up; it renews its base."""
+    fs = fsx.create_file_system("LUSTRE")
+    project = Project(tmp_path / "p", pulumi_env, fsx)
+    project.stack("a", {"x": {"fs": fs}})
+    project.up("a")
+    moved = project.up("a")["x"]
+    project.stack("b", {})
+    ledger = project.urn("a", "fsx-backup-ledger")
+    project.run("destroy", "--yes", "--target", ledger, "--stack", "a")
+    project.run("state", "move", "--source", "a", "--dest", "b", project.urn("a", "x"), "--yes")
+    again = project.up("a")["x"]
+    assert again != moved
+    assert live(fsx) == {moved, again}
+    project.run("destroy", "--yes", "--stack", "a")
+    assert live(fsx) == {moved}
+
+
 def test_a_new_backup_targeted_without_its_seed_fails_at_once_and_clearly(
     tmp_path: Path, pulumi_env: dict[str, str], fsx: Any
 ) -> None:
