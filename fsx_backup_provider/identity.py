@@ -301,7 +301,7 @@ def _load_holders(holders: Mapping[str, Any], seed_exists: bool) -> str | None:
 
     state = process_state()
     if not holders.get("read"):
-        if True:
+        if not seed_exists:
             # A stack's first FsxBackups: it has no checkpoint yet, and no
             # backup of its own to hold.
             state.ownership.load([], [])

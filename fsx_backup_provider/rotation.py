@@ -513,6 +513,11 @@ def rotate(
         raise SpecError(rule_problems + error.problems) from error
     if rule_problems:
         raise SpecError(rule_problems)
+    if dry_run and restore_test:
+        raise SpecError(
+            ["--dry-run changes nothing and so restores nothing: drop --restore-test, or "
+             "--dry-run"]
+        )
     copy_target = _checked_copy_target(copy_to_region, copy_kms_key_id)
     target = Target(
         stack=stack or default_stack(source, every, name),

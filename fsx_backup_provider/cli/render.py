@@ -220,7 +220,8 @@ def render_restore_test(result: RestoreTestResult) -> str:
     lines = table(("BACKUP ID", "RESTORED AS", "RESTORED ID", "RESTORE TIME", "CLEANED UP"), rows)
     for leftover in result.leftovers_deleted:
         lines.append(f"deleted {leftover}, left by an earlier restore test of {result.backup_id}")
-    lines.append(f"restore-test {result.result} for {result.backup_id}")
+    outcome = "refused" if result.exit_code == EXIT_USAGE else result.result
+    lines.append(f"restore-test {outcome} for {result.backup_id}")
     return "\n".join(lines)
 
 

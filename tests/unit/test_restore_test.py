@@ -253,3 +253,27 @@ def test_ctrl_c_in_a_rotations_restore_test_is_a_cancelled_rotation(
         "fs-0123",
         False,
     )
+
+
+def test_a_refused_restore_test_says_refused_in_its_table() -> None:
+    from fsx_backup_provider.cli.render import EXIT_USAGE, render_restore_test
+
+    refused = RestoreTestResult(BACKUP)
+    refused.result, refused.exit_code = "failed", EXIT_USAGE
+    refused.error = "FSx has no backup " + BACKUP
+    assert render_restore_test(refused).splitlines()[-1] == f"restore-test refused for {BACKUP}"
+
+
+def test_a_dry_run_with_a_restore_test_is_refused_before_anything_runs() -> None:
+    from fsx_backup_provider.cli.spec import SpecError
+    from fsx_backup_provider.rotation import rotate
+
+    with pytest.raises(SpecError) as refused:
+        rotate(
+            "fs-0123456789abcdef0",
+            1,
+            dry_run=True,
+            restore_test=True,
+            backend="file:///nonexistent-never-touched",
+        )
+    assert "--dry-run changes nothing and so restores nothing" in refused.value.problems[0]
