@@ -55,11 +55,12 @@ from fsx_backup_provider.stack_state import checkpoint, stack_name
 
 SEED_RESOURCE_NAME = "fsx-backup-seed"
 
-# The seed's check input: whether this up's checkpoint holds the stack's ledger;
-# and its output: whether it has seen the ledger (a ledger seen, then gone,
-# makes it draw a new base: next_identities).
-LEDGER_PRESENT = "ledger_present"
+# Inputs the seed's check sets: whether the last `up`'s checkpoint held the
+# stack's ledger (kept from up to up without an update: the engine records a
+# resource's new inputs on an unchanged step too), and whether a ledger seen
+# before is gone now, which makes it draw a new base (next_identities).
 LEDGER_SEEN = "ledger_seen"
+LEDGER_LOST = "ledger_lost"
 # The name a late-declared resource's own seed gets, beside the resource.
 LATE_SEED_SUFFIX = "-fsx-backup-seed"
 
@@ -147,14 +148,16 @@ class FsxBackupSeedProvider(ResourceProvider):
             _warm_up()
         # What the stack holds is this run's to know, never the state's to keep.
         holders = news.pop("holders", None)
-        news.pop(LEDGER_PRESENT, None)
+        seen_before = olds.get(LEDGER_SEEN) is True
+        news[LEDGER_SEEN], news[LEDGER_LOST] = seen_before, False
         if isinstance(holders, Mapping):
             problem = _load_holders(holders, seed_exists=bool(olds))
             if problem:
                 failures.append(CheckFailure("holders", problem))
             elif holders.get("read"):
-                # Only this: whether the checkpoint holds the stack's ledger.
-                news[LEDGER_PRESENT] = bool(holders.get("ledger"))
+                # Only this is kept: whether the checkpoint holds the ledger.
+                present = bool(holders.get("ledger"))
+                news[LEDGER_SEEN], news[LEDGER_LOST] = present, seen_before and not present
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -175,7 +178,7 @@ class FsxBackupSeedProvider(ResourceProvider):
             for key, differs in (
                 ("declared", set(olds.get("declared") or []) != set(news.get("declared") or [])),
                 ("stack", _moved(olds, news.get("stack"))),
-                ("ledger", _ledger_news(olds, news) is not None),
+                ("ledger", news.get(LEDGER_LOST) is True),
             )
             if differs
         ]
@@ -187,7 +190,7 @@ class FsxBackupSeedProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         outputs = next_identities(
-            olds, news.get("declared") or [], news.get("stack"), news.get(LEDGER_PRESENT)
+            olds, news.get("declared") or [], news.get("stack"), news.get(LEDGER_LOST) is True
         )
         return UpdateResult(outputs)
 
@@ -223,20 +226,6 @@ def _warm_up() -> None:
     threading.Thread(target=load, name="fsx-backup-warm-up", daemon=True).start()
 
 
-def _ledger_news(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
-    """What the seed must learn about the stack's ledger at this `up`, if anything:
-    "seen" the first time the checkpoint holds one, "lost" when one it saw is gone."""
-    present = news.get(LEDGER_PRESENT)
-    if not isinstance(present, bool):  # a preview: the checkpoint was not read
-        return None
-    seen = olds.get(LEDGER_SEEN) is True
-    if present and not seen:
-        return "seen"
-    if seen and not present:
-        return "lost"
-    return None
-
-
 def _moved(olds: Mapping[str, Any], stack: Any) -> bool:
     """The seed's state now belongs to another stack than the one it was made in:
     a stack cloned from another's exported state, or renamed."""
@@ -248,7 +237,7 @@ def next_identities(
     olds: Mapping[str, Any],
     declared: Sequence[str],
     stack: Any = None,
-    ledger_present: Any = None,
+    ledger_lost: bool = False,
 ) -> dict[str, Any]:
     """The seed's state after the program declares `declared` in `stack`.
 
@@ -274,8 +263,7 @@ def next_identities(
     base = olds.get("base")
     revision = _positive_int(olds.get("revision")) or 1
     keys = sorted(set(declared))
-    news = {LEDGER_PRESENT: ledger_present}
-    if _moved(olds, stack) or _ledger_news(olds, news) == "lost":
+    if _moved(olds, stack) or ledger_lost:
         base, old = secrets.token_hex(16), {}
     if any(key not in old for key in keys):
         revision += 1
@@ -286,10 +274,6 @@ def next_identities(
     made_in = stack if isinstance(stack, str) else olds.get("stack")
     if made_in is not None:
         outputs["stack"] = made_in
-    if isinstance(ledger_present, bool):
-        outputs[LEDGER_SEEN] = ledger_present
-    elif olds.get(LEDGER_SEEN) is True:
-        outputs[LEDGER_SEEN] = True
     return outputs
 
 

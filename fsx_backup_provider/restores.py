@@ -26,6 +26,7 @@ endpoint resolution, error mapping and retries); no Pulumi engine.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import time
 from collections.abc import Callable
@@ -234,8 +235,8 @@ def input_problems(
     for what, value in named:
         if not _RESOURCE_ID[what].match(value):
             problems.append(f"{value!r} is not a {what} ID")
-    if not timeout > 0:
-        problems.append(f"--timeout must be more than 0 seconds, got {timeout:g}")
+    if not (timeout > 0 and math.isfinite(timeout)):
+        problems.append(f"--timeout must be a number of seconds more than 0, got {timeout:g}")
     return problems
 
 
@@ -478,6 +479,9 @@ def run_restore_test(
     try:
         backup = client.describe_backups([backup_id]).get(backup_id)
         if backup is None:
+            # What an earlier restore test of it left (a timeout, --keep-restored)
+            # would otherwise stay for ever: nothing else names it any more.
+            _clear_leftovers_of_a_gone_backup(client, result, timeout, say)
             raise RestoreTestRefused(f"backup {backup_id} was not found in Region {client.region}")
         plan = plan_restore(backup, subnet_ids, security_group_ids, svm_id, client.region)
     except RestoreTestRefused as refused:
@@ -494,6 +498,15 @@ def run_restore_test(
             )
         return _finish(result, EXIT_FAILED, str(error))
     return _finish(result, EXIT_OK, None)
+
+
+def _clear_leftovers_of_a_gone_backup(
+    client: FsxClient, result: RestoreTestResult, timeout: float, say: Progress
+) -> None:
+    try:
+        _Run(client, result, timeout, say).clear_leftovers()
+    except (RestoreTestFailed, FsxApiError) as error:
+        say(f"restore-test {result.backup_id}: could not delete what it left: {error}")
 
 
 def _finish(result: RestoreTestResult, exit_code: int, error: str | None) -> RestoreTestResult:

@@ -39,6 +39,7 @@ two backups. See docs/rotation.md.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -513,6 +514,15 @@ def rotate(
         raise SpecError(rule_problems + error.problems) from error
     if rule_problems:
         raise SpecError(rule_problems)
+    if restore_test_timeout is not None and not (
+        restore_test_timeout > 0 and math.isfinite(restore_test_timeout)
+    ):
+        raise SpecError(
+            [
+                "--restore-test-timeout must be a number of seconds more than 0, got "
+                f"{restore_test_timeout:g}"
+            ]
+        )
     if dry_run and restore_test:
         raise SpecError(
             ["--dry-run changes nothing and so restores nothing: drop --restore-test, or "

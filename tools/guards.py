@@ -84,14 +84,14 @@ GUARDS = [
     Guard(
         "a seed whose stack's ledger is gone draws a new base",
         "fsx_backup_provider/identity.py",
-        '    if _moved(olds, stack) or _ledger_news(olds, news) == "lost":',
+        "    if _moved(olds, stack) or ledger_lost:",
         "    if _moved(olds, stack):",
     ),
     Guard(
         "a seed copied into another stack draws a new base",
         "fsx_backup_provider/identity.py",
-        '    if _moved(olds, stack) or _ledger_news(olds, news) == "lost":',
-        '    if _ledger_news(olds, news) == "lost":',
+        "    if _moved(olds, stack) or ledger_lost:",
+        "    if ledger_lost:",
     ),
     Guard(
         "nothing is sent to FSx once the engine is gone",

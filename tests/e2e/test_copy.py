@@ -307,10 +307,12 @@ def test_deleting_a_source_being_copied_waits_for_the_copy(fsx: Any, fsx_stack: 
 def test_five_copies_in_progress_from_outside_the_stack_are_waited_out(
     fsx: Any, fsx_stack: StackMaker
 ) -> None:
-    fsx.set_faults(copy_seconds=3)
     fs_id = fsx.create_file_system("LUSTRE")
     source = fsx.client().create_backup(FileSystemId=fs_id)["Backup"]["BackupId"]
     wait_available(fsx, source)
+    # Long enough that the outside copies are still running when the stack's
+    # copy starts (after a preview and the engine's start), on a loaded machine too.
+    fsx.set_faults(copy_seconds=12)
     for _ in range(5):
         fsx.client(region=DR).copy_backup(SourceBackupId=source, SourceRegion=REGION)
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+import fsx_backup_provider
 from fsx_backup_provider import FsxBackup
 
 
@@ -30,7 +31,9 @@ def test_a_missing_file_system_is_one_paragraph_saying_what_to_do(fsx: Any, fsx_
     # nothing the provider chained to it.
     assert joined.count("Traceback") == 1, joined
     assert "direct cause" not in joined and "During handling" not in joined, joined
-    assert len(block) <= 10, joined
+    # The host's three frames, the error, and the release it came from.
+    assert len(block) <= 11, joined
+    assert block[-1].strip() == f"(fsx-backup-provider {fsx_backup_provider.__version__})"
     [message] = [line for line in block if "fsx_backup_provider.FsxBackupError:" in line]
     assert "FileSystemNotFound" in message and "fs-0123456789abcdef9" in message
     assert "Check file_system_id" in message and "us-east-1" in message

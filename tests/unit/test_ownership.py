@@ -376,22 +376,33 @@ def test_a_seed_whose_ledger_is_gone_draws_a_new_base() -> None:
     stack = "organization/proj/dev"
     made = {"declared": ["x"], "base": "b0", "revision": 1, "identities": {"x": "b0.1"}}
     made["stack"] = stack
-    # The first up that finds the ledger records it, keeping every identity.
-    seen = next_identities(made, ["x"], stack, True)
-    assert seen["ledger_seen"] is True and seen["identities"] == {"x": "b0.1"}
     seed = FsxBackupSeedProvider()
-    assert seed.diff("seed", made, {"declared": ["x"], "stack": stack, "ledger_present": True})
-    assert seed.diff("seed", made, {**made, "ledger_present": True}).changes
-    assert not seed.diff("seed", seen, {**seen, "ledger_present": True}).changes
-    # A preview does not read the checkpoint: no change either way.
-    assert not seed.diff("seed", seen, {"declared": ["x"], "stack": stack}).changes
-    # The ledger is gone: a new base, and no identity from before.
-    assert seed.diff("seed", seen, {**seen, "ledger_present": False}).changes
-    lost = next_identities(seen, ["x"], stack, False)
+
+    def checked(old_inputs: dict[str, Any], ledger: bool | None) -> dict[str, Any]:
+        news: dict[str, Any] = {"declared": ["x"], "stack": stack}
+        if ledger is not None:  # an up: the program read the checkpoint
+            news["holders"] = {"read": True, "held": [], "retired": [], "ledger": ledger}
+        return seed.check(old_inputs, news).inputs
+
+    # An up that finds the ledger records it in the seed's inputs, with no update
+    # (the engine keeps a same step's new inputs); a preview keeps what was seen.
+    first = checked({"declared": ["x"], "stack": stack}, True)
+    assert first["ledger_seen"] is True and first["ledger_lost"] is False
+    assert not seed.diff("seed", made, first).changes
+    assert checked(first, None)["ledger_seen"] is True
+    # The ledger is gone: the seed updates, with a new base and no identity from before.
+    gone = checked(first, False)
+    assert gone["ledger_lost"] is True and gone["ledger_seen"] is False
+    assert seed.diff("seed", made, gone).changes
+    lost = next_identities(made, ["x"], stack, ledger_lost=True)
     assert lost["base"] != "b0" and lost["identities"]["x"] != "b0.1"
-    # A stack whose first up was killed before its ledger was made keeps its
-    # identities: the killed create is found again by its token.
-    assert next_identities(made, ["x"], stack, False)["identities"] == {"x": "b0.1"}
+    # Back to normal once the new ledger is there.
+    assert checked(gone, True)["ledger_lost"] is False
+    # A first up killed before its ledger was made: nothing was seen, nothing is
+    # lost, the identities stay, and the killed create is found by its token.
+    never = checked({"declared": ["x"], "stack": stack}, False)
+    assert never["ledger_lost"] is False
+    assert next_identities(made, ["x"], stack)["identities"] == {"x": "b0.1"}
 
 
 def test_a_mismatched_urn_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

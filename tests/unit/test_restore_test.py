@@ -277,3 +277,50 @@ def test_a_dry_run_with_a_restore_test_is_refused_before_anything_runs() -> None
             backend="file:///nonexistent-never-touched",
         )
     assert "--dry-run changes nothing and so restores nothing" in refused.value.problems[0]
+
+
+def test_a_gone_backups_leftover_restore_is_deleted_before_the_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A timed-out restore test, then its backup rotated out: the next restore test
+    of that backup is refused (no backup), but what the earlier one left is deleted."""
+    from fsx_backup_provider import restores
+
+    tags = {t["Key"]: t["Value"] for t in restores.restore_tags(BACKUP)}
+    fake = FakeFsx(
+        {
+            "fs-0000000000000000a": file_system("fs-0000000000000000a", tags),
+            "fs-0000000000000000b": file_system("fs-0000000000000000b", {"Name": "keep"}),
+        }
+    )
+    fake.describe_backups = lambda _ids: {}  # type: ignore[attr-defined]
+    fake.region = "us-east-1"  # type: ignore[attr-defined]
+    monkeypatch.setattr(restores, "client_for", lambda _connection: fake)
+    result = restores.restore_test(BACKUP, region="us-east-1")
+    assert result.exit_code == 2 and "was not found" in (result.error or "")
+    assert fake.deleted == ["fs-0000000000000000a"]
+    assert result.leftovers_deleted == ["fs-0000000000000000a"]
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, -1.0])
+def test_a_timeout_that_bounds_nothing_is_refused(timeout: float) -> None:
+    from fsx_backup_provider.restores import input_problems
+
+    [problem] = input_problems(BACKUP, (), (), None, timeout)
+    assert problem.startswith("--timeout must be a number of seconds more than 0")
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0])
+def test_a_bad_restore_test_timeout_is_refused_before_the_rotation(timeout: float) -> None:
+    from fsx_backup_provider.cli.spec import SpecError
+    from fsx_backup_provider.rotation import rotate
+
+    with pytest.raises(SpecError) as refused:
+        rotate(
+            "fs-0123456789abcdef0",
+            1,
+            restore_test=True,
+            restore_test_timeout=timeout,
+            backend="file:///nonexistent-never-touched",
+        )
+    assert refused.value.problems[0].startswith("--restore-test-timeout must be a number")
