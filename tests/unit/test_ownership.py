@@ -369,7 +369,7 @@ def test_a_seed_copied_into_another_stack_draws_a_new_base() -> None:
     assert diff.changes
 
 
-def test_a_seed_whose_ledger_is_gone_draws_a_new_base() -> None:
+def test_a_seed_whose_ledger_is_gone_draws_a_new_base(monkeypatch: pytest.MonkeyPatch) -> None:
     """`state move x fsx-backup-ledger` (or `state delete`/`destroy --target` of the
     ledger), then x declared again: the stack no longer knows x's token was held, so
     the seed must renew every identity (red team A4, A4b, A4c)."""
@@ -377,6 +377,9 @@ def test_a_seed_whose_ledger_is_gone_draws_a_new_base() -> None:
     made = {"declared": ["x"], "base": "b0", "revision": 1, "identities": {"x": "b0.1"}}
     made["stack"] = stack
     seed = FsxBackupSeedProvider()
+    # The seed's check loads what it is handed into this process's Ownership.
+    monkeypatch.setattr(process_state(), "ownership", Ownership())
+    monkeypatch.setattr("fsx_backup_provider.identity._warm_up", lambda: None)
 
     def checked(old_inputs: dict[str, Any], ledger: bool | None) -> dict[str, Any]:
         news: dict[str, Any] = {"declared": ["x"], "stack": stack}
