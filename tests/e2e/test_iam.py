@@ -255,14 +255,18 @@ def outputs(result: auto.UpResult) -> dict[str, Any]:
 
 
 def test_policy_allows_exactly_the_fsx_calls_the_provider_makes() -> None:
-    """fsx.py is the only module that calls FSx; the policy allows exactly what it calls."""
+    """fsx.py is the only module that calls FSx; the provider's policy and the restore
+    test's (docs/iam.md "Restore tests") together allow exactly what it calls."""
+    from tests.emulator.test_iam_restores import actions_of, restore_test_policy
+
     model = botocore.session.get_session().get_service_model("fsx")
     method_to_api = {xform_name(name): name for name in model.operation_names}
     source = FSX_MODULE.read_text()
     called = set(re.findall(r"self\._client\.([a-z_]+)\(", source)) - {"get_paginator"}
     called |= set(re.findall(r"self\._client\.get_paginator\(\"([a-z_]+)\"\)", source))
     assert called, f"found no FSx call in {FSX_MODULE}"
-    assert {f"fsx:{method_to_api[method]}" for method in called} == set(ACTIONS)
+    restore_test = set(actions_of(restore_test_policy()))
+    assert {f"fsx:{method_to_api[method]}" for method in called} == set(ACTIONS) | restore_test
     policy = documented_policy()
     assert granted_actions(policy) == set(ACTIONS)
     assert all(statement["Resource"] == "*" for statement in policy["Statement"])
