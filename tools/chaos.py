@@ -191,7 +191,7 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
     creates_before_kill = rng.randint(1, 2 * CRASH_BACKUPS)
     extra_delay = rng.uniform(0.0, 1.5)
     up = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--parallel", "64"],
+        ["pulumi", "up", "--yes", "--non-interactive", "--parallel", "64"],
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -216,7 +216,7 @@ def crash_trial(emulator: Emulator, rng: random.Random, work: Path, number: int)
     recovery: list[tuple[str, ...]] = [
         ("cancel", "--yes"),
         ("refresh", "--yes", "--clear-pending-creates"),
-        ("up", "--yes", "--skip-preview", "--parallel", "64"),
+        ("up", "--yes", "--parallel", "64"),
     ]
     for step in recovery:
         done = pulumi_cli(project, env, *step, timeout=600)

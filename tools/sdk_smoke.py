@@ -278,7 +278,7 @@ class Smoke:
         """up of one backup per file system, preview, refresh, destroy: the most in flight."""
         self.configure(fileSystemIds=fs_ids)
         try:
-            self.pulumi("up", "--yes", "--skip-preview", "--parallel", "16")
+            self.pulumi("up", "--yes", "--parallel", "16")
             backups = self.backups()
             if len(backups) != len(fs_ids) or any(b["Lifecycle"] != "AVAILABLE" for b in backups):
                 raise SmokeFailed(f"after up: {[(b['BackupId'], b['Lifecycle']) for b in backups]}")
@@ -295,9 +295,9 @@ class Smoke:
                     "worker pool was not widened on this SDK"
                 )
             self.pulumi("preview", "--expect-no-changes")
-            self.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+            self.pulumi("refresh", "--yes", "--expect-no-changes")
         finally:
-            self.pulumi("destroy", "--yes", "--skip-preview", "--parallel", "16")
+            self.pulumi("destroy", "--yes", "--parallel", "16")
         if self.backups():
             raise SmokeFailed(f"destroy left backups in the emulator: {self.backups()}")
         return in_flight
@@ -309,12 +309,12 @@ class Smoke:
         get_id = client.create_backup(FileSystemId=get_fs)["Backup"]["BackupId"]
         self.configure(adoptBackupId=adopt_id, adoptFileSystemId=adopt_fs, getBackupId=get_id)
         creates = self.creates()
-        self.pulumi("up", "--yes", "--skip-preview")
+        self.pulumi("up", "--yes")
         outputs = json.loads(self.pulumi("stack", "output", "--json"))
         seen = (outputs.get("adopted_id"), outputs.get("got_file_system_id"), self.creates())
         if seen != (adopt_id, get_fs, creates):
             raise SmokeFailed(f"import_/get: {seen}, expected {(adopt_id, get_fs, creates)}")
-        self.pulumi("destroy", "--yes", "--skip-preview")
+        self.pulumi("destroy", "--yes")
         left = [b["BackupId"] for b in self.backups()]
         if left != [get_id]:
             raise SmokeFailed(f"destroy of an adopted backup and a got one left {left}")

@@ -39,7 +39,7 @@ def test_ctrl_c_ends_a_long_create_promptly_and_the_next_up_resumes(
         assert pulumi_cli(project, env, *args).returncode == 0
 
     up = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"],
+        ["pulumi", "up", "--yes", "--non-interactive"],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,
@@ -63,7 +63,7 @@ def test_ctrl_c_ends_a_long_create_promptly_and_the_next_up_resumes(
     assert backup["Lifecycle"] == "CREATING"
 
     # Nothing is lost: the next up finds the same backup and waits for it.
-    resumed = pulumi_cli(project, env, "up", "--yes", "--skip-preview")
+    resumed = pulumi_cli(project, env, "up", "--yes")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     [after] = fsx.client().describe_backups()["Backups"]
     assert after["BackupId"] == backup["BackupId"] and after["Lifecycle"] == "AVAILABLE"

@@ -84,7 +84,7 @@ def test_the_provider_exits_within_10_s_of_its_engines_death(
     cli(project, env, "config", "set", "backups", json.dumps(backups))
 
     engine = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"],
+        ["pulumi", "up", "--yes", "--non-interactive"],
         cwd=project,
         env=env,
         stdout=subprocess.DEVNULL,
