@@ -16,7 +16,7 @@ recorded ones (and are needed for a stack rotated before they were recorded).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,12 +26,9 @@ from fsx_backup_provider.cli.engine import (
     StateBackup,
     Target,
     UsageError,
+    checked_target,
     command_error_text,
-    default_backend,
-    find_engine,
     open_stack,
-    prepare_backend,
-    resolve_region,
 )
 from fsx_backup_provider.cli.program import COPY_SUFFIX
 from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK
@@ -100,19 +97,7 @@ def list_backups(
     """
     from pulumi import automation as auto
 
-    target = Target(
-        stack=stack,
-        project=project,
-        backend=backend or default_backend(),
-        region=region,
-        endpoint_url=endpoint_url,
-        profile=profile,
-    )
-    if target.problems():
-        raise UsageError("; ".join(target.problems()))
-    target = replace(target, backend=prepare_backend(target.backend, create=False))
-    target = replace(target, region=resolve_region(region, profile))
-    find_engine()
+    target = checked_target(stack, project, backend, region, endpoint_url, profile)
     missing = UsageError(
         f"stack {stack!r} of project {project!r} does not exist in backend {target.backend}"
     )

@@ -53,13 +53,11 @@ from fsx_backup_provider.cli.engine import (
     StateBackup,
     Target,
     UsageError,
+    checked_target,
     command_error_text,
-    default_backend,
-    find_engine,
     lock_hint,
     open_stack,
     prepare_backend,
-    resolve_region,
 )
 from fsx_backup_provider.cli.events import EventWatcher
 from fsx_backup_provider.cli.interrupt import Interrupted, InterruptGuard
@@ -529,20 +527,9 @@ def rotate(
              "--dry-run"]
         )
     copy_target = _checked_copy_target(copy_to_region, copy_kms_key_id)
-    target = Target(
-        stack=stack or default_stack(source, every, name),
-        project=project,
-        backend=backend or default_backend(),
-        region=region,
-        endpoint_url=endpoint_url,
-        profile=profile,
+    target = checked_target(
+        stack or default_stack(source, every, name), project, backend, region, endpoint_url, profile
     )
-    if target.problems():
-        # Before the backend is touched (a file:// one would be created).
-        raise UsageError("; ".join(target.problems()))
-    target = replace(target, backend=prepare_backend(target.backend, create=False))
-    target = replace(target, region=resolve_region(region, profile))
-    find_engine()
     if not dry_run:
         # Last: a file:// backend's directory is created only for a run that goes ahead.
         target = replace(target, backend=prepare_backend(target.backend))

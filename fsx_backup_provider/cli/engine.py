@@ -11,7 +11,7 @@ import tempfile
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -375,3 +375,29 @@ class StackState:
             copies=_of_type(deployment, FSX_BACKUP_COPY_TYPE),
             pending_creates=dict(sorted(pending.items())),
         )
+
+
+def checked_target(
+    stack: str,
+    project: str,
+    backend: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    profile: str | None,
+) -> Target:
+    """The stack to work on, with its names checked before the backend is touched (a
+    file:// one is not created here), the Region resolved and the engine found."""
+    target = Target(
+        stack=stack,
+        project=project,
+        backend=backend or default_backend(),
+        region=region,
+        endpoint_url=endpoint_url,
+        profile=profile,
+    )
+    if target.problems():
+        raise UsageError("; ".join(target.problems()))
+    target = replace(target, backend=prepare_backend(target.backend, create=False))
+    target = replace(target, region=resolve_region(region, profile))
+    find_engine()
+    return target

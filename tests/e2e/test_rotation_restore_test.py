@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from fsx_backup_provider import restore_test
-from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK
-from tests.e2e.cli_env import isolate, live_backups
+from tests.e2e.cli_env import live_backups
 from tests.e2e.conftest import REGION
+from tests.e2e.test_rotation import Rotate, flags, run_rotate
 
-Rotate = Callable[..., tuple[int, dict[str, Any], str]]
-
-
-@pytest.fixture
-def flags(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsx: Any, pulumi_env: dict[str, str]
-) -> list[str]:
-    fsx.set_faults(backup_seconds=1)
-    return isolate(monkeypatch, tmp_path, fsx)
-
-
-@pytest.fixture
-def run_rotate(flags: list[str], capsys: pytest.CaptureFixture[str]) -> Rotate:
-    """`fsx-backup rotate ... --json` in this process: (exit code, the JSON, stderr)."""
-
-    def run(*args: str) -> tuple[int, dict[str, Any], str]:
-        capsys.readouterr()
-        code = main(["rotate", *args, "--json", *flags])
-        out, err = capsys.readouterr()
-        return code, json.loads(out), err
-
-    return run
+# The same fixtures as rotate's own end-to-end tests.
+__all__ = ["flags", "run_rotate"]
 
 
 def file_system_ids(fsx: Any) -> set[str]:
