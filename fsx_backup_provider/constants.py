@@ -15,6 +15,9 @@ FSX_BACKUP_LEDGER_NAME = "FsxBackupLedger"
 FSX_BACKUP_LEDGER_TYPE = f"{DYNAMIC_TYPE_PREFIX}/{RESOURCE_MODULE}:{FSX_BACKUP_LEDGER_NAME}"
 # The root resource every program has; its children's URNs carry no parent type.
 STACK_TYPE = "pulumi:pulumi:Stack"
+# A component `fsx-backup rotate` registers first in its stack: the mark that a
+# rotation made the stack (rotate deletes backups only in a stack it made).
+ROTATION_MARKER_TYPE = "fsx-backup:cli:Rotation"
 
 # Derived ClientRequestTokens look like `fsxb-<32 hex>-g<generation>`.
 TOKEN_PREFIX = "fsxb"

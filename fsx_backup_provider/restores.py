@@ -19,6 +19,13 @@ over). A run first deletes what an earlier, killed run of the same backup left
 behind, found by that tag. Nothing is ever deleted whose fresh description
 does not carry that tag with this backup's ID (`is_own_restore`).
 
+A restore also carries RUN_TAG: the host and process of the run that made it
+and the time by which that run gives up (`<host>:<pid>:<epoch seconds>`).
+What another run of the same backup is still restoring is not a leftover: a
+second, concurrent restore test of that backup is refused (exit 2, naming the
+run) instead of deleting the first's restore under it. A restore is a
+leftover once its run's time is up, or once its process is gone (same host).
+
 Plain boto3 calls through the package's FSx client (fsx.py: its Region and
 endpoint resolution, error mapping and retries); no Pulumi engine.
 """
@@ -27,7 +34,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +47,8 @@ from fsx_backup_provider.fsx import Connection, FsxApiError, FsxClient, client_f
 
 # The tag that marks a file system or volume as a restore test of a backup (its value).
 RESTORE_TEST_TAG = "fsx-backup:restore-test-of"
+# The run that restored it: `<host>:<pid>:<epoch seconds by which that run gives up>`.
+RUN_TAG = "fsx-backup:restore-test-run"
 TOKEN_PREFIX = "fsxrt"
 DEFAULT_TIMEOUT_SECONDS = 7200.0
 # How many tokens a run walks past (each names a restore an earlier run deleted).
@@ -75,6 +87,10 @@ class RestoreTestRefused(Exception):
 
 class RestoreTestFailed(Exception):
     """The restore test ran and failed (the message says how)."""
+
+
+class RestoreTestBusy(RestoreTestRefused):
+    """Another run is restore-testing the same backup right now."""
 
 
 @dataclass
@@ -128,11 +144,73 @@ def restore_token(backup_id: str, generation: int) -> str:
     return f"{TOKEN_PREFIX}-{digest[:32]}-g{generation}"
 
 
-def restore_tags(backup_id: str) -> list[dict[str, str]]:
-    return [
+def restore_tags(backup_id: str, run: str | None = None) -> list[dict[str, str]]:
+    tags = [
         {"Key": RESTORE_TEST_TAG, "Value": backup_id},
         {"Key": "Name", "Value": f"fsx-backup restore test of {backup_id}"},
     ]
+    return tags + ([{"Key": RUN_TAG, "Value": run}] if run else [])
+
+
+def _host() -> str:
+    # A tag value is letters, digits, spaces and _.:/=+-@ (FSx's rule).
+    return re.sub(r"[^A-Za-z0-9_.=+@-]", "_", socket.gethostname())[:120] or "unknown-host"
+
+
+def run_tag(deadline: float, host: str | None = None, pid: int | None = None) -> str:
+    """RUN_TAG's value for a run of this process, which gives up by `deadline` (epoch
+    seconds); the last field tells two runs of one process (threads) apart."""
+    pid = os.getpid() if pid is None else pid
+    return f"{host or _host()}:{pid}:{math.ceil(deadline)}:{secrets.token_hex(4)}"
+
+
+def _ended(tag: str) -> str:
+    """The same run's tag with its time up: what it left is a leftover at once."""
+    host, pid, _deadline, run_id = tag.rsplit(":", 3)
+    return f"{host}:{pid}:0:{run_id}"
+
+
+# Beyond these a tag was not written by a restore test (os.kill and gmtime would overflow).
+_MAX_PID = 2**31 - 1
+_MAX_DEADLINE = 2**34
+
+
+def _process_exists(pid: int) -> bool:
+    if not 0 < pid <= _MAX_PID:
+        return False  # 0 and -1 would name a process group, not a run
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_in_progress(
+    description: dict[str, Any] | None,
+    *,
+    own: str | None = None,
+    now: Callable[[], float] = time.time,
+    host: Callable[[], str] = _host,
+    exists: Callable[[int], bool] = _process_exists,
+) -> str | None:
+    """Which run, other than `own`, is still at the restore test this resource is part
+    of ("process P on host H until T"), or None when no run is: a leftover."""
+    value = tag_map(description or {}).get(RUN_TAG)
+    if not value or value == own:
+        return None
+    parts = value.rsplit(":", 3)
+    try:
+        run_host, pid, deadline = parts[0], int(parts[1]), int(parts[2])
+    except (ValueError, IndexError):
+        return None  # not a tag a restore test wrote: no run to wait for
+    if len(parts) != 4 or deadline <= now() or deadline > _MAX_DEADLINE or pid > _MAX_PID:
+        return None
+    if run_host == host() and not exists(pid):
+        return None
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(deadline))
+    return f"process {pid} on host {run_host}, which gives up by {until}"
 
 
 def is_own_restore(description: dict[str, Any] | None, backup_id: str) -> bool:
@@ -258,6 +336,8 @@ class _Run:
         self.say = progress
         self.clock = clock
         self.sleep = sleep
+        # This run's RUN_TAG: it gives up by then (the restore's and the delete's waits).
+        self.run_tag = run_tag(time.time() + 2 * timeout + 120)
 
     # -- describing and deleting --------------------------------------------
 
@@ -348,8 +428,21 @@ class _Run:
         ]
         return found
 
+    def refuse_if_busy(self) -> list[tuple[str, str]]:
+        """The leftovers of this backup; RestoreTestBusy if another run is at one now."""
+        found = self.leftovers()
+        for kind, resource_id in found:
+            busy = run_in_progress(self.describe(kind, resource_id), own=self.run_tag)
+            if busy is not None:
+                raise RestoreTestBusy(
+                    f"another restore test of {self.result.backup_id} is running ({kind} "
+                    f"{resource_id}, {busy}): nothing was created; run it again once that "
+                    "one ended"
+                )
+        return found
+
     def clear_leftovers(self) -> None:
-        for kind, resource_id in self.leftovers():
+        for kind, resource_id in self.refuse_if_busy():
             self.say(
                 f"restore-test {self.result.backup_id}: {kind} {resource_id} is left from an "
                 "earlier restore test of this backup: deleting it first"
@@ -370,7 +463,7 @@ class _Run:
             request: dict[str, Any] = {
                 "BackupId": plan.backup_id,
                 "ClientRequestToken": restore_token(plan.backup_id, generation),
-                "Tags": restore_tags(plan.backup_id),
+                "Tags": restore_tags(plan.backup_id, self.run_tag),
             }
             try:
                 if plan.kind == "volume":
@@ -389,9 +482,20 @@ class _Run:
             except FsxApiError as error:
                 # The token was used by an earlier run with other settings (other
                 # subnets, say): what that run made is a leftover, deleted above.
+                # Or another run started at the same moment made it, with its own
+                # run tag: what is running is never restored a second time.
                 if error.code == "IncompatibleParameterError":
+                    self.refuse_if_busy()
                     continue
                 raise
+            # Two runs at once send the same token: the second is answered with
+            # what the first is restoring.
+            busy = run_in_progress(description, own=self.run_tag)
+            if busy is not None:
+                raise RestoreTestBusy(
+                    f"another restore test of {plan.backup_id} is running ({plan.kind} "
+                    f"{resource_id}, {busy}): run it again once that one ended"
+                )
             # A token FSx still remembers answers with what it made, even once deleted.
             if (
                 resource_id in passed
@@ -419,6 +523,31 @@ class _Run:
         resource_id, _ = self.restore(plan)
         result.restored_id = resource_id
         result.cleaned_up = False
+        try:
+            self._test(plan, resource_id, started, keep_restored)
+        finally:
+            if not result.cleaned_up:
+                self.release(plan.kind, resource_id)
+
+    def release(self, kind: str, resource_id: str) -> None:
+        """Mark what this run leaves as no longer in its hands: the next run's leftover
+        at once, although this process (a caller of restore_test()) lives on."""
+        try:
+            description = self.describe(kind, resource_id)
+            if description and is_own_restore(description, self.result.backup_id):
+                ended = _ended(self.run_tag)
+                self.client.tag_resource(str(description["ResourceARN"]), {RUN_TAG: ended})
+        except FsxApiError as error:
+            self.say(
+                f"restore-test {self.result.backup_id}: could not mark {resource_id} as "
+                f"left: {error}"
+            )
+
+    def _test(
+        self, plan: RestorePlan, resource_id: str, started: float, keep_restored: bool
+    ) -> None:
+        """Wait until the restore is ready (or failed), then delete it unless kept."""
+        result = self.result
         ready = _READY[plan.kind]
 
         def settled(description: dict[str, Any] | None) -> bool:
@@ -490,6 +619,8 @@ def run_restore_test(
         return _finish(result, EXIT_FAILED, str(error))
     try:
         _Run(client, result, timeout, say).run(plan, keep_restored)
+    except RestoreTestBusy as busy:
+        return _finish(result, EXIT_REFUSED, str(busy))
     except (RestoreTestFailed, FsxApiError) as error:
         if result.restored_id is not None and not result.cleaned_up:
             say(
@@ -507,6 +638,42 @@ def _clear_leftovers_of_a_gone_backup(
         _Run(client, result, timeout, say).clear_leftovers()
     except (RestoreTestFailed, FsxApiError) as error:
         say(f"restore-test {result.backup_id}: could not delete what it left: {error}")
+
+
+def clear_leftovers_of_gone_backups(
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Delete what restore tests of backups that no longer exist left in the Region
+    (a rotation deleted them, say: no later restore test of theirs would); the IDs
+    deleted. A restore is restored in its backup's Region, so a backup FSx does not
+    know there is gone. Failures are said, not raised, and the next call tries again.
+    """
+    say = progress or (lambda _line: None)
+    deleted: list[str] = []
+    try:
+        client = client_for(Connection(region=region, profile=profile, endpoint_url=endpoint_url))
+        tagged = {
+            tag_map(resource).get(RESTORE_TEST_TAG, "")
+            for resource in (*client.all_file_systems(), *client.all_volumes())
+        }
+        tagged = {backup_id for backup_id in tagged if _BACKUP_ID.match(backup_id)}
+        gone = sorted(tagged - set(client.describe_backups(sorted(tagged))))
+    except Exception as error:  # a sweep is a courtesy: it never fails the caller
+        say(f"restore-test: could not look for what restore tests left: {error}")
+        return deleted
+    for backup_id in gone:
+        swept = RestoreTestResult(backup_id)
+        try:
+            _Run(client, swept, timeout, say).clear_leftovers()
+        except Exception as error:
+            say(f"restore-test {backup_id}: what restore tests of it left stays for now: {error}")
+        deleted += swept.leftovers_deleted
+    return deleted
 
 
 def _finish(result: RestoreTestResult, exit_code: int, error: str | None) -> RestoreTestResult:

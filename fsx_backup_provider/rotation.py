@@ -83,6 +83,7 @@ from fsx_backup_provider.cli.rotation_plan import (
     PeriodSlot,
     Retention,
     RotationPlan,
+    check_made_by_rotate,
     in_utc,
     parse_at,
     period_in_name,
@@ -98,7 +99,7 @@ from fsx_backup_provider.cli.spec import (
     validate_specs,
 )
 from fsx_backup_provider.cli.text import cap_lines, short
-from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE
+from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, ROTATION_MARKER_TYPE
 from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
@@ -230,6 +231,12 @@ def _program(
     the rotation's prefix, period and rules as the `rotation` output, which `list` reads)."""
 
     async def program() -> None:
+        import pulumi
+
+        # The stack's mark, first and checkpointed before any backup (its
+        # registration answers once the engine recorded it): a run killed after
+        # its first CreateBackup leaves a stack the next run knows as its own.
+        await pulumi.ComponentResource(ROTATION_MARKER_TYPE, "rotation").urn.future()
         backups: dict[str, FsxBackup] = {}
         resources: list[pulumi.Resource] = []
         for slot in slots:
@@ -250,8 +257,6 @@ def _program(
                 )
         export_backups(backups)
         if about is not None:
-            import pulumi
-
             pulumi.export(ROTATION_OUTPUT, dict(about))
         await registered(resources)
 
@@ -462,6 +467,7 @@ def rotate(
     copy_kms_key_id: str | None = None,
     restore_test: bool = False,
     restore_test_timeout: float | None = None,
+    adopt_stack: bool = False,
 ) -> RotationResult:
     """Back up `source` (fs-... or fsvol-...) for the period of `at` (default: now), and keep
     the stack's backups that the retention rules keep.
@@ -483,7 +489,10 @@ def rotate(
     but its own restore.
 
     `name` is the backups' name prefix (default daily/hourly/weekly); `stack`
-    defaults to `<prefix>-<source>`. `progress` receives the progress lines
+    defaults to `<prefix>-<source>`. A rotation works only on a stack a
+    rotation made (it deletes what its rules drop): one that holds backups
+    and no rotation's mark is refused, unless `adopt_stack` (for a stack
+    fsx-backup 0.3 or earlier rotated, which left no mark). `progress` receives the progress lines
     `fsx-backup` prints, `engine_output` the engine's own output.
 
     Raises SpecError for arguments or a stack that a rotation cannot use
@@ -492,8 +501,10 @@ def rotate(
     is interrupted (Ctrl-C in the main thread lets the engine stop cleanly;
     the result then says `cancelled`).
     """
-    prefix = name or DEFAULT_PREFIX.get(every, "")
+    prefix = DEFAULT_PREFIX.get(every, "") if name is None else name
     rule_problems: list[str] = []
+    if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
+        rule_problems.append(f"--parallel must be at least 1, got {short(parallel)}")
     try:
         retention = retention_of(
             keep,
@@ -548,8 +559,10 @@ def rotate(
         )
 
     if dry_run:
-        return _dry_run(target, prefix, period, copy_target, plan_of, say)
-    result = _deploy(target, watcher, say, common, prefix, copy_target, plan_of, period)
+        return _dry_run(target, prefix, period, copy_target, plan_of, say, adopt_stack)
+    result = _deploy(
+        target, watcher, say, common, prefix, copy_target, plan_of, period, adopt_stack
+    )
     if restore_test:
         _restore_test_period(result, target, endpoint_url, profile, say, restore_test_timeout)
     return result
@@ -567,6 +580,7 @@ def _restore_test_period(
     from fsx_backup_provider.restores import (
         DEFAULT_TIMEOUT_SECONDS,
         RestoreTestResult,
+        clear_leftovers_of_gone_backups,
         run_restore_test,
     )
 
@@ -577,6 +591,15 @@ def _restore_test_period(
         return
     tested = RestoreTestResult(result.kept[0])
     try:
+        # Restores of backups gone from FSx (this run deleted some): nothing else
+        # would ever delete them.
+        swept = clear_leftovers_of_gone_backups(
+            region=target.region,
+            endpoint_url=endpoint_url,
+            profile=profile,
+            timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
+            progress=say,
+        )
         run_restore_test(
             tested,
             region=target.region,
@@ -598,6 +621,7 @@ def _restore_test_period(
         )
         result.error = message
         raise RotationFailed(message, result, locked=False) from None
+    tested.leftovers_deleted += swept
     result.restore_test = tested.to_json()
     if tested.exit_code != EXIT_OK:
         result.result, result.exit_code = "failed", EXIT_FAILED
@@ -613,6 +637,7 @@ def _deploy(
     copy_target: CopyTarget | None,
     plan_of: Callable[[StackState], RotationPlan],
     period: Period,
+    adopt_stack: bool,
 ) -> RotationResult:
     from pulumi import automation as auto
 
@@ -621,7 +646,7 @@ def _deploy(
             with open_stack(target, lambda: None, create=True) as pulumi_stack:
                 run = _Run(target, pulumi_stack, watcher, guard, say, common)
                 try:
-                    return _rotate_on(run, prefix, copy_target, plan_of)
+                    return _rotate_on(run, prefix, copy_target, plan_of, adopt_stack)
                 except (auto.CommandError, Interrupted) as error:
                     # Inside the stack's workspace, which can still read the state.
                     run.plan = run.plan or _plan_or_none(plan_of, run)
@@ -638,12 +663,15 @@ def _rotate_on(
     prefix: str,
     copy_target: CopyTarget | None,
     plan_of: Callable[[StackState], RotationPlan],
+    adopt_stack: bool,
 ) -> RotationResult:
     """Refresh, recover what a killed run left, plan, deploy: the steps of one run."""
     state = run.read()
-    # Refused before anything changes: backups that are not this rotation's,
-    # or a period older than the newest (pending creates count).
+    # Refused before anything changes: a stack rotate did not make, backups
+    # that are not this rotation's, or a period older than the newest (pending
+    # creates count).
     backups, copies = with_pending(state)
+    check_made_by_rotate(state.rotation, [*backups, *copies], run.target.stack, adopt_stack)
     own = plan_of(StackState(backups, copies, {}))
     if backups or copies:
         # Pending creates are kept: they are what finds a killed run's backups.
@@ -668,6 +696,7 @@ def _dry_run(
     copy_target: CopyTarget | None,
     plan_of: Callable[[StackState], RotationPlan],
     say: Callable[[str], None],
+    adopt_stack: bool,
 ) -> RotationResult:
     """What a run would do, from the state and FSx as they are: nothing is written.
 
@@ -693,7 +722,9 @@ def _dry_run(
             result.error = command_error_text(error)
             raise RotationFailed(result.error, result, False) from error
     backups, copies = with_pending(state)
-    # Refused as a real run would be: backups not this rotation's, an older period.
+    # Refused as a real run would be: a stack rotate did not make, backups not
+    # this rotation's, an older period.
+    check_made_by_rotate(state.rotation, [*backups, *copies], target.stack, adopt_stack)
     plan_of(StackState(backups, copies, {}))
     try:
         live = described_backups(target, {**backups, **copies})

@@ -27,6 +27,7 @@ TESTS = [
     "tests/unit/test_identity.py",
     "tests/unit/test_unknowns.py",
     "tests/unit/test_restore_test.py",
+    "tests/unit/test_rotation_plan.py",
 ]
 
 
@@ -147,6 +148,30 @@ GUARDS = [
         "fsx_backup_provider/restores.py",
         "    return tag_map(description).get(RESTORE_TEST_TAG) == backup_id",
         "    return RESTORE_TEST_TAG in tag_map(description)",
+    ),
+    Guard(
+        "a restore another live run is making is not deleted as a leftover",
+        "fsx_backup_provider/restores.py",
+        "            busy = run_in_progress(self.describe(kind, resource_id), own=self.run_tag)\n",
+        "            busy = None\n",
+    ),
+    Guard(
+        "a token answered with another live run's restore is refused",
+        "fsx_backup_provider/restores.py",
+        "            busy = run_in_progress(description, own=self.run_tag)\n",
+        "            busy = None\n",
+    ),
+    Guard(
+        "rotate refuses a stack it did not make",
+        "fsx_backup_provider/cli/rotation_plan.py",
+        "    if held and not marked and not adopt:",
+        "    if False:",
+    ),
+    Guard(
+        "a rotation's mark in the state is recognised",
+        "fsx_backup_provider/cli/engine.py",
+        "        if kind == ROTATION_MARKER_TYPE and not resource.get(\"delete\"):",
+        "        if False:",
     ),
 ]
 

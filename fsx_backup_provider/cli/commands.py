@@ -219,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
         "restore test fails the run (exit 1) and deletes nothing the rotation keeps",
     )
     rotate.add_argument(
+        "--adopt-stack",
+        action="store_true",
+        help="take a stack fsx-backup 0.3 or earlier rotated (it bears no rotation's mark) as "
+        "this rotation's own; a stack without the mark is refused otherwise",
+    )
+    rotate.add_argument(
         "--restore-test-timeout",
         type=float,
         default=None,
@@ -485,6 +491,7 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
             copy_kms_key_id=args.copy_kms_key_id,
             restore_test=args.restore_test,
             restore_test_timeout=args.restore_test_timeout,
+            adopt_stack=args.adopt_stack,
         )
         if result.error:
             console.line(f"fsx-backup: rotate {result.result}: {clip(result.error)}")

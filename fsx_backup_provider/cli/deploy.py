@@ -9,6 +9,7 @@ from fsx_backup_provider.cli.engine import (
     Target,
     command_error_text,
     lock_hint,
+    made_by_rotate,
     open_stack,
     state_backups,
 )
@@ -84,6 +85,17 @@ def _run(
         ) as stack:
             if command == "refresh":
                 _say_pending_creates(stack, console)
+            if command in ("up", "preview") and made_by_rotate(
+                stack.export_stack().deployment or {}
+            ):
+                # Its periods are in no spec: `up` would delete every one.
+                report.error = (
+                    f"stack {target.stack} is a rotation's (fsx-backup rotate made it): "
+                    f"fsx-backup {command} of a spec would delete its backups. Run "
+                    "`fsx-backup rotate` on it, or pass another --stack"
+                )
+                report.exit_code = EXIT_USAGE
+                return
             try:
                 report.resource_changes, report.result = _engine_command(
                     stack, command, common, refresh

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from fsx_backup_provider.cli.events import name_of_urn
 from fsx_backup_provider.cli.text import short
-from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
+from fsx_backup_provider.constants import (
+    FSX_BACKUP_COPY_TYPE,
+    FSX_BACKUP_TYPE,
+    ROTATION_MARKER_TYPE,
+    STACK_TYPE,
+)
 from fsx_backup_provider.fsx import default_region
 from fsx_backup_provider.servicemodel import string_rule
 
@@ -355,6 +360,9 @@ class StackState:
     backups: dict[str, StateBackup]
     copies: dict[str, StateBackup]
     pending_creates: dict[str, tuple[str, StateBackup]]
+    # `fsx-backup rotate` made the stack: its mark (a ROTATION_MARKER_TYPE
+    # component, from 0.5.0) or its `rotation` output (0.4.0) is in the state.
+    rotation: bool = False
 
     @classmethod
     def read(cls, stack: auto.Stack) -> StackState:
@@ -374,7 +382,19 @@ class StackState:
             backups=_of_type(deployment, FSX_BACKUP_TYPE),
             copies=_of_type(deployment, FSX_BACKUP_COPY_TYPE),
             pending_creates=dict(sorted(pending.items())),
+            rotation=made_by_rotate(deployment),
         )
+
+
+def made_by_rotate(deployment: Mapping[str, Any]) -> bool:
+    """Whether `fsx-backup rotate` made the stack of this deployment (a stack export)."""
+    for resource in deployment.get("resources") or []:
+        kind = resource.get("type")
+        if kind == ROTATION_MARKER_TYPE and not resource.get("delete"):
+            return True
+        if kind == STACK_TYPE and "rotation" in (resource.get("outputs") or {}):
+            return True
+    return False
 
 
 def checked_target(

@@ -240,6 +240,27 @@ def period_slots(
     return slots
 
 
+def check_made_by_rotate(marked: bool, held: Sequence[str], stack: str, adopt: bool) -> None:
+    """Refuse a stack that holds backups and that no `fsx-backup rotate` made.
+
+    A rotation deletes every backup of its stack its rules drop, so it works
+    only on a stack it made (`marked`: the mark a rotation leaves in its
+    stack): never on one `fsx-backup up` or a Pulumi program made, whatever
+    its backups are named. `adopt` takes a stack fsx-backup 0.3 or earlier
+    rotated (which left no mark) as the rotation's own.
+    """
+    if held and not marked and not adopt:
+        raise SpecError(
+            [
+                f"stack {stack} was not made by fsx-backup rotate (it holds "
+                f"{short(sorted(held))} and no rotation's mark): a rotation deletes the backups "
+                "its rules drop, so it never works on a stack `fsx-backup up` or a Pulumi "
+                "program made. Pass another --stack (or --source). If fsx-backup 0.3 or "
+                "earlier rotated this stack, pass --adopt-stack once"
+            ]
+        )
+
+
 def plan_rotation(
     recorded: Mapping[str, StateBackup],
     period: Period,

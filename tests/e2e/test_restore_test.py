@@ -236,6 +236,39 @@ def test_a_kill_mid_restore_then_a_rerun_leaves_nothing(fsx: Any, flags: list[st
     assert set(live_backups(fsx)) == {backup_id}
 
 
+def test_a_second_restore_test_of_a_backup_being_tested_is_refused_and_the_first_succeeds(
+    fsx: Any, flags: list[str], cli: Cli
+) -> None:
+    """Two at once used to fail the first: the second deleted its restore as a leftover."""
+    source = fsx.create_file_system(type="WINDOWS")
+    backup_id = backup_of(fsx, FileSystemId=source)
+    fsx.set_faults(restore_seconds=4, delete_seconds=0.5)
+    marker = f"restore-first-{time.monotonic_ns()}"
+    first = start_cli(["restore-test", "--backup-id", backup_id, "--json", *flags], marker)
+    try:
+        deadline = time.monotonic() + 30
+        while file_system_ids(fsx) == {source}:
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "no restore started within 30 s"
+            time.sleep(0.1)
+        [restoring] = file_system_ids(fsx) - {source}
+        code, second, err = cli("--backup-id", backup_id)
+        assert code == EXIT_USAGE, err
+        assert second["result"] == "failed" and second["restored_id"] is None
+        assert f"another restore test of {backup_id} is running" in second["error"]
+        assert restoring in second["error"] and f"process {first.pid}" in second["error"]
+        out, _ = first.communicate(timeout=90)
+    finally:
+        kill_marked(marker)
+    done = json.loads(out)
+    assert (done["result"], done["restored_id"], done["cleaned_up"]) == (
+        "succeeded",
+        restoring,
+        True,
+    )
+    assert file_system_ids(fsx) == {source}
+
+
 def test_the_python_api_returns_the_same_fields(fsx: Any, flags: list[str]) -> None:
     volume_id = fsx.create_ontap_volume()
     backup_id = backup_of(fsx, VolumeId=volume_id)

@@ -259,6 +259,50 @@ def test_a_failed_backup_deletes_nothing(fsx: Any, run_rotate: Rotate) -> None:
     assert result["deleted"] == [day1] and set(live_backups(fsx)) == set(result["kept"])
 
 
+def test_rotate_and_up_never_work_on_each_others_stacks(
+    fsx: Any, flags: list[str], run_rotate: Rotate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The red team's data loss: `rotate --stack` of a stack `fsx-backup up` made, whose
+    backups happen to be named like periods, deleted the oldest."""
+    fs_id = fsx.create_file_system("LUSTRE")
+    declared = ["--backup", f"daily-2024-01-01={fs_id}", "--backup", f"daily-2024-01-02={fs_id}"]
+    assert main(["up", "--stack", "by-up", *declared, *flags]) == EXIT_OK
+    made_by_up = set(live_backups(fsx))
+    assert len(made_by_up) == 2
+    before = fsx.calls()
+    for extra in ((), ("--dry-run",)):
+        code, result, err = run_rotate(
+            "--source", fs_id, "--stack", "by-up", "--keep", "1", "--at", "2024-01-03", *extra
+        )
+        assert code == EXIT_USAGE, err
+        assert "stack by-up was not made by fsx-backup rotate" in result["problems"][0]
+        assert result["deleted"] == [] and result["created"] == []
+    assert mutating(fsx, before) == {} and set(live_backups(fsx)) == made_by_up
+
+    # And `up` of a spec on a rotation's stack would delete its periods: refused too.
+    code, result, err = run_rotate("--source", fs_id, "--keep", "2", "--at", "2024-01-03")
+    assert code == EXIT_OK, err
+    [period] = result["created"]
+    capsys.readouterr()
+    for command in ("up", "preview"):
+        code = main([command, "--stack", result["stack"], *declared, "--json", *flags])
+        report = json.loads(capsys.readouterr().out)
+        assert code == EXIT_USAGE
+        assert f"stack {result['stack']} is a rotation's" in report["error"]
+    assert set(live_backups(fsx)) == {*made_by_up, period}
+    # The mark holds from the first run on: the next day's run works as ever.
+    code, result, err = run_rotate("--source", fs_id, "--keep", "1", "--at", "2024-01-04")
+    assert code == EXIT_OK and result["deleted"] == [period], err
+
+    # A stack 0.3 rotated bears no mark: --adopt-stack takes it, once, and marks it.
+    adopt = ("--source", fs_id, "--stack", "by-up", "--keep", "1", "--at", "2024-01-03")
+    code, result, err = run_rotate(*adopt, "--adopt-stack")
+    assert code == EXIT_OK, err
+    assert set(result["deleted"]) == made_by_up  # --keep 1: its own period only
+    code, result, err = run_rotate(*adopt)
+    assert code == EXIT_OK and result["created"] == result["deleted"] == [], err
+
+
 def test_copies_in_another_region_rotate_with_their_backups(fsx: Any, run_rotate: Rotate) -> None:
     fs_id = fsx.create_file_system("LUSTRE", deployment_type="PERSISTENT_2")
     dr = "eu-west-1"

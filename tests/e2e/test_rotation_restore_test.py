@@ -63,3 +63,25 @@ def test_a_failed_restore_test_fails_the_run_and_deletes_nothing_kept(
     assert again.leftovers_deleted == [result["restore_test"]["restored_id"]]
     assert file_system_ids(fsx) == {fs_id}
     assert set(live_backups(fsx)) == {day2}
+
+
+def test_a_rotation_deletes_what_restore_tests_of_the_backups_it_drops_left(
+    fsx: Any, run_rotate: Rotate
+) -> None:
+    """No later restore test of a deleted backup would ever delete its restores."""
+    fs_id = fsx.create_file_system(type="WINDOWS")
+    fsx.set_faults(restore_seconds=0.5, delete_seconds=0.5)
+    source = ("--source", fs_id, "--keep", "1", "--restore-test")
+    code, result, err = run_rotate(*source, "--at", "2024-01-01")
+    assert code == EXIT_OK, err
+    [day1] = result["created"]
+    kept = restore_test(
+        day1, region=REGION, endpoint_url=fsx.endpoint_url, timeout=60, keep_restored=True
+    )
+    assert kept.exit_code == EXIT_OK and kept.restored_id is not None, kept.error
+    assert file_system_ids(fsx) == {fs_id, kept.restored_id}
+    code, result, err = run_rotate(*source, "--at", "2024-01-02")
+    assert code == EXIT_OK, err
+    assert result["deleted"] == [day1]
+    assert kept.restored_id in result["restore_test"]["leftovers_deleted"]
+    assert file_system_ids(fsx) == {fs_id}

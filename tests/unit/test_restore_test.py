@@ -43,6 +43,11 @@ class FakeFsx:
     def all_volumes(self) -> list[dict[str, Any]]:
         return []
 
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        [described] = [fs for fs in self.file_systems.values() if fs["ResourceARN"] == arn]
+        kept = [t for t in described["Tags"] if t["Key"] not in tags]
+        described["Tags"] = kept + [{"Key": k, "Value": v} for k, v in tags.items()]
+
     def delete_file_system(self, request: dict[str, Any]) -> dict[str, Any]:
         self.deleted.append(request["FileSystemId"])
         self.file_systems.pop(request["FileSystemId"])
@@ -55,6 +60,7 @@ class FakeFsx:
             "FileSystemType": "WINDOWS",
             "Lifecycle": "AVAILABLE",
             "Tags": request["Tags"],
+            "ResourceARN": f"arn:aws:fsx:us-east-1:1:file-system/fs-{len(self.created):017x}",
         }
         self.file_systems[file_system["FileSystemId"]] = file_system
         return file_system
@@ -66,6 +72,7 @@ def file_system(fs_id: str, tags: dict[str, str], lifecycle: str = "AVAILABLE") 
         "FileSystemType": "WINDOWS",
         "Lifecycle": lifecycle,
         "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+        "ResourceARN": f"arn:aws:fsx:us-east-1:123456789012:file-system/{fs_id}",
     }
 
 
@@ -324,3 +331,172 @@ def test_a_bad_restore_test_timeout_is_refused_before_the_rotation(timeout: floa
             backend="file:///nonexistent-never-touched",
         )
     assert refused.value.problems[0].startswith("--restore-test-timeout must be a number")
+
+
+# Concurrent restore tests of one backup, and a rotation's sweep of what restore
+# tests of the backups it deleted left.
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_run_in_progress_reads_the_run_tag() -> None:
+    import os
+    import time
+
+    from fsx_backup_provider.restores import RUN_TAG, _host, run_in_progress
+
+    def restore(value: str) -> dict[str, Any]:
+        return file_system("fs-1", {RESTORE_TEST_TAG: BACKUP, RUN_TAG: value})
+
+    later, earlier = time.time() + 3600, time.time() - 1
+    live_here = f"{_host()}:{os.getppid()}:{int(later)}:r1"
+    assert run_in_progress(restore(live_here)) is not None
+    assert "on host" in str(run_in_progress(restore(f"elsewhere.example:1:{int(later)}:r2")))
+    # A leftover: its run's time is up, its process is gone, or it is this run's own.
+    assert run_in_progress(restore(f"elsewhere.example:1:{int(earlier)}:r3")) is None
+    assert run_in_progress(restore(f"{_host()}:{_dead_pid()}:{int(later)}:r4")) is None
+    assert run_in_progress(restore(live_here), own=live_here) is None
+    assert run_in_progress(file_system("fs-1", {RESTORE_TEST_TAG: BACKUP})) is None  # 0.4.0's
+    assert run_in_progress(restore("garbage")) is None
+    # The red team's: values no restore test writes never crash, and name no live run.
+    for odd in (
+        f"{_host()}:99999999999999999999:9999999999:r5",
+        "elsewhere.example:12:99999999999999999999:r6",
+        f"{_host()}:-1:{int(later)}:r7",
+        f"{_host()}:0:{int(later)}:r8",
+        f"a:b:c:{_host()}:abc",
+        f"{_host()}:{os.getppid()}:{int(later)}",  # 3 fields: not this version's
+    ):
+        assert run_in_progress(restore(odd)) is None, odd
+
+
+def test_a_restore_another_live_run_is_making_is_not_deleted_as_a_leftover() -> None:
+    import os
+    import time
+
+    from fsx_backup_provider.restores import RUN_TAG, RestoreTestBusy, _host
+
+    live = f"{_host()}:{os.getppid()}:{int(time.time() + 3600)}:r1"
+    fake = FakeFsx(
+        {"fs-live": file_system("fs-live", {RESTORE_TEST_TAG: BACKUP, RUN_TAG: live}, "CREATING")}
+    )
+    with pytest.raises(RestoreTestBusy, match=r"another restore test of .* is running"):
+        run_of(fake).clear_leftovers()
+    assert fake.deleted == [] and set(fake.file_systems) == {"fs-live"}
+    # The same restore once its process is gone is a killed run's leftover.
+    fake.file_systems["fs-live"]["Tags"][1]["Value"] = f"{_host()}:{_dead_pid()}:{2**33}:r1"
+    fake.file_systems["fs-live"]["Lifecycle"] = "AVAILABLE"
+    run_of(fake).clear_leftovers()
+    assert fake.deleted == ["fs-live"]
+
+
+def test_a_token_answered_with_another_live_runs_restore_is_refused_not_waited_on() -> None:
+    import os
+    import time
+
+    from fsx_backup_provider.restores import RUN_TAG, RestoreTestBusy, _host
+
+    live = f"{_host()}:{os.getppid()}:{int(time.time() + 3600)}:r1"
+    fake = FakeFsx({})
+
+    def answered(request: dict[str, Any]) -> dict[str, Any]:
+        # Both runs sent the same token: FSx answers with the first one's restore.
+        fake.created.append(request)
+        return file_system("fs-first", {RESTORE_TEST_TAG: BACKUP, RUN_TAG: live}, "CREATING")
+
+    fake.create_file_system_from_backup = answered  # type: ignore[method-assign]
+    plan = RestorePlan(BACKUP, "file system", "WINDOWS", subnet_ids=("subnet-01234567",))
+    run = run_of(fake)
+    with pytest.raises(RestoreTestBusy):
+        run.run(plan, keep_restored=False)
+    assert fake.deleted == [] and run.result.restored_id is None
+    [request] = fake.created
+    assert {"Key": RUN_TAG, "Value": run.run_tag} in request["Tags"]
+
+
+def test_the_sweep_deletes_only_restore_tests_of_backups_that_are_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fsx_backup_provider import restores
+
+    fake = FakeFsx(
+        {
+            "fs-source": file_system("fs-source", {"Name": "source"}),
+            "fs-of-gone": file_system("fs-of-gone", {RESTORE_TEST_TAG: BACKUP}),
+            "fs-of-live": file_system("fs-of-live", {RESTORE_TEST_TAG: OTHER_BACKUP}),
+            "fs-odd": file_system("fs-odd", {RESTORE_TEST_TAG: "not-a-backup-id"}),
+        }
+    )
+    asked: list[list[str]] = []
+
+    def describe_backups(ids: list[str]) -> dict[str, Any]:
+        asked.append(list(ids))
+        return {OTHER_BACKUP: {"BackupId": OTHER_BACKUP}}
+
+    fake.describe_backups = describe_backups  # type: ignore[attr-defined]
+    monkeypatch.setattr(restores, "client_for", lambda _connection: fake)
+    lines: list[str] = []
+    assert restores.clear_leftovers_of_gone_backups(timeout=5.0, progress=lines.append) == [
+        "fs-of-gone"
+    ]
+    assert asked == [sorted([BACKUP, OTHER_BACKUP])]
+    assert set(fake.file_systems) == {"fs-source", "fs-of-live", "fs-odd"}
+
+    # A sweep that fails says so and never raises: the rotation's result stands.
+    def broken(ids: list[str]) -> dict[str, Any]:
+        raise OverflowError("anything at all")
+
+    fake.describe_backups = broken  # type: ignore[attr-defined]
+    lines.clear()
+    assert restores.clear_leftovers_of_gone_backups(timeout=5.0, progress=lines.append) == []
+    assert "could not look for what restore tests left: anything at all" in lines[0]
+
+
+def test_two_runs_started_at_once_restore_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The red team's race: the second run's token meets the first's restore made with
+    another run tag (IncompatibleParameterError); it must not go on to a new token."""
+    from fsx_backup_provider.fsx import FsxApiError
+    from fsx_backup_provider.restores import RestoreTestBusy
+
+    fake = FakeFsx({})
+    first, second = run_of(fake), run_of(fake)
+    plan = RestorePlan(BACKUP, "file system", "WINDOWS", subnet_ids=("subnet-01234567",))
+    original = fake.create_file_system_from_backup
+
+    def create(request: dict[str, Any]) -> dict[str, Any]:
+        if fake.created:
+            fake.created.append(request)
+            raise FsxApiError("CreateFileSystemFromBackup", "IncompatibleParameterError", "x")
+        made = original(request)
+        made["Lifecycle"] = "CREATING"
+        return made
+
+    fake.create_file_system_from_backup = create  # type: ignore[method-assign]
+    first.restore(plan)
+    with pytest.raises(RestoreTestBusy):
+        second.restore(plan)
+    assert len(fake.file_systems) == 1 and len(fake.created) == 2
+    assert first.run_tag != second.run_tag  # two runs of one process are told apart
+
+
+def test_a_kept_restore_is_marked_left_so_the_same_process_can_sweep_it() -> None:
+    """restore_test(keep_restored=True) from a process that lives on (a service, a test):
+    its restore must not look like a run still in progress."""
+    from fsx_backup_provider.restores import RUN_TAG, run_in_progress, tag_map
+
+    fake = FakeFsx({})
+    plan = RestorePlan(BACKUP, "file system", "WINDOWS", subnet_ids=("subnet-01234567",))
+    first = run_of(fake)
+    first.run(plan, keep_restored=True)
+    kept = fake.file_systems[str(first.result.restored_id)]
+    assert tag_map(kept)[RUN_TAG].split(":")[2] == "0"
+    assert run_in_progress(kept) is None
+    second = run_of(fake)
+    second.clear_leftovers()
+    assert fake.deleted == [first.result.restored_id]

@@ -362,3 +362,56 @@ def test_the_list_table() -> None:
         "daily-2024-07-01  2024-07-01  backup-2   gone       -        1m5s  -        backup-3",
         "2 backup(s) in stack daily-x (rotation daily, every day; keep daily 7)",
     ]
+
+
+# A rotation deletes what its rules drop: it works only on a stack a rotation made.
+
+
+def _export(*resources: dict[str, object]) -> dict[str, object]:
+    return {"resources": list(resources)}
+
+
+_STACK_ROOT = {"urn": "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "type": "pulumi:pulumi:Stack"}
+
+
+def test_a_stack_bears_a_rotations_mark_only_when_rotate_left_one() -> None:
+    from fsx_backup_provider.cli.engine import made_by_rotate
+    from fsx_backup_provider.constants import ROTATION_MARKER_TYPE
+
+    marker = {"urn": "urn:pulumi:s::p::fsx-backup:cli:Rotation::rotation",
+              "type": ROTATION_MARKER_TYPE}
+    assert made_by_rotate(_export(_STACK_ROOT, marker))
+    # 0.4.0's mark: the root's `rotation` output.
+    assert made_by_rotate(_export({**_STACK_ROOT, "outputs": {"rotation": {"prefix": "daily"}}}))
+    # `fsx-backup up` exports `backups` only; a marker being deleted is no mark.
+    assert not made_by_rotate(_export({**_STACK_ROOT, "outputs": {"backups": {}}}))
+    assert not made_by_rotate(_export(_STACK_ROOT, {**marker, "delete": True}))
+    assert not made_by_rotate({})
+
+
+def test_rotate_refuses_a_stack_of_backups_named_like_periods_that_it_did_not_make() -> None:
+    from fsx_backup_provider.cli.rotation_plan import check_made_by_rotate
+
+    # The data loss the red team found: an `fsx-backup up` stack whose backups
+    # parse as this rotation's periods; the plan alone would drop day 1.
+    held = recorded("daily-2024-01-01", "daily-2024-01-02")
+    plan = plan_rotation(held, day(3), BackupSpec("daily-2024-01-03", FS), Retention(last=2),
+                         "daily", "s")
+    assert plan.dropped == ["daily-2024-01-01"]
+    with pytest.raises(SpecError) as refused:
+        check_made_by_rotate(False, list(held), "s", adopt=False)
+    assert "not made by fsx-backup rotate" in refused.value.problems[0]
+    assert "--adopt-stack" in refused.value.problems[0]
+    check_made_by_rotate(True, list(held), "s", adopt=False)  # rotate's own stack
+    check_made_by_rotate(False, list(held), "s", adopt=True)  # 0.3's, adopted
+    check_made_by_rotate(False, [], "s", adopt=False)  # an empty stack is anyone's first run
+
+
+def test_rotate_refuses_an_empty_name_and_a_parallel_below_one() -> None:
+    from fsx_backup_provider.rotation import rotate
+
+    with pytest.raises(SpecError) as refused:
+        rotate(FS, 1, name="", parallel=0, stack="s")
+    text = " ".join(refused.value.problems)
+    assert "--name ''" in text or '--name ""' in text, text
+    assert "--parallel must be at least 1, got 0" in text
