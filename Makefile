@@ -13,7 +13,7 @@ AWS_STAMP := $(VENV_AWS)/.installed-stamp
 # no plugin downloads); tools/engine.sh builds the engine only on first use.
 WITH_ENV = eval "$$(tools/env.sh)" &&
 
-.PHONY: test unit lint guards demo bench chaos doctor env engine engine-path sdk-smoke venv clean
+.PHONY: test unit lint guards docs demo bench chaos doctor env engine engine-path sdk-smoke venv clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is needed ($(PYTHON))" >&2; exit 1; }
@@ -50,6 +50,11 @@ guards: $(STAMP)
 # The oldest and the newest admitted SDK end to end (also part of `make test`).
 sdk-smoke: $(STAMP) engine
 	@$(WITH_ENV) $(PY) -m tools.sdk_smoke
+
+# docs/reference.md and bench/README.md's results table, from the code (tools/docs.py);
+# tests/unit/test_docs.py fails when they are stale.
+docs: $(STAMP)
+	@$(PY) -m tools.docs
 
 unit: $(STAMP)
 	@$(PY) -m pytest tests/unit -q

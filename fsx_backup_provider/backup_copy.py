@@ -237,6 +237,25 @@ class FsxBackupCopyArgs:
     `aws:region`, then the AWS environment). Changing any of source_backup_id,
     source_region, region, kms_key_id or copy_tags replaces the copy; `tags`
     change in place.
+
+    Inputs:
+        source_backup_id: the backup to copy, `backup-...` (required); the
+            second positional argument, or `FsxBackupCopyArgs(source_backup_id=...)`
+        source_region: where the source backup is (default: the copy's Region,
+            an in-Region copy)
+        region: where the copy is made (default: `aws:region`, then the AWS
+            environment)
+        kms_key_id: the KMS key that encrypts the copy (default: the
+            destination Region's FSx key)
+        copy_tags: copy the source's tags onto the copy (default: False);
+            `tags` are added and win on a key conflict; the copied tags are not
+            fought over later unless declared
+        tags: as FsxBackup's, changed in place
+        client_request_token: as FsxBackup's; changing it replaces the copy
+        wait_for_available: as FsxBackup's (default: True)
+        create_timeout_seconds: as FsxBackup's (default: 1800); also bounds the
+            wait for a copy slot (five copies to a Region at a time)
+        delete_timeout_seconds: as FsxBackup's (default: 1800)
     """
 
     source_backup_id: pulumi.Input[str] | None = None
@@ -259,6 +278,25 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
     interrupted or retried create never leaves a second copy; then waited on
     until AVAILABLE. At most five copies to one Region are in progress at a
     time (FSx's limit); the rest queue in the provider.
+
+    Outputs:
+        backup_id: the copy's backup ID, `backup-...` (also the resource's ID)
+        arn: the copy's ARN
+        source_backup_id: the backup it is a copy of
+        source_region: the Region of that backup
+        region: the Region the copy is in
+        kms_key_id: the KMS key that encrypts the copy
+        tags: the live tags, less the `aws:defaultTags` ones
+        tags_all: the live tags
+        lifecycle: FSx's lifecycle of the copy (AVAILABLE, COPYING, ...)
+        type: USER_INITIATED (a copy is always one)
+        resource_type: FILE_SYSTEM or VOLUME, as its source's
+        file_system_id: the file system of its source (a secret when the source
+            is another resource's output)
+        volume_id: the ONTAP volume of its source (likewise)
+        owner_id: the AWS account that owns the copy
+        creation_time: when FSx made the copy, ISO 8601
+        client_request_token: the ClientRequestToken the copy was made with
     """
 
     backup_id: pulumi.Output[str]

@@ -46,6 +46,27 @@ class FsxBackupArgs:
     Exactly one of `file_system_id` (Windows, Lustre, OpenZFS) or `volume_id`
     (an ONTAP volume) is set. Changing either, or `region`, replaces the backup;
     `tags` change in place.
+
+    Inputs:
+        file_system_id: the file system to back up; exactly one of this or
+            `volume_id`; changing it replaces the backup
+        volume_id: the ONTAP volume to back up; changing it replaces the backup
+        tags: tags of the backup (default: none), changed in place
+            (TagResource/UntagResource of exactly the changed keys); merged over
+            `aws:defaultTags`. Declared with no tags (and no default tags), a
+            backup keeps the tags FSx copies from a source with
+            CopyTagsToBackups, and the provider does not fight them
+        client_request_token: the idempotency token (default: derived from the
+            stack's seed); 1 to 63 characters of FSx's pattern, used exactly as
+            given; changing it replaces the backup (a token names one backup)
+        wait_for_available: wait for AVAILABLE on create (default: True)
+        create_timeout_seconds: how long a create may take in all (default:
+            1800): queued behind other backups of the same source, waiting out
+            BackupInProgress, and waiting for AVAILABLE
+        delete_timeout_seconds: how long a delete waits for the backup to be
+            gone (default: 1800)
+        region: the backup's Region (default: `aws:region`, then the AWS
+            environment); changing it replaces the backup
     """
 
     file_system_id: pulumi.Input[str] | None = None
@@ -65,6 +86,22 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
     Created with a stable ClientRequestToken derived from the stack, the
     resource's place in it and its source, so an interrupted or retried
     create never leaves a second backup; then waited on until AVAILABLE.
+
+    Outputs:
+        backup_id: the backup's ID, `backup-...` (also the resource's ID)
+        arn: the backup's ARN
+        file_system_id: the file system backed up (None for a volume backup)
+        volume_id: the ONTAP volume backed up (None for a file system backup)
+        tags: the live tags, less the `aws:defaultTags` ones
+        tags_all: the live tags
+        lifecycle: FSx's lifecycle of the backup (AVAILABLE, CREATING, ...)
+        type: USER_INITIATED, AUTOMATIC or AWS_BACKUP
+        resource_type: FILE_SYSTEM or VOLUME
+        owner_id: the AWS account that owns the backup
+        kms_key_id: the KMS key that encrypts the backup
+        creation_time: when FSx made the backup, ISO 8601
+        client_request_token: the ClientRequestToken the backup was made with
+        region: the Region the backup is in
     """
 
     backup_id: pulumi.Output[str]

@@ -68,7 +68,7 @@ def _model_file() -> Path:
     purpose: importing botocore.session and building its ServiceModel cost
     the provider ~110 ms of CPU at the start of every preview (and
     botocore.loaders alone ~60 ms, through botocore.compat and urllib3),
-    out of a budget of ~160 ms for 200 backups (see README, Performance).
+    out of a budget of ~160 ms for 200 backups (see bench/README.md).
     tests/unit/test_servicemodel.py holds this to botocore's Loader.
     """
     spec = importlib.util.find_spec("botocore")

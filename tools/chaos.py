@@ -364,7 +364,7 @@ def destroy_trial(emulator: Emulator, rng: random.Random, work: Path, number: in
 
 def _clear_empty_attrs(env: dict[str, str]) -> None:
     """A file backend killed while it writes a checkpoint can leave an empty
-    `<stack>.json.attrs` beside an intact state; README's Troubleshooting says
+    `<stack>.json.attrs` beside an intact state; docs/troubleshooting.md says
     to delete it (every command fails "failed to load checkpoint: EOF" until then)."""
     backend = Path(env["PULUMI_BACKEND_URL"].removeprefix("file://"))
     for attrs in (backend / ".pulumi" / "stacks").rglob("*.attrs"):

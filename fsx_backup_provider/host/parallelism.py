@@ -174,7 +174,7 @@ def _warn(reason: str) -> None:
         f"{WARNING_PREFIX} ({reason}; pulumi {_installed('pulumi')}, grpcio "
         f"{_installed('grpcio')}): this run creates, deletes and refreshes at most 4 "
         "FsxBackups at a time. Nothing else changes. For full parallelism use a pulumi SDK "
-        "in the tested range (README.md, 'Supported versions')."
+        "in the tested range (CONTRIBUTING.md, 'Supported versions')."
     )
 
 
