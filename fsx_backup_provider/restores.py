@@ -39,7 +39,7 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -642,6 +642,7 @@ def _clear_leftovers_of_a_gone_backup(
 
 def clear_leftovers_of_gone_backups(
     *,
+    also: Sequence[str] = (),
     region: str | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
@@ -651,7 +652,9 @@ def clear_leftovers_of_gone_backups(
     """Delete what restore tests of backups that no longer exist left in the Region
     (a rotation deleted them, say: no later restore test of theirs would); the IDs
     deleted. A restore is restored in its backup's Region, so a backup FSx does not
-    know there is gone. Failures are said, not raised, and the next call tries again.
+    know there is gone. `also`: backups about to be deleted (FSx refuses to delete a
+    backup while a restore of it is CREATING). Failures are said, not raised, and the
+    next call tries again.
     """
     say = progress or (lambda _line: None)
     deleted: list[str] = []
@@ -663,6 +666,7 @@ def clear_leftovers_of_gone_backups(
         }
         tagged = {backup_id for backup_id in tagged if _BACKUP_ID.match(backup_id)}
         gone = sorted(tagged - set(client.describe_backups(sorted(tagged))))
+        gone = sorted(set(gone) | (tagged & set(also)))
     except Exception as error:  # a sweep is a courtesy: it never fails the caller
         say(f"restore-test: could not look for what restore tests left: {error}")
         return deleted

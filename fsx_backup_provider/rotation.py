@@ -560,12 +560,47 @@ def rotate(
 
     if dry_run:
         return _dry_run(target, prefix, period, copy_target, plan_of, say, adopt_stack)
+    swept: list[str] = []
+
+    def before_deploy(dropped: list[str]) -> None:
+        """A restore test's restore of a backup the run drops, still CREATING after a
+        timed-out test, would fail its DeleteBackup (BackupRestoring): gone first."""
+        from fsx_backup_provider.restores import clear_leftovers_of_gone_backups
+
+        swept.extend(
+            clear_leftovers_of_gone_backups(
+                also=dropped,
+                region=target.region,
+                endpoint_url=endpoint_url,
+                profile=profile,
+                timeout=_restore_timeout(restore_test_timeout),
+                progress=say,
+            )
+        )
+
     result = _deploy(
-        target, watcher, say, common, prefix, copy_target, plan_of, period, adopt_stack
+        target,
+        watcher,
+        say,
+        common,
+        prefix,
+        copy_target,
+        plan_of,
+        period,
+        adopt_stack,
+        before_deploy if restore_test else None,
     )
     if restore_test:
-        _restore_test_period(result, target, endpoint_url, profile, say, restore_test_timeout)
+        _restore_test_period(
+            result, target, endpoint_url, profile, say, restore_test_timeout, swept
+        )
     return result
+
+
+def _restore_timeout(timeout: float | None) -> float:
+    from fsx_backup_provider.restores import DEFAULT_TIMEOUT_SECONDS
+
+    return DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout
 
 
 def _restore_test_period(
@@ -575,8 +610,10 @@ def _restore_test_period(
     profile: str | None,
     say: Callable[[str], None],
     timeout: float | None,
+    swept: list[str],
 ) -> None:
-    """Restore-test the period's backup (the newest kept), into `result`."""
+    """Restore-test the period's backup (the newest kept), into `result`; `swept`: the
+    restore-test leftovers the run already deleted."""
     from fsx_backup_provider.restores import (
         DEFAULT_TIMEOUT_SECONDS,
         RestoreTestResult,
@@ -593,7 +630,7 @@ def _restore_test_period(
     try:
         # Restores of backups gone from FSx (this run deleted some): nothing else
         # would ever delete them.
-        swept = clear_leftovers_of_gone_backups(
+        swept_now = clear_leftovers_of_gone_backups(
             region=target.region,
             endpoint_url=endpoint_url,
             profile=profile,
@@ -621,7 +658,7 @@ def _restore_test_period(
         )
         result.error = message
         raise RotationFailed(message, result, locked=False) from None
-    tested.leftovers_deleted += swept
+    tested.leftovers_deleted += swept + swept_now
     result.restore_test = tested.to_json()
     if tested.exit_code != EXIT_OK:
         result.result, result.exit_code = "failed", EXIT_FAILED
@@ -638,6 +675,7 @@ def _deploy(
     plan_of: Callable[[StackState], RotationPlan],
     period: Period,
     adopt_stack: bool,
+    before_deploy: Callable[[list[str]], None] | None,
 ) -> RotationResult:
     from pulumi import automation as auto
 
@@ -646,7 +684,7 @@ def _deploy(
             with open_stack(target, lambda: None, create=True) as pulumi_stack:
                 run = _Run(target, pulumi_stack, watcher, guard, say, common)
                 try:
-                    return _rotate_on(run, prefix, copy_target, plan_of, adopt_stack)
+                    return _rotate_on(run, prefix, copy_target, plan_of, adopt_stack, before_deploy)
                 except (auto.CommandError, Interrupted) as error:
                     # Inside the stack's workspace, which can still read the state.
                     run.plan = run.plan or _plan_or_none(plan_of, run)
@@ -664,6 +702,7 @@ def _rotate_on(
     copy_target: CopyTarget | None,
     plan_of: Callable[[StackState], RotationPlan],
     adopt_stack: bool,
+    before_deploy: Callable[[list[str]], None] | None = None,
 ) -> RotationResult:
     """Refresh, recover what a killed run left, plan, deploy: the steps of one run."""
     state = run.read()
@@ -679,6 +718,10 @@ def _rotate_on(
     state = _recover(run, state, prefix, own.period.every, plan_of)
     run.plan = plan_of(state)
     _say_plan(run.say, run.plan)
+    if before_deploy is not None:
+        before_deploy(
+            [state.backups[n].backup_id for n in run.plan.dropped if n in state.backups]
+        )
     run.seen_before_deploy = set(run.seen)
     about = {
         "prefix": prefix,

@@ -255,7 +255,9 @@ def check_made_by_rotate(marked: bool, held: Sequence[str], stack: str, adopt: b
                 f"stack {stack} was not made by fsx-backup rotate (it holds "
                 f"{short(sorted(held))} and no rotation's mark): a rotation deletes the backups "
                 "its rules drop, so it never works on a stack `fsx-backup up` or a Pulumi "
-                "program made. Pass another --stack (or --source). If fsx-backup 0.3 or "
+                "program made; its backups stay as they are (`fsx-backup destroy --stack "
+                f"{stack}` deletes them). Give the rotation a stack of its own: drop --stack "
+                "for the default <prefix>-<source>, or name a new one. If fsx-backup 0.3 or "
                 "earlier rotated this stack, pass --adopt-stack once"
             ]
         )

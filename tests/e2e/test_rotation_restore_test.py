@@ -85,3 +85,22 @@ def test_a_rotation_deletes_what_restore_tests_of_the_backups_it_drops_left(
     assert result["deleted"] == [day1]
     assert kept.restored_id in result["restore_test"]["leftovers_deleted"]
     assert file_system_ids(fsx) == {fs_id}
+
+
+def test_a_timed_out_restore_test_does_not_fail_the_next_days_rotation(
+    fsx: Any, run_rotate: Rotate
+) -> None:
+    """The new user's case: day 3's restore test timed out with its restore still
+    CREATING; day 4 drops day 3, whose DeleteBackup FSx refuses while it restores."""
+    fs_id = fsx.create_file_system(type="WINDOWS")
+    fsx.set_faults(restore_seconds=6, delete_seconds=0.5)
+    source = ("--source", fs_id, "--keep", "1", "--restore-test")
+    code, result, err = run_rotate(*source, "--restore-test-timeout", "0.5", "--at", "2024-01-03")
+    assert code == EXIT_FAILED and result["restore_test"]["cleaned_up"] is False, err
+    [day3] = result["created"]
+    left = result["restore_test"]["restored_id"]
+    code, result, err = run_rotate(*source, "--at", "2024-01-04")
+    assert code == EXIT_OK, err
+    assert result["deleted"] == [day3]
+    assert left in result["restore_test"]["leftovers_deleted"]
+    assert file_system_ids(fsx) == {fs_id}

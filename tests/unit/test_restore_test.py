@@ -248,10 +248,11 @@ def test_ctrl_c_in_a_rotations_restore_test_is_a_cancelled_rotation(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(restores, "run_restore_test", interrupted)
+    monkeypatch.setattr(restores, "clear_leftovers_of_gone_backups", lambda **_kw: [])
     result = rotation.RotationResult("s", "p", "b", "2024-01-01", kept=[BACKUP])
     target = Target(stack="s", project="p", backend="b", region="us-east-1")
     with pytest.raises(rotation.RotationFailed) as failed:
-        rotation._restore_test_period(result, target, None, None, lambda _line: None, 5.0)
+        rotation._restore_test_period(result, target, None, None, lambda _line: None, 5.0, [])
     assert (failed.value.result.result, failed.value.result.exit_code) == ("cancelled", 130)
     tested = failed.value.result.restore_test
     assert tested is not None
@@ -447,6 +448,12 @@ def test_the_sweep_deletes_only_restore_tests_of_backups_that_are_gone(
     ]
     assert asked == [sorted([BACKUP, OTHER_BACKUP])]
     assert set(fake.file_systems) == {"fs-source", "fs-of-live", "fs-odd"}
+    # Before a rotation deletes a backup, its restores go too (FSx refuses the delete
+    # while one is CREATING); only restore tests of it, whatever else `also` names.
+    assert restores.clear_leftovers_of_gone_backups(
+        also=[OTHER_BACKUP, "fs-source"], timeout=5.0
+    ) == ["fs-of-live"]
+    assert set(fake.file_systems) == {"fs-source", "fs-odd"}
 
     # A sweep that fails says so and never raises: the rotation's result stands.
     def broken(ids: list[str]) -> dict[str, Any]:
