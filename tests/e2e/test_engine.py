@@ -4,11 +4,14 @@ own repo can get just the engine on PATH."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pulumi
+import pytest
 from pulumi import automation as auto
 
 from bench.noop import Noop
@@ -76,3 +79,40 @@ def test_engine_path_exports_only_the_engine() -> None:
     assert shell[3].startswith("v3."), shell[3]
     # Nothing of the dev shell (`make env`): no backend, home, venv or passphrase.
     assert not [v for v in shell[4:] if v.startswith(("PULUMI_", "VIRTUAL_ENV="))]
+
+
+def test_an_automation_script_outside_its_venvs_path_runs_with_workspace_env(
+    pulumi_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's Automation API script run as `venv/bin/python deploy.py`, the venv not
+    on PATH, no PULUMI_PYTHON_CMD: the provider's shim runs `python3` from PATH, which
+    has no pulumi. workspace_env() names the script's interpreter."""
+    import shutil
+
+    from fsx_backup_provider.automation import workspace_env
+    from tools.workspace import inline_stack
+
+    engine_dir = str(Path(str(shutil.which("pulumi"))).parent)
+    bare_path = f"{engine_dir}:/usr/bin:/bin"
+    monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)
+    monkeypatch.setenv("PATH", bare_path)
+    base = {k: v for k, v in pulumi_env.items() if k != "PULUMI_PYTHON_CMD"}
+    base["PATH"] = bare_path
+    made = []
+    try:
+        without = inline_stack(base, program, "fsx-backup-provider-tests")
+        made.append(without)
+        with pytest.raises(auto.CommandError):
+            without.up(on_output=lambda _line: None)
+        with_env = inline_stack({**base, **workspace_env()}, program, "fsx-backup-provider-tests")
+        made.append(with_env)
+        up = with_env.up(on_output=lambda _line: None)
+        assert up.summary.result == "succeeded" and up.outputs["value"].value == "world"
+        assert workspace_env()["PULUMI_PYTHON_CMD"] == sys.executable
+        assert workspace_env("/opt/py")["PULUMI_PYTHON_CMD"] == "/opt/py"
+    finally:
+        for stack in made:
+            with contextlib.suppress(auto.CommandError):
+                stack.cancel()
+            stack.destroy(on_output=lambda _line: None)
+            stack.workspace.remove_stack(stack.name)
