@@ -1,4 +1,4 @@
-"""Whether the `emulator` extra (moto's server) is installed, told in one line if not.
+"""Whether the `emulator` extra (moto and its server's web framework) is installed, told in one line if not.
 
 Nothing here imports moto: this is what runs before anything that would.
 """
@@ -9,7 +9,7 @@ import importlib.util
 
 INSTALL_COMMAND = "pip install 'fsx-backup-provider[emulator]'"
 
-# What `moto[server]` provides that the emulator imports when it starts: moto itself, and
+# What the extra provides that the emulator imports when it starts: moto itself, and
 # the web framework moto's server is built on.
 EXTRA_MODULES = ("moto", "flask", "flask_cors")
 
