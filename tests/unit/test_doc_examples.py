@@ -1,0 +1,158 @@
+"""The examples in README.md and docs/ are checked against the code, so they cannot drift.
+
+- Every ```python block parses, and every name it imports from this project
+  exists (a renamed function or class fails here).
+- Every `fsx-backup ...` command in a ```sh or ```cron block parses with the
+  CLI's own argparse parser: an option that does not exist, a bad choice or a
+  missing value fails here. Placeholders (`...`, `<...>`) and required options
+  left out for brevity are allowed.
+- Every ```json block is JSON (placeholders `...` aside), and every ```yaml
+  block is YAML.
+
+What runs end to end is tested elsewhere (the README's quickstart stack is the
+example stack of `make demo` and tests/e2e/test_example_stack.py, the CLI's
+flows are tests/e2e/test_cli.py and test_rotation.py); a block that cannot be
+checked at all is marked `<!-- not checked: reason -->` on the line before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import json
+import re
+import shlex
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```", re.S | re.M)
+
+
+def blocks(language: str) -> Iterator[tuple[str, str]]:
+    for page in PAGES:
+        text = page.read_text()
+        for match in FENCE.finditer(text):
+            if match.group(2) != language:
+                continue
+            before = text[: match.start()].rstrip().splitlines()[-1:] or [""]
+            if before[0].startswith("<!-- not checked:"):
+                continue
+            line = text[: match.start()].count("\n") + 1
+            yield f"{page.relative_to(ROOT)}:{line}", textwrap.dedent(match.group(3))
+
+
+def _ids(items: list[tuple[str, str]]) -> list[str]:
+    return [where for where, _ in items]
+
+
+PYTHON = list(blocks("python"))
+
+
+@pytest.mark.parametrize(("where", "code"), PYTHON, ids=_ids(PYTHON))
+def test_python_examples_parse_and_import_what_exists(where: str, code: str) -> None:
+    tree = ast.parse(code, filename=where)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
+            ("fsx_backup_provider", "fsx_emulator")
+        ):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                assert hasattr(module, alias.name) or importlib.util.find_spec(
+                    f"{node.module}.{alias.name}"
+                ), f"{where}: {node.module} has no {alias.name}"
+
+
+def _lenient_parser() -> argparse.ArgumentParser:
+    """The CLI's parser with every option optional: examples leave some out."""
+    from fsx_backup_provider.cli.commands import build_parser
+
+    parser = build_parser()
+    stack = [parser]
+    while stack:
+        current = stack.pop()
+        for action in current._actions:
+            action.required = False
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+    return parser
+
+
+def _commands(script: str) -> Iterator[list[str]]:
+    """Each `fsx-backup` command line (continuations joined, comments and pipes cut)."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    for line in joined.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        for part in re.split(r"&&|\|\||;|\|", line):
+            words = shlex.split(part.strip(), comments=True) if part.strip() else []
+            while words and re.fullmatch(r"\w+=.*", words[0]):
+                words = words[1:]  # VAR=value before the command
+            if (words and words[0].endswith("fsx-backup")) or words[:3] == [
+                "python", "-m", "fsx_backup_provider.cli"
+            ]:
+                start = 1 if words[0].endswith("fsx-backup") else 3
+                yield list(_with_placeholders(words[start:]))
+
+
+def _with_placeholders(words: list[str]) -> Iterator[str]:
+    """`...`/`<x>` stand for a value after an option, else for options left out; a
+    `$VAR` for options a page set up before; a redirection ends the command."""
+    previous = ""
+    for word in words:
+        if word.startswith((">", "2>", "<<")) or word in (">", "2>&1"):
+            return
+        placeholder = "..." in word or word.startswith(("<", "$"))
+        if placeholder and previous.startswith("--") and "=" not in previous:
+            yield "X"
+        elif not placeholder:
+            yield word
+        previous = word
+
+
+SHELL = [*blocks("sh"), *blocks("cron")]
+COMMANDS = [(where, words) for where, script in SHELL for words in _commands(script)]
+
+
+def test_the_docs_show_the_commands() -> None:
+    assert len(COMMANDS) >= 20, COMMANDS
+    assert {words[0] for _, words in COMMANDS if words} >= {"up", "rotate", "restore-test"}
+
+
+@pytest.mark.parametrize(("where", "words"), COMMANDS, ids=_ids(COMMANDS))
+def test_fsx_backup_commands_in_the_docs_parse(where: str, words: list[str]) -> None:
+    parser = _lenient_parser()
+    if words in ([], ["--help"], ["--version"]):
+        return
+    try:
+        parser.parse_args(words)
+    except (SystemExit, argparse.ArgumentError, Exception) as error:
+        pytest.fail(f"{where}: `fsx-backup {shlex.join(words)}` does not parse ({error})")
+
+
+JSON = list(blocks("json"))
+
+
+@pytest.mark.parametrize(("where", "text"), JSON, ids=_ids(JSON))
+def test_json_examples_are_json(where: str, text: str) -> None:
+    if "..." in text:
+        text = re.sub(r'"?\.\.\."?', '"..."', text)
+        text = re.sub(r",\s*(\"\.\.\.\")\s*([}\]])", r", \1\2", text)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        if "..." not in text:
+            pytest.fail(f"{where}: {error}")
+
+
+YAML = list(blocks("yaml"))
+
+
+@pytest.mark.parametrize(("where", "text"), YAML, ids=_ids(YAML))
+def test_yaml_examples_are_yaml(where: str, text: str) -> None:
+    yaml.safe_load(text)
