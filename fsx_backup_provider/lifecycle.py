@@ -533,8 +533,9 @@ def delete_and_wait(
 
     BackupNotFound counts as done. BackupInProgress (the backup is still
     being created) is waited out through the poller; BackupBeingCopied (a
-    copy of it is being made, perhaps in another Region) with a backoff, as
-    FSx does not say which copy.
+    copy of it is being made, perhaps in another Region) and BackupRestoring
+    (a file system or volume is being restored from it: a restore test, say)
+    with a backoff, as FSx does not follow either through the backup.
     """
     deadline = time.monotonic() + timeout
     delays = backoff()
@@ -546,20 +547,21 @@ def delete_and_wait(
         except FsxApiError as error:
             if error.code == "BackupNotFound":
                 return
-            if error.code not in ("BackupInProgress", "BackupBeingCopied"):
+            if error.code not in ("BackupInProgress", "BackupBeingCopied", "BackupRestoring"):
                 raise FsxBackupError(f"could not delete backup {backup_id}: {error}") from None
             if remaining(deadline) <= 0:
                 raise FsxBackupError(
                     f"backup {backup_id} could not be deleted before delete_timeout_seconds ran "
                     f"out (FSx: {error.code}); run `pulumi destroy` (or up) again."
                 ) from None
-            if error.code == "BackupBeingCopied":
+            if error.code in ("BackupBeingCopied", "BackupRestoring"):
+                what = "a copy of it" if error.code == "BackupBeingCopied" else "a restore of it"
                 delay = min(next(delays), remaining(deadline))
-                report(urn, f"{backup_id}: waiting {delay:.0f} s for a copy of it to finish")
+                report(urn, f"{backup_id}: waiting {delay:.0f} s for {what} to finish")
                 if _process.cancelled.wait(delay):
                     raise FsxBackupError(
                         f"backup {backup_id} was not deleted: the run was cancelled (Ctrl-C) "
-                        "while a copy of it was being made; run `pulumi destroy` again."
+                        f"while {what} was being made; run `pulumi destroy` again."
                     ) from None
                 continue
         try:

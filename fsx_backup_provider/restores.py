@@ -51,6 +51,10 @@ RESTORE_TEST_TAG = "fsx-backup:restore-test-of"
 RUN_TAG = "fsx-backup:restore-test-run"
 TOKEN_PREFIX = "fsxrt"
 DEFAULT_TIMEOUT_SECONDS = 7200.0
+# Each wait's bound at most; a run gives up by twice that and two minutes after it
+# starts, so a RUN_TAG deadline later than that was never written by a restore test.
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600.0
+_LONGEST_RUN_SECONDS = 2 * MAX_TIMEOUT_SECONDS + 120
 # How many tokens a run walks past (each names a restore an earlier run deleted).
 MAX_GENERATIONS = 1000
 # Polls are at least this far apart, at most MAX_POLL_SECONDS, and otherwise
@@ -170,9 +174,8 @@ def _ended(tag: str) -> str:
     return f"{host}:{pid}:0:{run_id}"
 
 
-# Beyond these a tag was not written by a restore test (os.kill and gmtime would overflow).
+# Beyond this a tag was not written by a restore test (os.kill would overflow).
 _MAX_PID = 2**31 - 1
-_MAX_DEADLINE = 2**34
 
 
 def _process_exists(pid: int) -> bool:
@@ -201,11 +204,13 @@ def run_in_progress(
     if not value or value == own:
         return None
     parts = value.rsplit(":", 3)
-    try:
-        run_host, pid, deadline = parts[0], int(parts[1]), int(parts[2])
-    except (ValueError, IndexError):
+    if len(parts) != 4 or not (parts[1].isascii() and parts[1].isdigit()):
         return None  # not a tag a restore test wrote: no run to wait for
-    if len(parts) != 4 or deadline <= now() or deadline > _MAX_DEADLINE or pid > _MAX_PID:
+    if not (parts[2].isascii() and parts[2].isdigit()) or len(parts[1] + parts[2]) > 30:
+        return None
+    run_host, pid, deadline = parts[0], int(parts[1]), int(parts[2])
+    current = now()
+    if not current < deadline <= current + _LONGEST_RUN_SECONDS or pid > _MAX_PID:
         return None
     if run_host == host() and not exists(pid):
         return None
@@ -313,8 +318,11 @@ def input_problems(
     for what, value in named:
         if not _RESOURCE_ID[what].match(value):
             problems.append(f"{value!r} is not a {what} ID")
-    if not (timeout > 0 and math.isfinite(timeout)):
-        problems.append(f"--timeout must be a number of seconds more than 0, got {timeout:g}")
+    if not (0 < timeout <= MAX_TIMEOUT_SECONDS):
+        problems.append(
+            f"--timeout must be a number of seconds more than 0 and at most "
+            f"{MAX_TIMEOUT_SECONDS:g} (7 days), got {timeout:g}"
+        )
     return problems
 
 

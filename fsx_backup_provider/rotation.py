@@ -39,7 +39,6 @@ two backups. See docs/rotation.md.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -523,13 +522,15 @@ def rotate(
         raise SpecError(rule_problems + error.problems) from error
     if rule_problems:
         raise SpecError(rule_problems)
+    from fsx_backup_provider.restores import MAX_TIMEOUT_SECONDS
+
     if restore_test_timeout is not None and not (
-        restore_test_timeout > 0 and math.isfinite(restore_test_timeout)
+        0 < restore_test_timeout <= MAX_TIMEOUT_SECONDS
     ):
         raise SpecError(
             [
-                "--restore-test-timeout must be a number of seconds more than 0, got "
-                f"{restore_test_timeout:g}"
+                "--restore-test-timeout must be a number of seconds more than 0 and at most "
+                f"{MAX_TIMEOUT_SECONDS:g} (7 days), got {restore_test_timeout:g}"
             ]
         )
     if dry_run and restore_test:

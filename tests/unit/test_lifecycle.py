@@ -292,3 +292,33 @@ def test_a_cancelled_run_fails_every_wait_of_every_poller_at_once() -> None:
         poller.wait_for("backup-1", lambda b: False, timeout=60)
     assert time.monotonic() - started < 5
     assert made.cancelled.is_set()
+
+
+@pytest.mark.parametrize(
+    ("code", "what"),
+    [("BackupRestoring", "a restore of it"), ("BackupBeingCopied", "a copy of it")],
+)
+def test_a_delete_waits_out_a_restore_or_a_copy_of_the_backup(
+    monkeypatch: pytest.MonkeyPatch, code: str, what: str
+) -> None:
+    """A restore test of a backup a rotation drops made its DeleteBackup fail at once
+    (red team); FSx says BackupRestoring until the restore is made."""
+    from fsx_backup_provider import lifecycle
+
+    monkeypatch.setattr(lifecycle, "backoff", lambda: iter([0.01] * 10))
+    said: list[str] = []
+    monkeypatch.setattr(lifecycle, "report", lambda _urn, line: said.append(line))
+    answers = iter([FsxApiError("DeleteBackup", code, "busy")] * 2)
+
+    def delete() -> str:
+        answer = next(answers, None)
+        if answer is not None:
+            raise answer
+        return "DELETED"
+
+    lifecycle.delete_and_wait(delete, None, "backup-0123456789abcdef0", timeout=5)  # type: ignore[arg-type]
+    assert len(said) == 2 and all(what in line for line in said)
+    # Past delete_timeout_seconds it fails, naming what FSx said.
+    answers = iter([FsxApiError("DeleteBackup", code, "busy")] * 100)
+    with pytest.raises(lifecycle.FsxBackupError, match=code):
+        lifecycle.delete_and_wait(delete, None, "backup-0123456789abcdef0", timeout=0.05)  # type: ignore[arg-type]

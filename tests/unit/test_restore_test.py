@@ -310,7 +310,7 @@ def test_a_gone_backups_leftover_restore_is_deleted_before_the_refusal(
     assert result.leftovers_deleted == ["fs-0000000000000000a"]
 
 
-@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, -1.0])
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, -1.0, 1e9])
 def test_a_timeout_that_bounds_nothing_is_refused(timeout: float) -> None:
     from fsx_backup_provider.restores import input_problems
 
@@ -318,7 +318,7 @@ def test_a_timeout_that_bounds_nothing_is_refused(timeout: float) -> None:
     assert problem.startswith("--timeout must be a number of seconds more than 0")
 
 
-@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0])
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, 1e9])
 def test_a_bad_restore_test_timeout_is_refused_before_the_rotation(timeout: float) -> None:
     from fsx_backup_provider.cli.spec import SpecError
     from fsx_backup_provider.rotation import rotate
@@ -373,6 +373,11 @@ def test_run_in_progress_reads_the_run_tag() -> None:
         f"{_host()}:0:{int(later)}:r8",
         f"a:b:c:{_host()}:abc",
         f"{_host()}:{os.getppid()}:{int(later)}",  # 3 fields: not this version's
+        # Red team 2: a deadline no run could have set (its timeout is at most 7 days),
+        # and numbers with spaces, which int() would take.
+        f"{_host()}:{os.getppid()}:17179869184:ab",
+        f"{_host()}:{os.getppid()}: {int(later)} :ab",
+        f"{_host()}: {os.getppid()}:{int(later)}:ab",
     ):
         assert run_in_progress(restore(odd)) is None, odd
 
