@@ -1,4 +1,4 @@
-"""Whether the `emulator` extra (moto and its server's web framework) is installed, told in one line if not.
+"""Whether the `emulator` extra (moto, its server's web framework) is there; one line if not.
 
 Nothing here imports moto: this is what runs before anything that would.
 """
