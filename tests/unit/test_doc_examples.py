@@ -9,9 +9,9 @@
 - Every ```json block is JSON (placeholders `...` aside), and every ```yaml
   block is YAML.
 
-What runs end to end is tested elsewhere (the README's quickstart stack is the
-example stack of `make demo` and tests/e2e/test_example_stack.py, the CLI's
-flows are tests/e2e/test_cli.py and test_rotation.py); a block that cannot be
+What runs end to end is tested elsewhere (README's programs run as written in
+tests/e2e/test_readme_examples.py, the CLI's flows in tests/e2e/test_cli.py and
+test_rotation.py); a block that cannot be
 checked at all is marked `<!-- not checked: reason -->` on the line before it.
 """
 
