@@ -24,7 +24,7 @@ from pulumi import automation as auto
 from fsx_backup_provider import FsxBackup
 from tests.boundary import CREDENTIAL_VARIABLES, SilentServer, closed_port, no_credentials_env
 from tests.conftest import StackFactory, resources_of_type
-from tests.e2e.conftest import REGION, quiet
+from tests.e2e.conftest import REGION, preview_first, quiet
 from tools.workspace import EMULATOR_CREDENTIALS
 
 NO_CREDENTIALS_LIMIT = 15.0
@@ -56,8 +56,10 @@ class World:
         # refresh and destroy configure the provider from the state's copy of
         # the stack config, so only the environment can move it between runs.
         fsx.set_faults(backup_seconds=1)
-        self.stack = new_stack(
-            program, env={**EMULATOR_CREDENTIALS, "AWS_ENDPOINT_URL_FSX": fsx.endpoint_url}
+        self.stack = preview_first(
+            new_stack(
+                program, env={**EMULATOR_CREDENTIALS, "AWS_ENDPOINT_URL_FSX": fsx.endpoint_url}
+            )
         )
         self.stack.set_config("aws:region", auto.ConfigValue(REGION))
         self.env = self.stack.workspace.env_vars

@@ -16,6 +16,7 @@ from pulumi import automation as auto
 
 from bench.noop import Noop
 from tests.conftest import StackFactory, resources_of_type
+from tests.e2e.conftest import preview_first
 
 
 def program() -> None:
@@ -25,7 +26,7 @@ def program() -> None:
 
 
 def test_up_preview_refresh_destroy(new_stack: StackFactory) -> None:
-    stack = new_stack(program)
+    stack = preview_first(new_stack(program))
 
     up = stack.up(on_output=lambda _line: None)
     assert up.summary.result == "succeeded"
@@ -100,11 +101,13 @@ def test_an_automation_script_outside_its_venvs_path_runs_with_workspace_env(
     base["PATH"] = bare_path
     made = []
     try:
-        without = inline_stack(base, program, "fsx-backup-provider-tests")
+        without = preview_first(inline_stack(base, program, "fsx-backup-provider-tests"))
         made.append(without)
         with pytest.raises(auto.CommandError):
             without.up(on_output=lambda _line: None)
-        with_env = inline_stack({**base, **workspace_env()}, program, "fsx-backup-provider-tests")
+        with_env = preview_first(
+            inline_stack({**base, **workspace_env()}, program, "fsx-backup-provider-tests")
+        )
         made.append(with_env)
         up = with_env.up(on_output=lambda _line: None)
         assert up.summary.result == "succeeded" and up.outputs["value"].value == "world"

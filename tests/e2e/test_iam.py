@@ -35,7 +35,7 @@ from pulumi import automation as auto
 from fsx_backup_provider import FsxBackup, FsxBackupArgs, FsxBackupCopy
 from fsx_emulator import Emulator, EmulatorProcess
 from tests.conftest import PROJECT, resources_of_type
-from tests.e2e.conftest import REGION, quiet
+from tests.e2e.conftest import REGION, preview_first, quiet
 from tools.workspace import inline_stack
 
 if TYPE_CHECKING:
@@ -219,8 +219,9 @@ class IamStack:
         self.world = world
         self.pulumi_env = pulumi_env
         self.spec = spec
-        self.stack = inline_stack(
-            pulumi_env, program_of(spec), PROJECT, extra_env=world.users[FULL]
+        # Its up() previews first, as a plain `pulumi up` (a preview makes no FSx call).
+        self.stack = preview_first(
+            inline_stack(pulumi_env, program_of(spec), PROJECT, extra_env=world.users[FULL])
         )
         self.stack.set_config("aws:region", auto.ConfigValue(REGION))
         self.stack.set_config(

@@ -14,7 +14,7 @@ from pulumi import automation as auto
 from fsx_backup_provider import FsxBackup
 from fsx_backup_provider.host.parallelism import WARNING_PREFIX
 from tests.conftest import StackFactory, resources_of_type
-from tests.e2e.conftest import REGION, quiet
+from tests.e2e.conftest import REGION, preview_first, quiet
 from tools.workspace import EMULATOR_CREDENTIALS, most_in_flight
 
 BACKUP_SECONDS = 4
@@ -71,8 +71,8 @@ def test_without_the_internals_up_and_destroy_work_four_at_a_time(
     fs_ids = [fsx.create_file_system("LUSTRE") for _ in range(6)]
     fsx.set_faults(backup_seconds=BACKUP_SECONDS)
     pythonpath = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
-    stack = new_stack(
-        backups_program(fs_ids), env={**EMULATOR_CREDENTIALS, "PYTHONPATH": pythonpath}
+    stack = preview_first(
+        new_stack(backups_program(fs_ids), env={**EMULATOR_CREDENTIALS, "PYTHONPATH": pythonpath})
     )
     stack.set_config("aws:region", auto.ConfigValue(REGION))
     stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": fsx.endpoint_url}])))
