@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +80,17 @@ def volume_ids(fsx: Any) -> set[str]:
 def restores_made(fsx: Any) -> int:
     calls = fsx.calls()
     return int(calls.get("CreateFileSystemFromBackup", 0) + calls.get("CreateVolumeFromBackup", 0))
+
+
+def wait_until_restoring(fsx: Any, source: str, process: subprocess.Popen[str]) -> str:
+    """The file system a `restore-test` process started restoring (within 30 s)."""
+    deadline = time.monotonic() + 30
+    while file_system_ids(fsx) == {source}:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no restore started within 30 s"
+        time.sleep(0.1)
+    [restoring] = file_system_ids(fsx) - {source}
+    return str(restoring)
 
 
 @pytest.mark.parametrize("fs_type", ["LUSTRE", "WINDOWS", "OPENZFS"])
@@ -215,15 +227,11 @@ def test_a_kill_mid_restore_then_a_rerun_leaves_nothing(fsx: Any, flags: list[st
     marker = f"restore-kill-{time.monotonic_ns()}"
     process = start_cli(["restore-test", "--backup-id", backup_id, "--json", *flags], marker)
     try:
-        deadline = time.monotonic() + 30
-        while file_system_ids(fsx) == {source}:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "no restore started within 30 s"
-            time.sleep(0.1)
+        left = wait_until_restoring(fsx, source, process)
     finally:
         kill_marked(marker)
         process.communicate(timeout=10)
-    [left] = file_system_ids(fsx) - {source}
+    assert file_system_ids(fsx) == {source, left}
     [described] = fsx.client().describe_file_systems(FileSystemIds=[left])["FileSystems"]
     assert described["Lifecycle"] == "CREATING"
 
@@ -246,12 +254,7 @@ def test_a_second_restore_test_of_a_backup_being_tested_is_refused_and_the_first
     marker = f"restore-first-{time.monotonic_ns()}"
     first = start_cli(["restore-test", "--backup-id", backup_id, "--json", *flags], marker)
     try:
-        deadline = time.monotonic() + 30
-        while file_system_ids(fsx) == {source}:
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "no restore started within 30 s"
-            time.sleep(0.1)
-        [restoring] = file_system_ids(fsx) - {source}
+        restoring = wait_until_restoring(fsx, source, first)
         code, second, err = cli("--backup-id", backup_id)
         assert code == EXIT_USAGE, err
         assert second["result"] == "failed" and second["restored_id"] is None
