@@ -673,8 +673,8 @@ def clear_leftovers_of_gone_backups(
             for resource in (*client.all_file_systems(), *client.all_volumes())
         }
         tagged = {backup_id for backup_id in tagged if _BACKUP_ID.match(backup_id)}
-        gone = sorted(tagged - set(client.describe_backups(sorted(tagged))))
-        gone = sorted(set(gone) | (tagged & set(also)))
+        live = set(client.describe_backups(sorted(tagged))) - set(also)
+        gone = sorted(tagged - live)
     except Exception as error:  # a sweep is a courtesy: it never fails the caller
         say(f"restore-test: could not look for what restore tests left: {error}")
         return deleted

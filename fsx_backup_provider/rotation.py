@@ -616,7 +616,6 @@ def _restore_test_period(
     """Restore-test the period's backup (the newest kept), into `result`; `swept`: the
     restore-test leftovers the run already deleted."""
     from fsx_backup_provider.restores import (
-        DEFAULT_TIMEOUT_SECONDS,
         RestoreTestResult,
         clear_leftovers_of_gone_backups,
         run_restore_test,
@@ -635,7 +634,7 @@ def _restore_test_period(
             region=target.region,
             endpoint_url=endpoint_url,
             profile=profile,
-            timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
+            timeout=_restore_timeout(timeout),
             progress=say,
         )
         run_restore_test(
@@ -643,7 +642,7 @@ def _restore_test_period(
             region=target.region,
             endpoint_url=endpoint_url,
             profile=profile,
-            timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
+            timeout=_restore_timeout(timeout),
             progress=say,
         )
     except KeyboardInterrupt:
