@@ -159,6 +159,9 @@ class RotationResult:
     period_names: list[str] = field(default_factory=list)
     backups: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted_names: dict[str, str] = field(default_factory=dict)
+    # After a failure: the backups and copies the run meant to delete (their
+    # period left the window) that are still held, name -> backup ID.
+    not_deleted: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     problems: list[str] = field(default_factory=list)
     # Backup ID -> the ID of its copy, for the kept backups that have one.
@@ -192,6 +195,7 @@ class RotationResult:
             "exit_code": self.exit_code,
             "created": self.created,
             "deleted": self.deleted,
+            "not_deleted": self.not_deleted,
             "kept": self.kept,
             "copies": self.copies,
             "copies_without_backup": self.copies_without_backup,
@@ -428,6 +432,11 @@ def _outcome(run: _Run, plan: RotationPlan, state: StackState) -> RotationResult
         ],
         backups={n: b.summary() for n, b in state.backups.items()},
         deleted_names=deleted,
+        not_deleted={
+            name: still.backup_id
+            for name in plan.dropped
+            if (still := state.backups.get(name) or state.copies.get(name)) is not None
+        },
         copies=copy_of,
         copies_without_backup=without_backup,
         recovered=dict(recovered),

@@ -162,6 +162,11 @@ def render_rotation(result: RotationResult) -> str:
     rows += [
         row(name, "delete", backup_id, "-", "-", name=name) for name, backup_id in deletes.items()
     ]
+    # A failed run: what it meant to delete and could not is still there, and says so.
+    rows += [
+        row(name, "not deleted", backup_id, "-", "-", name=name)
+        for name, backup_id in result.not_deleted.items()
+    ]
     header: tuple[str, ...] = ("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE", "COPY")
     if rules:
         header = (*header[:-1], "KEPT BY", header[-1])
@@ -177,6 +182,7 @@ def render_rotation(result: RotationResult) -> str:
             f"rotate {result.result} on stack {result.stack}: period {result.period}, "
             f"created {len(result.created)}, deleted {len(result.deleted)}, "
             f"kept {len(result.kept)}"
+            + (f", not deleted {len(result.not_deleted)}" if result.not_deleted else "")
         )
     for name, gone in result.copies_without_backup.items():
         lines.append(

@@ -252,7 +252,9 @@ def test_a_failed_backup_deletes_nothing(fsx: Any, run_rotate: Rotate) -> None:
     assert code == EXIT_FAILED
     assert result["result"] == "failed" and "the storage array caught fire" in result["error"]
     assert result["created"] == [] and result["deleted"] == [] and result["kept"] == []
-    # The day before's backup is still there: the engine deletes only after creating.
+    # The day before's backup is still there: the engine deletes only after creating,
+    # and the failed run says it meant to delete it and did not.
+    assert result["not_deleted"] == {"daily-2024-01-01": day1}
     assert set(live_backups(fsx)) == {day1}
     code, result, err = run_rotate("--source", fs_id, "--keep", "1", "--at", "2024-01-02")
     assert code == EXIT_OK, err

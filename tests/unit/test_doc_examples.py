@@ -84,20 +84,28 @@ def _lenient_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _commands(script: str) -> Iterator[list[str]]:
-    """Each `fsx-backup` command line (continuations joined, comments and pipes cut)."""
+def raw_commands(script: str) -> Iterator[list[str]]:
+    """The words after `fsx-backup` (or `python -m fsx_backup_provider.cli`) of each
+    command line, as written (continuations joined, comments and pipes cut); the
+    command may come after a wrapper, as in a crontab line."""
     joined = re.sub(r"\\\n\s*", " ", script)
     for line in joined.splitlines():
         line = line.split(" #", 1)[0].strip()
         for part in re.split(r"&&|\|\||;|\|", line):
             words = shlex.split(part.strip(), comments=True) if part.strip() else []
-            while words and re.fullmatch(r"\w+=.*", words[0]):
-                words = words[1:]  # VAR=value before the command
-            if (words and words[0].endswith("fsx-backup")) or words[:3] == [
-                "python", "-m", "fsx_backup_provider.cli"
-            ]:
-                start = 1 if words[0].endswith("fsx-backup") else 3
-                yield list(_with_placeholders(words[start:]))
+            for at, word in enumerate(words):
+                if word == "fsx-backup" or word.endswith("/fsx-backup"):
+                    yield words[at + 1 :]
+                    break
+                if words[at : at + 3] == ["python", "-m", "fsx_backup_provider.cli"]:
+                    yield words[at + 3 :]
+                    break
+
+
+def _commands(script: str) -> Iterator[list[str]]:
+    """Each `fsx-backup` command line, placeholders taken out."""
+    for words in raw_commands(script):
+        yield list(_with_placeholders(words))
 
 
 def _with_placeholders(words: list[str]) -> Iterator[str]:
@@ -156,3 +164,43 @@ YAML = list(blocks("yaml"))
 @pytest.mark.parametrize(("where", "text"), YAML, ids=_ids(YAML))
 def test_yaml_examples_are_yaml(where: str, text: str) -> None:
     yaml.safe_load(text)
+
+
+def _printed_keys(command: str) -> list[str]:
+    """The members `--json` prints for a command, from the objects that print them."""
+    from fsx_backup_provider.cli.render import Report
+    from fsx_backup_provider.inventory import Listing
+    from fsx_backup_provider.restores import RestoreTestResult
+    from fsx_backup_provider.rotation import RotationResult
+
+    if command == "rotate":
+        return list(RotationResult("s", "p", "b", None).to_json())
+    if command == "restore-test":
+        return list(RestoreTestResult("backup-1").to_json())
+    if command == "list":
+        return list(Listing("s", "p", "b").to_json())
+    return list(Report(command).to_json())
+
+
+DOCUMENTED_OUTPUTS = [
+    (where, document)
+    for where, text in JSON
+    if "..." not in text
+    and isinstance(document := json.loads(text), dict)
+    and "command" in document
+]
+
+
+@pytest.mark.parametrize(("where", "document"), DOCUMENTED_OUTPUTS, ids=_ids(DOCUMENTED_OUTPUTS))
+def test_documented_json_output_has_the_members_the_cli_prints(
+    where: str, document: dict[str, object]
+) -> None:
+    """A member added to (or dropped from) a command's --json fails here until its
+    documented example shows it, in the order the CLI prints."""
+    assert list(document) == _printed_keys(str(document["command"] or "up")), where
+
+
+def test_every_commands_json_output_is_documented() -> None:
+    assert {str(d["command"]) for _, d in DOCUMENTED_OUTPUTS} >= {
+        "up", "preview", "rotate", "restore-test", "list"
+    }

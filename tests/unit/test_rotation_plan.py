@@ -415,3 +415,20 @@ def test_rotate_refuses_an_empty_name_and_a_parallel_below_one() -> None:
     text = " ".join(refused.value.problems)
     assert "--name ''" in text or '--name ""' in text, text
     assert "--parallel must be at least 1, got 0" in text
+
+
+def test_a_failed_run_shows_what_it_meant_to_delete_and_could_not() -> None:
+    """A failed rotate's table once left out the periods it meant to drop: they are
+    still held after the failure, and say so in the table and the JSON."""
+    from fsx_backup_provider.cli.render import render_rotation
+    from fsx_backup_provider.rotation import RotationResult
+
+    result = RotationResult(
+        "daily-fs-1", "fsx-backup", "file://x", "2024-01-02", result="failed",
+        not_deleted={"daily-2024-01-01": "backup-01", "daily-2024-01-01-copy": "backup-02"},
+    )
+    lines = render_rotation(result).splitlines()
+    assert lines[1].split() == ["daily-2024-01-01", "not", "deleted", "backup-01", "-", "-"]
+    assert lines[2].split() == ["daily-2024-01-01-copy", "not", "deleted", "backup-02", "-", "-"]
+    assert lines[-1].endswith("kept 0, not deleted 2")
+    assert result.to_json()["not_deleted"] == result.not_deleted
