@@ -1,8 +1,9 @@
-"""README.md's programs run as users run them: its Python blocks, unchanged but for
-the IDs (a file system and an ONTAP volume of the emulator in their place), as a
+"""The programs of README.md and docs/*.md run as users run them: each Python block
+that is a Pulumi program, unchanged but for the IDs (a file system and an ONTAP
+volume of the emulator in their place), as a
 Pulumi project's __main__.py: `pulumi preview`, a plain `pulumi up` (which
-previews first), a preview that must show no change, `pulumi destroy`. A README
-example that stops working fails here (tests/unit/test_doc_examples.py checks
+previews first), a preview that must show no change, `pulumi destroy`. A documented
+program that stops working fails here (tests/unit/test_doc_examples.py checks
 every other example against the code).
 """
 
@@ -17,19 +18,24 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_preview import Project
+from tests.unit.test_doc_examples import blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 README_FS = "fs-0123456789abcdef0"
 README_VOLUME = "fsvol-0123456789abcdef0"
 
 
-def readme_program(section: str) -> str:
-    """The first ```python block of README.md's `## <section>`."""
-    text = (ROOT / "README.md").read_text()
-    [body] = [part for part in re.split(r"(?m)^## ", text) if part.startswith(section)]
-    match = re.search(r"```python\n(.*?)```", body, re.S)
-    assert match is not None, f"README.md: no Python block under {section!r}"
-    return match.group(1)
+def programs() -> list[tuple[str, str]]:
+    """The Pulumi programs of README.md and docs/*.md: each ```python block that
+    imports pulumi and declares an FsxBackup, once per distinct text."""
+    found: dict[str, str] = {}
+    for where, code in blocks("python"):
+        if "import pulumi" in code and "FsxBackup(" in code and "..." not in code:
+            found.setdefault(code, where)
+    return [(where, code) for code, where in found.items()]
+
+
+PROGRAMS = programs()
 
 
 def live_backups(fsx: Any, region: str) -> dict[str, str]:
@@ -42,26 +48,18 @@ def live_backups(fsx: Any, region: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize(
-    ("section", "region", "copy_region"),
-    [
-        # The quickstart says `pulumi config set aws:region eu-west-1`.
-        ("Quickstart", "eu-west-1", None),
-        ("The FsxBackup resource", "us-east-1", None),
-        ("The FsxBackupCopy resource", "us-east-1", "us-west-2"),
-    ],
-)
-def test_a_readme_program_previews_ups_and_destroys(
+@pytest.mark.parametrize(("where", "source"), PROGRAMS, ids=[w for w, _ in PROGRAMS])
+def test_a_documented_program_previews_ups_and_destroys(
     tmp_path: Path,
     pulumi_env: dict[str, str],
     fsx: Any,
-    section: str,
-    region: str,
-    copy_region: str | None,
+    where: str,
+    source: str,
 ) -> None:
+    region = "us-east-1"
+    copy_region = next(iter(re.findall(r'\bregion="([a-z0-9-]+)"', source)), None)
     fsx.set_faults(backup_seconds=0.2, copy_seconds=0.2)
-    source = readme_program(section)
-    assert README_FS in source
+    assert README_FS in source, where
     source = source.replace(README_FS, fsx.create_file_system(region=region))
     if README_VOLUME in source:
         source = source.replace(README_VOLUME, fsx.create_ontap_volume(region=region))
