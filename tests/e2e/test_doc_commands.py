@@ -29,8 +29,8 @@ import pytest
 
 from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.commands import build_parser
+from tests.doc_blocks import ROOT, blocks, raw_commands
 from tests.e2e.cli_env import isolate
-from tests.unit.test_doc_examples import ROOT, blocks, raw_commands
 
 DOC_FS = "fs-0123456789abcdef0"
 DOC_VOLUME = "fsvol-0123456789abcdef0"

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.doc_blocks import blocks, is_program
 from tests.e2e.test_preview import Project
-from tests.unit.test_doc_examples import blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 README_FS = "fs-0123456789abcdef0"
@@ -30,7 +30,7 @@ def programs() -> list[tuple[str, str]]:
     imports pulumi and declares an FsxBackup, once per distinct text."""
     found: dict[str, str] = {}
     for where, code in blocks("python"):
-        if "import pulumi" in code and "FsxBackup(" in code and "..." not in code:
+        if is_program(code):
             found.setdefault(code, where)
     return [(where, code) for code, where in found.items()]
 

@@ -9,10 +9,10 @@
 - Every ```json block is JSON (placeholders `...` aside), and every ```yaml
   block is YAML.
 
-What runs end to end is tested elsewhere (README's programs run as written in
-tests/e2e/test_readme_examples.py, the CLI's flows in tests/e2e/test_cli.py and
-test_rotation.py); a block that cannot be
-checked at all is marked `<!-- not checked: reason -->` on the line before it.
+What runs end to end is tested elsewhere (tests/doc_blocks.py says which test
+runs which block: the `fsx-backup` commands, the Pulumi programs, the scripts);
+an example no test runs says why (`<!-- not run: reason -->` on the line before
+it), and is still checked here.
 """
 
 from __future__ import annotations
@@ -23,29 +23,12 @@ import importlib
 import json
 import re
 import shlex
-import textwrap
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```", re.S | re.M)
-
-
-def blocks(language: str) -> Iterator[tuple[str, str]]:
-    for page in PAGES:
-        text = page.read_text()
-        for match in FENCE.finditer(text):
-            if match.group(2) != language:
-                continue
-            before = text[: match.start()].rstrip().splitlines()[-1:] or [""]
-            if before[0].startswith("<!-- not checked:"):
-                continue
-            line = text[: match.start()].count("\n") + 1
-            yield f"{page.relative_to(ROOT)}:{line}", textwrap.dedent(match.group(3))
+from tests.doc_blocks import blocks, raw_commands
 
 
 def _ids(items: list[tuple[str, str]]) -> list[str]:
@@ -82,24 +65,6 @@ def _lenient_parser() -> argparse.ArgumentParser:
             if isinstance(action, argparse._SubParsersAction):
                 stack.extend(action.choices.values())
     return parser
-
-
-def raw_commands(script: str) -> Iterator[list[str]]:
-    """The words after `fsx-backup` (or `python -m fsx_backup_provider.cli`) of each
-    command line, as written (continuations joined, comments and pipes cut); the
-    command may come after a wrapper, as in a crontab line."""
-    joined = re.sub(r"\\\n\s*", " ", script)
-    for line in joined.splitlines():
-        line = line.split(" #", 1)[0].strip()
-        for part in re.split(r"&&|\|\||;|\|", line):
-            words = shlex.split(part.strip(), comments=True) if part.strip() else []
-            for at, word in enumerate(words):
-                if word == "fsx-backup" or word.endswith("/fsx-backup"):
-                    yield words[at + 1 :]
-                    break
-                if words[at : at + 3] == ["python", "-m", "fsx_backup_provider.cli"]:
-                    yield words[at + 3 :]
-                    break
 
 
 def _commands(script: str) -> Iterator[list[str]]:
@@ -204,3 +169,38 @@ def test_every_commands_json_output_is_documented() -> None:
     assert {str(d["command"]) for _, d in DOCUMENTED_OUTPUTS} >= {
         "up", "preview", "rotate", "restore-test", "list"
     }
+
+
+def test_every_example_runs_in_a_test_or_says_why_not() -> None:
+    """A shell or Python example no test runs must say why on the line before it
+    (`<!-- not run: reason -->`, a reason of some words), and an example a test runs
+    must not carry the marker (it would hide a block that stopped running)."""
+    from tests.doc_blocks import all_blocks, runner
+
+    unrun, needless = [], []
+    for block in all_blocks():
+        if block.language not in ("sh", "cron", "python"):
+            continue
+        runs = runner(block)
+        if runs is None and (block.not_run is None or len(block.not_run.split()) < 4):
+            unrun.append(block.where)
+        if runs is not None and block.not_run is not None:
+            needless.append(f"{block.where} (run by {runs})")
+    assert unrun == [], f"run these in a test, or mark them `<!-- not run: why -->`: {unrun}"
+    assert needless == [], f"these examples run, their `not run` marker is wrong: {needless}"
+
+
+def test_the_tests_a_not_run_marker_names_exist() -> None:
+    """A reason such as "tests/e2e/test_chaos.py runs the same steps" names a file
+    (and a test in it) that exists: a renamed test cannot leave the reason stale."""
+    from tests.doc_blocks import ROOT, all_blocks
+
+    named = 0
+    reference = re.compile(r"((?:tests|tools)/[\w/]+\.py)(?:::(\w+))?")
+    for block in all_blocks():
+        for path, test in reference.findall(block.not_run or ""):
+            assert (ROOT / path).is_file(), f"{block.where}: {path} does not exist"
+            if test:
+                assert f"def {test}(" in (ROOT / path).read_text(), f"{block.where}: {test}"
+            named += 1
+    assert named >= 10
