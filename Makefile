@@ -41,7 +41,7 @@ env: $(STAMP)
 
 test: $(STAMP) $(AWS_STAMP) engine lint guards
 	@$(VENV_AWS)/bin/python -m pytest -q -p no:cacheprovider tests/interop
-	@$(WITH_ENV) $(PY) -m pytest tests --ignore=tests/interop
+	@$(WITH_ENV) $(PY) -m pytest tests --ignore=tests/interop --durations=25
 
 # Each ownership guard taken out in turn: a fast test must fail (tools/guards.py).
 guards: $(STAMP)
