@@ -506,7 +506,7 @@ class BackupResourceProvider(ResourceProvider):
         )
         raise FsxBackupError(
             f"backup {backup_id} (token {token!r}) FAILED: {message}. The failed backup was "
-            "deleted; `pulumi up` again creates a new one."
+            "deleted; the next `up` (`pulumi up`, `fsx-backup up` or `rotate`) makes a new one."
         )
 
     # -- read / update ----------------------------------------------------

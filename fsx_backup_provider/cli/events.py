@@ -87,6 +87,7 @@ class EventWatcher:
         self._progress_shown: dict[str, str] = {}
         self.changes: dict[str, str] = {}
         self.deleted_ids: dict[str, str] = {}
+        self._refreshed: set[str] = set()  # names whose refresh step began
         self.errors: list[str] = []
         self.summary: dict[str, int] | None = None
 
@@ -131,6 +132,25 @@ class EventWatcher:
     def _step(self, kind: str, metadata: auto.StepEventMetadata, planning: bool) -> None:
         name = name_of_urn(metadata.urn)
         op = op_name(metadata.op)
+        # A refresh step ends as `refresh` (new state, or none for a backup gone
+        # from FSx) or, under `fsx-backup refresh`, as `delete` with no delete
+        # step begun: a backup deleted outside, dropped from the state by the
+        # refresh and deleted by nobody in this run, so never in `deleted`.
+        refreshing = name in self._refreshed
+        if kind == "pre":
+            self._refreshed.discard(name)
+            if op == "refresh":
+                self._refreshed.add(name)
+        elif refreshing:
+            self._refreshed.discard(name)
+            gone = op in _DELETE_OPS or (op == "refresh" and metadata.new is None)
+            if gone and kind == "done" and not (planning or self.planning):
+                if op in _DELETE_OPS:
+                    self.changes[name] = "delete"
+                held = f" ({metadata.old.id})" if metadata.old is not None else ""
+                self.say(f"{name}: gone from FSx{held}, deleted outside this run: dropped "
+                         "from the state")
+                return
         if op in ("same", "refresh", "read"):
             return
         summary_op = "replace" if op in _REPLACE_OPS else op

@@ -84,6 +84,10 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+# The engine's summary counts every resource of the stack, not only its backups.
+COUNTS_NOTE = "the engine's counts, with the stack, its seed and provider"
+
+
 def render_table(report: Report) -> str:
     rows: list[tuple[str, str, str, str, str]] = []
     for name, backup in report.backups.items():
@@ -101,6 +105,8 @@ def render_table(report: Report) -> str:
             rows.append((name, op, report.deleted.get(name, "-"), "-", "-"))
     if rows:
         lines = table(("NAME", "CHANGE", "BACKUP ID", "LIFECYCLE", "ARN"), rows)
+    elif report.exit_code == EXIT_USAGE:
+        lines = []  # refused before the stack was read: its backups are not known here
     else:
         lines = [f"no backups in stack {report.stack}"]
     counts = ", ".join(f"{op} {n}" for op, n in sorted((report.resource_changes or {}).items()))
@@ -111,7 +117,7 @@ def render_table(report: Report) -> str:
         verdict = "succeeded, no changes"
     lines.append(
         f"{report.command} {verdict} on stack {report.stack}"
-        + (f" ({counts}; counts include the stack itself)" if counts else "")
+        + (f" ({counts}: {COUNTS_NOTE})" if counts else "")
     )
     return "\n".join(lines)
 

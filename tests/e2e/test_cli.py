@@ -183,12 +183,23 @@ def test_up_refresh_notices_a_backup_deleted_outside(fsx: Any, cli: Cli) -> None
     code, out, err = cli("up", "--refresh", *declared)
     assert code == EXIT_OK, err
     refreshed = json.loads(out)
-    assert refreshed["changes"] == {"kept": "create"}
+    assert refreshed["changes"] == {"kept": "create"} and refreshed["deleted"] == {}
+    assert f"kept: gone from FSx ({first}), deleted outside this run" in err
     again = refreshed["backups"]["kept"]["backup_id"]
     assert again != first
     assert set(live_backups(fsx)) == {again}
     # (Two CreateBackups: the token of the deleted backup, then the next generation's.)
     assert set(mutating_calls(fsx, before)) == {"CreateBackup"}
+
+    # `refresh` alone drops a backup deleted outside and says so; it deleted nothing.
+    fsx.client().delete_backup(BackupId=again)
+    code, out, err = cli("refresh", "--json")
+    assert code == EXIT_OK, err
+    dropped = json.loads(out)
+    assert dropped["changes"] == {"kept": "delete"} and dropped["deleted"] == {}
+    assert dropped["backups"] == {}
+    assert f"kept: gone from FSx ({again}), deleted outside this run" in err
+    assert "delete done" not in err
 
 
 def test_bad_spec_exits_2_without_calling_fsx(fsx: Any, cli: Cli, tmp_path: Path) -> None:

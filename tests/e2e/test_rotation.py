@@ -375,6 +375,9 @@ def test_a_lost_backup_never_takes_its_copy(fsx: Any, run_rotate: Rotate) -> Non
     assert f"daily-2024-03-01: delete done ({made[1][0]})" in err
     assert f"daily-2024-03-01-copy: delete done ({made[1][1]})" in err
     assert f"daily-2024-03-02: its backup {made[2][0]} is gone" in err
+    # The refresh dropped it from the state: not a delete of this run (new user).
+    assert f"daily-2024-03-02: gone from FSx ({made[2][0]}), deleted outside" in err
+    assert "daily-2024-03-02: delete done" not in err
     live_copies = set(live_backups_in(fsx, dr))
     assert made[2][1] in live_copies and made[1][1] not in live_copies
     assert set(live_backups(fsx)) == {day4, made[3][0]}

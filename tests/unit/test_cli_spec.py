@@ -308,3 +308,67 @@ def test_progress_lines_come_from_the_providers_engine_messages() -> None:
         "nightly: backup-0a1b: CREATING 40%",
         "nightly: backup-0a1b: AVAILABLE 100%",
     ]
+
+
+def step(kind: str, op: str, name: str, old: str | None, new: bool) -> Any:
+    """An engine event carrying one step of an FsxBackup, as EventWatcher reads it."""
+    from pulumi.automation import OpType
+
+    metadata = SimpleNamespace(
+        op=OpType(op),
+        urn=f"urn:pulumi:dev::fsx-backup::pulumi-python:dynamic/fsx:FsxBackup::{name}",
+        type="pulumi-python:dynamic/fsx:FsxBackup",
+        old=SimpleNamespace(id=old) if old else None,
+        new=SimpleNamespace(outputs={}) if new else None,
+    )
+    event = SimpleNamespace(
+        diagnostic_event=None,
+        summary_event=None,
+        resource_pre_event=None,
+        res_outputs_event=None,
+        res_op_failed_event=None,
+    )
+    setattr(event, "resource_pre_event" if kind == "pre" else "res_outputs_event",
+            SimpleNamespace(metadata=metadata, planning=False))
+    return event
+
+
+def test_a_backup_a_refresh_finds_gone_is_not_reported_as_deleted_by_the_run() -> None:
+    """The new user's finding: `fsx-backup refresh` (and rotate's refresh) said
+    `delete done` of a backup deleted outside and listed it in `deleted`. The
+    engine's events, as `refresh` and `up --refresh` send them (seen on 3.274):
+    a refresh step that ends as a delete, or as a refresh with no new state."""
+    lines: list[str] = []
+    watcher = EventWatcher(lines.append)
+    for event in (
+        step("pre", "refresh", "a", "backup-a", True),
+        step("pre", "refresh", "b", "backup-b", True),
+        step("done", "delete", "a", "backup-a", False),  # `refresh`: gone
+        step("done", "same", "b", "backup-b", True),
+        step("pre", "refresh", "c", "backup-c", True),
+        step("done", "refresh", "c", "backup-c", False),  # `up --refresh`: gone
+        step("pre", "refresh", "d", "backup-d", True),
+        step("done", "refresh", "d", "backup-d", True),  # still there
+        step("pre", "delete", "d", "backup-d", False),  # then really deleted
+        step("done", "delete", "d", "backup-d", False),
+    ):
+        watcher(event)
+    assert watcher.deleted_ids == {"d": "backup-d"}
+    assert watcher.changes == {"a": "delete", "d": "delete"}
+    assert lines == [
+        "a: gone from FSx (backup-a), deleted outside this run: dropped from the state",
+        "c: gone from FSx (backup-c), deleted outside this run: dropped from the state",
+        "d: delete started",
+        "d: delete done (backup-d)",
+    ]
+
+
+def test_a_refused_command_does_not_say_the_stack_is_empty() -> None:
+    """New user: `up` refused on a rotation's stack printed "no backups in stack ..."
+    of a stack that held two: a refusal comes before the stack is read."""
+    from fsx_backup_provider.cli.render import EXIT_OK, Report, render_table
+
+    refused = render_table(Report("up", stack="daily-fs-1", exit_code=EXIT_USAGE))
+    assert "no backups" not in refused
+    empty = render_table(Report("up", stack="dev", result="succeeded", exit_code=EXIT_OK))
+    assert "no backups in stack dev" in empty
