@@ -20,12 +20,12 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider import identity, preview
+from fsx_backup_provider import preview
 from fsx_backup_provider.base import (
     BackupResourceProvider,
     is_volume_backup,
     known,
-    pick,
+    merged,
     secret_names,
 )
 from fsx_backup_provider.constants import (
@@ -35,7 +35,6 @@ from fsx_backup_provider.constants import (
     RESOURCE_MODULE,
 )
 from fsx_backup_provider.fsx import Backup, FsxClient, tag_map
-from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.lifecycle import (
     CreateRequest,
     FsxBackupError,
@@ -43,7 +42,7 @@ from fsx_backup_provider.lifecycle import (
     ProcessState,
     process_state,
 )
-from fsx_backup_provider.registration import prepare
+from fsx_backup_provider.registration import register
 from fsx_backup_provider.validation import Failure, is_unknown, shown, validate_copy_inputs
 
 # FSx allows at most five copy requests in progress to one destination Region
@@ -335,26 +334,23 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
             base, source_backup_id = source_backup_id, None
         else:
             base = FsxBackupCopyArgs()
-        inputs: dict[str, Any] = {
-            "source_backup_id": pick(source_backup_id, base.source_backup_id),
-            "source_region": pick(source_region, base.source_region),
-            "region": pick(region, base.region),
-            "kms_key_id": pick(kms_key_id, base.kms_key_id),
-            "copy_tags": pick(copy_tags, base.copy_tags),
-            "tags": pick(tags, base.tags),
-            "client_request_token": pick(client_request_token, base.client_request_token),
-            "wait_for_available": pick(wait_for_available, base.wait_for_available),
-            "create_timeout_seconds": pick(create_timeout_seconds, base.create_timeout_seconds),
-            "delete_timeout_seconds": pick(delete_timeout_seconds, base.delete_timeout_seconds),
-        }
-        props, opts = prepare(
-            FSX_BACKUP_COPY_TYPE, resource_name, opts, inputs, OUTPUT_KEYS, _derived(inputs)
+        inputs = merged(
+            base,
+            source_backup_id=source_backup_id,
+            source_region=source_region,
+            region=region,
+            kms_key_id=kms_key_id,
+            copy_tags=copy_tags,
+            tags=tags,
+            client_request_token=client_request_token,
+            wait_for_available=wait_for_available,
+            create_timeout_seconds=create_timeout_seconds,
+            delete_timeout_seconds=delete_timeout_seconds,
         )
-        super().__init__(FsxBackupCopyProvider(), resource_name, props, opts)
-        release_own_outputs(self, props)
-        preview.declare(self, FSX_BACKUP_COPY_TYPE, inputs, opts)
-        if opts.id is None:
-            identity.track(self)
+        register(
+            self, FsxBackupCopyProvider(), FSX_BACKUP_COPY_TYPE, resource_name, opts, inputs,
+            OUTPUT_KEYS, _derived(inputs),
+        )
 
     @staticmethod
     def get(

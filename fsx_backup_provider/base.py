@@ -141,9 +141,12 @@ def is_volume_backup(backup: Backup) -> bool:
     return backup.get("ResourceType") == "VOLUME" or bool(backup.get("Volume"))
 
 
-def pick(keyword: Any, from_args: Any) -> Any:
-    """A resource's input: the keyword argument if given, else the Args class's field."""
-    return keyword if keyword is not None else from_args
+def merged(args: Any, **keywords: Any) -> dict[str, Any]:
+    """A resource's inputs: each keyword argument if given, else the Args class's field."""
+    return {
+        name: value if value is not None else getattr(args, name)
+        for name, value in keywords.items()
+    }
 
 
 def creation_time(backup: Backup) -> Any:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
+from pulumi.dynamic import Resource, ResourceProvider
 from pulumi.runtime.config import is_config_secret
 
 from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG
@@ -116,3 +117,28 @@ def prepare(
     # costs serialisation on each preview, and the provider applies defaults.
     props.update({key: value for key, value in inputs.items() if value is not None})
     return props, opts
+
+
+def register(
+    resource: Resource,
+    provider: ResourceProvider,
+    type_token: str,
+    resource_name: str,
+    opts: pulumi.ResourceOptions | None,
+    inputs: dict[str, Any],
+    output_keys: tuple[str, ...],
+    derived_outputs: Mapping[str, Sequence[str]],
+) -> None:
+    """What the constructor of an FsxBackup or FsxBackupCopy does with its inputs:
+    prepare them, register the resource, release its own outputs from the SDK's
+    tracking (host/outputs.py), declare what its preview outputs need
+    (preview.py), and, unless it is read by ID, put it in the stack's seed."""
+    from fsx_backup_provider import identity, preview
+    from fsx_backup_provider.host.outputs import release_own_outputs
+
+    props, opts = prepare(type_token, resource_name, opts, inputs, output_keys, derived_outputs)
+    Resource.__init__(resource, provider, resource_name, props, opts)
+    release_own_outputs(resource, props)
+    preview.declare(resource, type_token, inputs, opts)
+    if opts.id is None:
+        identity.track(resource)

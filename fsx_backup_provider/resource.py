@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider import identity, preview
-from fsx_backup_provider.base import pick
+from fsx_backup_provider import preview
+from fsx_backup_provider.base import merged
 from fsx_backup_provider.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
-from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.provider import FsxBackupProvider
-from fsx_backup_provider.registration import prepare
+from fsx_backup_provider.registration import register
 
 # Outputs that hold an input's value under another name: secret if it may be.
 # The token and Region as declared are kept under `given`; the ARN names the Region.
@@ -134,25 +132,21 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
         region: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        base = args or FsxBackupArgs()
-        inputs: dict[str, Any] = {
-            "file_system_id": pick(file_system_id, base.file_system_id),
-            "volume_id": pick(volume_id, base.volume_id),
-            "tags": pick(tags, base.tags),
-            "client_request_token": pick(client_request_token, base.client_request_token),
-            "wait_for_available": pick(wait_for_available, base.wait_for_available),
-            "create_timeout_seconds": pick(create_timeout_seconds, base.create_timeout_seconds),
-            "delete_timeout_seconds": pick(delete_timeout_seconds, base.delete_timeout_seconds),
-            "region": pick(region, base.region),
-        }
-        props, opts = prepare(
-            FSX_BACKUP_TYPE, resource_name, opts, inputs, OUTPUT_KEYS, DERIVED_OUTPUTS
+        inputs = merged(
+            args or FsxBackupArgs(),
+            file_system_id=file_system_id,
+            volume_id=volume_id,
+            tags=tags,
+            client_request_token=client_request_token,
+            wait_for_available=wait_for_available,
+            create_timeout_seconds=create_timeout_seconds,
+            delete_timeout_seconds=delete_timeout_seconds,
+            region=region,
         )
-        super().__init__(FsxBackupProvider(), resource_name, props, opts)
-        release_own_outputs(self, props)
-        preview.declare(self, FSX_BACKUP_TYPE, inputs, opts)
-        if opts.id is None:
-            identity.track(self)
+        register(
+            self, FsxBackupProvider(), FSX_BACKUP_TYPE, resource_name, opts, inputs,
+            OUTPUT_KEYS, DERIVED_OUTPUTS,
+        )
 
     @staticmethod
     def get(
