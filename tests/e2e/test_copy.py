@@ -7,6 +7,7 @@ FsxBackup is in us-east-1 and whose FsxBackupCopy is in eu-west-1.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -307,22 +308,48 @@ def test_deleting_a_source_being_copied_waits_for_the_copy(fsx: Any, fsx_stack: 
 def test_five_copies_in_progress_from_outside_the_stack_are_waited_out(
     fsx: Any, fsx_stack: StackMaker
 ) -> None:
+    """FSx allows five copies in progress to a Region: the stack's sixth waits for one of
+    the five to end. The five are held in the emulator until the stack's copy says it
+    waits, then released: the verdict never depends on how fast the machine is."""
     fs_id = fsx.create_file_system("LUSTRE")
     source = fsx.client().create_backup(FileSystemId=fs_id)["Backup"]["BackupId"]
     wait_available(fsx, source)
-    # Long enough that the outside copies are still running when the stack's
-    # copy starts (after a preview and the engine's start), on a loaded machine too.
-    fsx.set_faults(copy_seconds=12)
-    for _ in range(5):
-        fsx.client(region=DR).copy_backup(SourceBackupId=source, SourceRegion=REGION)
+    fsx.set_faults(copy_seconds=0.5)
+    outside = [
+        fsx.client(region=DR).copy_backup(SourceBackupId=source, SourceRegion=REGION)["Backup"][
+            "BackupId"
+        ]
+        for _ in range(5)
+    ]
+    fsx.hold(*outside)
+    waiting = threading.Event()
+
+    def release_when_waiting() -> None:
+        # Bounded: if the stack's copy never says it waits, the five are let go
+        # after 120 s and the assertion below fails.
+        waiting.wait(timeout=120)
+        fsx.release(*outside)
+
+    releaser = threading.Thread(target=release_when_waiting, daemon=True)
+    releaser.start()
 
     def program() -> None:
         FsxBackupCopy("sixth", source, source_region=REGION, region=DR)
 
     lines: list[str] = []
-    fsx_stack(program).up(on_output=lines.append, color="never")
-    assert len(copies_in(fsx)) == 6
+
+    def on_output(line: str) -> None:
+        lines.append(line)
+        if "five copies to this Region are already in progress" in line:
+            waiting.set()
+
+    try:
+        fsx_stack(program).up(on_output=on_output, color="never")
+    finally:
+        waiting.set()
+        releaser.join(timeout=30)
     assert any("five copies to this Region are already in progress" in line for line in lines)
+    assert len(copies_in(fsx)) == 6
 
 
 @pytest.mark.parametrize(
