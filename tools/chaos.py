@@ -64,6 +64,7 @@ from tools.workspace import (
     example_project,
     inline_stack,
     isolated_env,
+    preview_first,
     pulumi_cli,
 )
 
@@ -502,7 +503,7 @@ def fault_run(emulator: Emulator, work: Path, number: int, seed: int) -> Tally:
         for i, fs in enumerate(sources):
             FsxBackup(f"f{i}", file_system_id=fs, tags=declared[fs])
 
-    stack = inline_stack(
+    stack = preview_first(inline_stack(
         isolated_env(work / f"faults{number}"),
         program,
         "fsx-chaos",
@@ -511,7 +512,7 @@ def fault_run(emulator: Emulator, work: Path, number: int, seed: int) -> Tally:
             "aws:region": REGION,
             "aws:endpoints": json.dumps([{"fsx": emulator.endpoint_url}]),
         },
-    )
+    ))
     emulator.set_faults(throttle_rate=0.3, error_rate=0.1, seed=seed + number)
     try:
         stack.up(on_output=lambda _line: None, parallel=64)

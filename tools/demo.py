@@ -25,7 +25,7 @@ from pulumi import automation as auto
 
 from fsx_backup_provider.cli import main as fsx_backup_main
 from fsx_emulator import EmulatorProcess
-from tools.workspace import EMULATOR_CREDENTIALS
+from tools.workspace import EMULATOR_CREDENTIALS, preview_first
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "demo"
@@ -96,7 +96,8 @@ def run(endpoint_url: str) -> None:
     if any(summary.name == STACK for summary in workspace.list_stacks()):
         # A demo stopped half-way left state about an emulator that is gone.
         workspace.remove_stack(STACK, force=True)
-    stack = auto.create_stack(stack_name=STACK, work_dir=str(ROOT))
+    # Each `up` previews first, as a plain `pulumi up` does.
+    stack = preview_first(auto.create_stack(stack_name=STACK, work_dir=str(ROOT)))
     stack.set_config("aws:region", auto.ConfigValue(REGION))
     stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": endpoint_url}])))
     stack.set_config(

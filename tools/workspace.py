@@ -134,3 +134,19 @@ def most_in_flight(creation_times: Iterable[datetime], backup_seconds: float) ->
     """
     starts = sorted(t.timestamp() for t in creation_times)
     return max((sum(s <= t < s + backup_seconds for s in starts) for t in starts), default=0)
+
+
+def preview_first(stack: auto.Stack) -> auto.Stack:
+    """`stack.up()` previews first and fails if the preview does, as `pulumi up` does.
+
+    The Automation API's up never previews (it runs `up --skip-preview`), and a
+    whole class of failure (inputs unknown at preview) hid behind that.
+    """
+    plain_up = stack.up
+
+    def up(*args: Any, **kwargs: Any) -> auto.UpResult:
+        stack.preview(color="never")
+        return plain_up(*args, **kwargs)
+
+    stack.up = up  # type: ignore[method-assign]
+    return stack

@@ -14,29 +14,13 @@ from pulumi import automation as auto
 from fsx_backup_provider.constants import FSX_BACKUP_SEED_TYPE, FSX_BACKUP_TYPE
 from fsx_backup_provider.tokens import derived_token
 from tests.conftest import StackFactory
-from tools.workspace import EMULATOR_CREDENTIALS
+from tools.workspace import EMULATOR_CREDENTIALS, preview_first
 
 REGION = "us-east-1"
 
 
 def quiet(_line: str) -> None:
     """Engine output is not needed by the assertions; errors come back as exceptions."""
-
-
-def preview_first(stack: auto.Stack) -> auto.Stack:
-    """`stack.up()` previews first and fails if the preview does, as `pulumi up` does.
-
-    The Automation API's up never previews (it runs `up --skip-preview`), and a
-    whole class of failure (inputs unknown at preview) hid behind that.
-    """
-    plain_up = stack.up
-
-    def up(*args: Any, **kwargs: Any) -> auto.UpResult:
-        stack.preview(color="never")
-        return plain_up(*args, **kwargs)
-
-    stack.up = up  # type: ignore[method-assign]
-    return stack
 
 
 @pytest.fixture

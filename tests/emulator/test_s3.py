@@ -12,7 +12,7 @@ import pytest
 from pulumi import automation as auto
 
 from fsx_emulator.client import S3_BACKEND_ENV, Emulator
-from tools.workspace import EngineMissing, isolated_env, pulumi_cli
+from tools.workspace import EngineMissing, isolated_env, preview_first, pulumi_cli
 
 
 def unique_bucket() -> str:
@@ -86,7 +86,7 @@ def test_pulumi_engine_keeps_its_state_in_the_emulators_s3(fsx: Emulator, tmp_pa
     # A deployment through the Automation API writes its checkpoint there too. Its
     # commands inherit this process's environment, so the URL is given as the backend
     # there too, over any PULUMI_BACKEND_URL of the caller.
-    stack = auto.create_stack(
+    stack = preview_first(auto.create_stack(
         "y",
         project_name="s3-state",
         program=lambda: pulumi.export("answer", 42),
@@ -97,7 +97,7 @@ def test_pulumi_engine_keeps_its_state_in_the_emulators_s3(fsx: Emulator, tmp_pa
                 name="s3-state", runtime="python", backend=auto.ProjectBackend(url)
             ),
         ),
-    )
+    ))
     assert stack.up(on_output=lambda _line: None).outputs["answer"].value == 42
     checkpoint = json.loads(
         s3.get_object(Bucket=bucket, Key=".pulumi/stacks/s3-state/y.json")["Body"].read()
