@@ -17,7 +17,9 @@ import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
 from pulumi.runtime.config import is_config_secret
 
+from fsx_backup_provider import identity, preview
 from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG
+from fsx_backup_provider.host.outputs import release_own_outputs
 from fsx_backup_provider.identity import resource_urn, stack_identity
 
 
@@ -133,9 +135,6 @@ def register(
     prepare them, register the resource, release its own outputs from the SDK's
     tracking (host/outputs.py), declare what its preview outputs need
     (preview.py), and, unless it is read by ID, put it in the stack's seed."""
-    from fsx_backup_provider import identity, preview
-    from fsx_backup_provider.host.outputs import release_own_outputs
-
     props, opts = prepare(type_token, resource_name, opts, inputs, output_keys, derived_outputs)
     Resource.__init__(resource, provider, resource_name, props, opts)
     release_own_outputs(resource, props)
