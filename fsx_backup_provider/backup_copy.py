@@ -35,6 +35,7 @@ from fsx_backup_provider.constants import (
     RESOURCE_MODULE,
 )
 from fsx_backup_provider.fsx import Backup, FsxClient, tag_map
+from fsx_backup_provider.holder import without_holder
 from fsx_backup_provider.lifecycle import (
     CreateRequest,
     FsxBackupError,
@@ -140,6 +141,19 @@ class FsxBackupCopyProvider(BackupResourceProvider):
     def token_binding(self, props: Mapping[str, Any], region: str) -> tuple[str, ...]:
         return self._source_region(props, region), str(props.get("source_backup_id")), region
 
+    def tags_on_create(
+        self, props: Mapping[str, Any], tags: Mapping[str, str]
+    ) -> dict[str, str] | None:
+        # With copy_tags FSx adds the source's tags, known here only for a
+        # source of this stack. The copy's own fsx-backup:stack tag then wins
+        # over the source's (another stack's, for a source that stack made);
+        # an unknown source may leave no room, so none is sent.
+        if not props.get("copy_tags"):
+            return dict(tags)
+        source = props.get("source_backup_id")
+        known = process_state().known_tags.get(source) if isinstance(source, str) else None
+        return None if known is None else {**known, **tags}
+
     def request(
         self,
         state: ProcessState,
@@ -214,7 +228,7 @@ class FsxBackupCopyProvider(BackupResourceProvider):
         if not isinstance(copied, list):
             # At create: what FSx copied from the source is what is not declared.
             declared = self.desired_tags_all(props)
-            copied = sorted(k for k in tag_map(backup) if k not in declared)
+            copied = sorted(k for k in without_holder(tag_map(backup)) if k not in declared)
         return {
             "source_backup_id": backup.get("SourceBackupId") or props.get("source_backup_id"),
             "source_region": backup.get("SourceBackupRegion") or props.get("source_region"),
@@ -348,8 +362,14 @@ class FsxBackupCopy(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_COPY_NAME)
             delete_timeout_seconds=delete_timeout_seconds,
         )
         register(
-            self, FsxBackupCopyProvider(), FSX_BACKUP_COPY_TYPE, resource_name, opts, inputs,
-            OUTPUT_KEYS, _derived(inputs),
+            self,
+            FsxBackupCopyProvider(),
+            FSX_BACKUP_COPY_TYPE,
+            resource_name,
+            opts,
+            inputs,
+            OUTPUT_KEYS,
+            _derived(inputs),
         )
 
     @staticmethod

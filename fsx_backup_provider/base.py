@@ -37,6 +37,13 @@ from fsx_backup_provider.fsx import (
     stop_retrying_when,
     tag_map,
 )
+from fsx_backup_provider.holder import (
+    HOLDER_TAG,
+    foreign_holder,
+    holder_value,
+    refusal,
+    without_holder,
+)
 from fsx_backup_provider.host import diffs, urns
 from fsx_backup_provider.host.cancel import on_engine_cancel
 from fsx_backup_provider.host.parallelism import widen_provider_pool
@@ -62,6 +69,7 @@ from fsx_backup_provider.lifecycle import (
 )
 from fsx_backup_provider.poller import BackupPoller
 from fsx_backup_provider.regions import region_failures
+from fsx_backup_provider.servicemodel import list_rule
 from fsx_backup_provider.tokens import derived_token
 from fsx_backup_provider.validation import Failure, is_unknown, redact
 
@@ -281,6 +289,26 @@ class BackupResourceProvider(ResourceProvider):
     def desired_tags_all(props: Mapping[str, Any]) -> dict[str, str]:
         return {**process_state().settings.default_tags, **declared_tags(props.get("tags"))}
 
+    def tags_on_create(
+        self, props: Mapping[str, Any], tags: Mapping[str, str]
+    ) -> dict[str, str] | None:
+        """The tags FSx gives the new backup, or None if this process cannot know them."""
+        return dict(tags)
+
+    def sent_tags(self, props: Mapping[str, Any], tags: Mapping[str, str]) -> dict[str, str]:
+        """The tags a create sends: the declared ones and, when the backup gets tags
+        anyway and there is room under FSx's limit, the stack's fsx-backup:stack
+        tag (holder.py). A CreateBackup with no tags is left so: FSx then copies
+        the file system's tags onto it."""
+        value = holder_value(props.get("identity"), props.get("resource_urn"))
+        on_create = self.tags_on_create(props, tags)
+        if value is None or on_create is None:
+            return dict(tags)
+        count = len(without_holder(on_create))
+        if count == 0 or count >= list_rule("Tags").max_items:
+            return dict(tags)
+        return {**tags, HOLDER_TAG: value}
+
     # -- check / diff -----------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -396,6 +424,11 @@ class BackupResourceProvider(ResourceProvider):
         copied = set(olds.get("copied_tags") or [])
         to_set = {k: v for k, v in desired.items() if current.get(k) != v}
         to_remove = sorted(k for k in current if k not in desired and k not in copied)
+        after = {k for k in {**current, **to_set} if k not in to_remove}
+        if to_set and len(after) >= list_rule("Tags").max_items:
+            # The provider's fsx-backup:stack tag yields its slot to the user's
+            # (holder.py); untagging a key a backup does not have is no error.
+            to_remove.append(HOLDER_TAG)
         return to_set, to_remove
 
     def remember(self, outputs: Mapping[str, Any]) -> None:
@@ -432,7 +465,10 @@ class BackupResourceProvider(ResourceProvider):
             if props.get("wait_for_available") is not False and not settled(backup):
                 backup = wait_available(poller, backup, None, deadline, progress)
         else:
-            request, gate = self.request(state, client, props, tags)
+            sent = self.sent_tags(props, tags)
+            request, gate = self.request(state, client, props, sent)
+            request.identity = props.get("identity")
+            request.marked = HOLDER_TAG in sent
             waits = props.get("wait_for_available") is not False
             request.waits_for_settle = waits
             backup, token = claim(state, request, gate, poller, deadline)
@@ -480,6 +516,12 @@ class BackupResourceProvider(ResourceProvider):
         if backup is None or backup.get("Lifecycle") == "DELETED":
             raise FsxBackupError(f"cannot import backup {backup_id}: FSx has no such backup")
         self.check_adopted(backup, props)
+        made_by = foreign_holder(tag_map(backup), props.get("identity"), props.get("resource_urn"))
+        if made_by is not None:
+            raise FsxBackupError(
+                f"cannot import backup {backup_id}: "
+                + refusal(made_by, backup.get("ResourceARN"), props.get("resource_urn"))
+            )
         urn = props.get("resource_urn")
         name = urn.rsplit("::", 1)[-1] if isinstance(urn, str) else ""
         holder = state.ownership.take(backup_id, key=name)
@@ -617,7 +659,7 @@ class BackupResourceProvider(ResourceProvider):
         self, backup: Backup, props: Mapping[str, Any], region: str, given: Mapping[str, Any]
     ) -> dict[str, Any]:
         """The outputs of `backup`; `props` are the inputs (or, on refresh, the old outputs)."""
-        tags_all = tag_map(backup)
+        tags_all = without_holder(tag_map(backup))
         defaults = process_state().settings.default_tags
         outputs = {key: props.get(key) for key in self.input_keys() if key in props}
         outputs[GIVEN_KEY] = dict(given)

@@ -29,7 +29,9 @@ from fsx_backup_provider.fsx import (
     Connection,
     FsxApiError,
     client_for,
+    tag_map,
 )
+from fsx_backup_provider.holder import HOLDER_TAG, foreign_holder, made_by, refusal
 from fsx_backup_provider.host.progress import report
 from fsx_backup_provider.host.watchdog import engine_gone
 from fsx_backup_provider.ownership import NOT_LOADED, Ownership
@@ -305,6 +307,12 @@ class CreateRequest:
     remedies: Mapping[str, str] = field(default_factory=dict)
     # The create waits for its backup to settle and tells the Gate (above).
     waits_for_settle: bool = True
+    # The resource's identity from the stack's seed, and whether the request
+    # carries its fsx-backup:stack tag: then a backup FSx answers with whose tag
+    # names another stack is not taken (holder.py). Without it, a tag on the
+    # answer proves nothing (a copy's may be copied from its source).
+    identity: Any = None
+    marked: bool = False
 
 
 class _TokenUsedWithOtherParameters(Exception):
@@ -404,6 +412,17 @@ def claim(
                     "a new client_request_token (or remove it to let the provider derive one)."
                 )
             continue
+        made_by = foreign_holder(tag_map(backup), request.identity, request.urn)
+        if request.marked and made_by is not None:
+            # Another stack's backup (the same user token in two stacks): FSx
+            # answered with it, but no state of this stack can hold it.
+            if request.user_token:
+                raise FsxBackupError(
+                    f"client_request_token {token!r} names backup {backup['BackupId']}, but "
+                    + refusal(made_by, backup.get("ResourceARN"), request.urn)
+                    + " Or give this resource a client_request_token of its own."
+                )
+            continue
         holder = ownership.take(backup["BackupId"], token, _name_of(request.urn))
         if holder is not None:
             _refuse_user_token(request, token, backup, holder)
@@ -441,34 +460,63 @@ def _pass_over_used_token(
     not this create's (claim passes those by before asking). Otherwise its
     backup is this resource's own interrupted create, made with other tags. If
     no live backup that could bear the token is left once the backups the
-    stack holds are set aside, it is gone and the next generation is right.
+    stack holds, and those another stack's tag names, are set aside, it is
+    gone and the next generation is right.
     Otherwise passing over would leave that backup unmanaged: say so rather
     than guess.
     """
     ownership = state.ownership
-    if not request.user_token:
-        try:
-            live = request.candidates()
-        except FsxApiError as lookup:
-            raise FsxBackupError(
-                f"could not list the backups {request.what} could be: {lookup}"
-            ) from None
-        unheld = sorted(
-            b["BackupId"] for b in live if b["BackupId"] not in ownership.held_backups()
+    if request.user_token:
+        raise FsxBackupError(
+            f"FSx refuses client_request_token {used.token!r}: it was used before with other "
+            f"parameters ({used.error.message}). Either another stack sets the same "
+            f"client_request_token (each stack sends its own {HOLDER_TAG} tag, so the two "
+            f"requests differ{_other_stacks(request)}), or a create of this resource was "
+            "interrupted and its tags changed before this run (or this stack was renamed or "
+            "cloned since, which changes its tag). Give this resource a client_request_token "
+            "of its own; for an interrupted create, restore the tags it had and run `pulumi up` "
+            "again."
         )
-        if not unheld:
-            return
-        candidates = ", ".join(unheld)
-    else:
-        candidates = "unknown"
+    try:
+        live = request.candidates()
+    except FsxApiError as lookup:
+        raise FsxBackupError(
+            f"could not list the backups {request.what} could be: {lookup}"
+        ) from None
+    # Backups another stack's tag names cannot bear this stack's token either.
+    unheld = sorted(
+        b["BackupId"]
+        for b in live
+        if b["BackupId"] not in ownership.held_backups()
+        and foreign_holder(tag_map(b), request.identity, request.urn) is None
+    )
+    if not unheld:
+        return
     raise FsxBackupError(
         f"FSx already has a backup made with ClientRequestToken {used.token!r} but with other "
         f"parameters than those declared now ({used.error.message}), and it cannot tell whether "
-        f"that backup is one of the live backups no resource of this stack holds ({candidates}). "
-        "This happens when a create was interrupted and its tags were changed before re-running: "
-        "restore the tags of the interrupted run and run `pulumi up` again (then change them); "
-        "or, if that backup should be left alone, set client_request_token to a new value."
+        "that backup is one of the live backups no resource of this stack holds "
+        f"({', '.join(unheld)}). This happens when a create was interrupted and its tags were "
+        "changed before re-running: restore the tags of the interrupted run and run `pulumi up` "
+        "again (then change them); or, if that backup should be left alone, set "
+        "client_request_token to a new value."
     )
+
+
+def _other_stacks(request: CreateRequest) -> str:
+    """`; backups of this source other stacks made: ...`, or nothing (best effort)."""
+    try:
+        live = request.candidates()
+    except FsxApiError:
+        return ""
+    found = []
+    for backup in live:
+        value = foreign_holder(tag_map(backup), request.identity, request.urn)
+        if value is not None:
+            found.append(f"{backup['BackupId']} ({made_by(value)})")
+    if not found:
+        return ""
+    return f"; backups of this source other stacks made: {', '.join(sorted(found))}"
 
 
 def ensure_engine(what: str) -> None:

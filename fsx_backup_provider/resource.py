@@ -53,7 +53,10 @@ class FsxBackupArgs:
             (TagResource/UntagResource of exactly the changed keys); merged over
             `aws:defaultTags`. Declared with no tags (and no default tags), a
             backup keeps the tags FSx copies from a source with
-            CopyTagsToBackups, and the provider does not fight them
+            CopyTagsToBackups, and the provider does not fight them. A
+            backup created with tags (fewer than 50) also carries the
+            provider's `fsx-backup:stack` tag (which stack made it; never an
+            output, never removed)
         client_request_token: the idempotency token (default: derived from the
             stack's seed); 1 to 63 characters of FSx's pattern, used exactly as
             given; changing it replaces the backup (a token names one backup)
@@ -144,8 +147,14 @@ class FsxBackup(Resource, module=RESOURCE_MODULE, name=FSX_BACKUP_NAME):
             region=region,
         )
         register(
-            self, FsxBackupProvider(), FSX_BACKUP_TYPE, resource_name, opts, inputs,
-            OUTPUT_KEYS, DERIVED_OUTPUTS,
+            self,
+            FsxBackupProvider(),
+            FSX_BACKUP_TYPE,
+            resource_name,
+            opts,
+            inputs,
+            OUTPUT_KEYS,
+            DERIVED_OUTPUTS,
         )
 
     @staticmethod

@@ -24,6 +24,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from fsx_backup_provider.constants import RESERVED_TAG_PREFIX
+from fsx_backup_provider.holder import HOLDER_TAG
 from fsx_backup_provider.servicemodel import list_rule, string_rule
 
 # What kind of rule a Failure broke, for callers that decide by rule (the CLI
@@ -140,6 +141,15 @@ def _one_tag_failures(prop: str, key: Any, value: Any, origin: str, secret: bool
     key_problem = string_rule("TagKey").problem(key)
     if key_problem:
         failures.append(Failure(prop, f"tag key {name}{origin} {key_problem}", TAG_KEY))
+    elif key == HOLDER_TAG:
+        failures.append(
+            Failure(
+                prop,
+                f"tag key {name}{origin} is the provider's own: it records which stack made "
+                "the backup, and is never declared",
+                TAG_RESERVED_PREFIX,
+            )
+        )
     elif key.lower().startswith(RESERVED_TAG_PREFIX):
         failures.append(
             Failure(

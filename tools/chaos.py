@@ -57,6 +57,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup
+from fsx_backup_provider.holder import without_holder
 from fsx_emulator import Emulator, EmulatorProcess
 from tools import leftovers
 from tools.workspace import (
@@ -107,7 +108,8 @@ def _user_backups(emulator: Emulator) -> list[dict[str, Any]]:
 
 
 def _tags(backup: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in backup.get("Tags", [])}
+    """The tags as declared: less the provider's own fsx-backup:stack tag."""
+    return without_holder({t["Key"]: t["Value"] for t in backup.get("Tags", [])})
 
 
 def _judge(

@@ -120,6 +120,36 @@ GUARDS = [
         "        holder = state.ownership.take(backup_id, key=name)\n        if False:",
     ),
     Guard(
+        "a found backup another stack's fsx-backup:stack tag names is never taken",
+        "fsx_backup_provider/lifecycle.py",
+        "        if request.marked and made_by is not None:",
+        "        if False:",
+    ),
+    Guard(
+        "a create that sends the stack's tag checks the tag FSx answers with",
+        "fsx_backup_provider/base.py",
+        "            request.marked = HOLDER_TAG in sent",
+        "            request.marked = False",
+    ),
+    Guard(
+        "an import of a backup another stack's fsx-backup:stack tag names is refused",
+        "fsx_backup_provider/base.py",
+        "        if made_by is not None:",
+        "        if False:",
+    ),
+    Guard(
+        "a copy's mark is not its source backup's (CopyTags copies the source's tag)",
+        "fsx_backup_provider/holder.py",
+        '    seed = f"fsx-backup-holder\\x1f{base}\\x1f{_kind(urn)}"',
+        '    seed = f"fsx-backup-holder\\x1f{base}"',
+    ),
+    Guard(
+        "a create that sends tags sends the stack's fsx-backup:stack tag",
+        "fsx_backup_provider/base.py",
+        "        return {**tags, HOLDER_TAG: value}",
+        "        return dict(tags)",
+    ),
+    Guard(
         "a URN that differs from the engine's is refused",
         "fsx_backup_provider/base.py",
         "        if engine_urn and isinstance(declared_urn, str) and declared_urn != engine_urn:",

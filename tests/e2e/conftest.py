@@ -12,6 +12,7 @@ import pytest
 from pulumi import automation as auto
 
 from fsx_backup_provider.constants import FSX_BACKUP_SEED_TYPE, FSX_BACKUP_TYPE
+from fsx_backup_provider.holder import HOLDER_TAG, holder_value
 from fsx_backup_provider.tokens import derived_token
 from tests.conftest import StackFactory
 from tools.workspace import EMULATOR_CREDENTIALS, preview_first
@@ -72,6 +73,21 @@ def token_for(
     key = f"{FSX_BACKUP_TYPE}::{name}"
     identity = seed["identities"][key]
     return derived_token(identity, key, source, REGION, str(epoch), generation=generation)
+
+
+def interrupted_tags(stack: auto.Stack, name: str, tags: dict[str, str]) -> list[dict[str, str]]:
+    """The Tags a create of top-level FsxBackup `name` with `tags` sends: those and the
+    stack's fsx-backup:stack tag (holder.py), for a test that plays an interrupted run."""
+    deployment = stack.export_stack().deployment or {}
+    [seed_urn] = [
+        r["urn"]
+        for r in deployment.get("resources", [])
+        if r.get("type") == FSX_BACKUP_SEED_TYPE and r["urn"].endswith("::fsx-backup-seed")
+    ]
+    urn = seed_urn.rsplit("::", 2)[0] + f"::{FSX_BACKUP_TYPE}::{name}"
+    identity = seed_of(stack)["identities"][f"{FSX_BACKUP_TYPE}::{name}"]
+    sent = {**tags, HOLDER_TAG: holder_value(identity, urn)}
+    return [{"Key": k, "Value": str(v)} for k, v in sent.items()]
 
 
 def pulumi_cli(stack: auto.Stack, *args: str) -> subprocess.CompletedProcess[str]:

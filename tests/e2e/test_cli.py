@@ -18,6 +18,7 @@ import pytest
 
 from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.render import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from fsx_backup_provider.holder import without_holder
 from tests.e2e.cli_env import cli_command, isolate, live_backups
 
 MUTATING = ("CreateBackup", "DeleteBackup", "TagResource", "UntagResource")
@@ -53,7 +54,8 @@ def cli(cli_args: list[str], capsys: pytest.CaptureFixture[str]) -> Cli:
 
 
 def tags_of(backup: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in backup.get("Tags", [])}
+    # As declared: less the provider's own fsx-backup:stack tag (test_ownership.py).
+    return without_holder({t["Key"]: t["Value"] for t in backup.get("Tags", [])})
 
 
 def write_spec(path: Path, fs_id: str, vol_id: str, env: str) -> None:

@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup, FsxBackupArgs, FsxBackupCopy
+from fsx_backup_provider.holder import without_holder
 from fsx_emulator import Emulator, EmulatorProcess
 from tests.conftest import PROJECT, resources_of_type
 from tests.e2e.conftest import REGION, preview_first, quiet
@@ -125,7 +126,8 @@ class IamWorld:
 
     def live_tags(self, backup_id: str) -> dict[str, str]:
         [backup] = self.fsx.describe_backups(BackupIds=[backup_id])["Backups"]
-        return {tag["Key"]: tag["Value"] for tag in backup.get("Tags", [])}
+        # As declared: less the provider's own fsx-backup:stack tag.
+        return without_holder({tag["Key"]: tag["Value"] for tag in backup.get("Tags", [])})
 
     def live_backup_ids(self) -> set[str]:
         return {backup["BackupId"] for backup in self.fsx.describe_backups()["Backups"]}

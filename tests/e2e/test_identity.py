@@ -21,6 +21,7 @@ import pytest
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup, FsxBackupArgs
+from fsx_backup_provider.holder import without_holder
 from tests.conftest import PROJECT, resources_of_type
 from tests.e2e.conftest import REGION, pulumi_cli, quiet
 from tools.workspace import EMULATOR_CREDENTIALS, isolated_env, program_dir
@@ -34,7 +35,8 @@ def live_ids(fsx: Any) -> set[str]:
 
 def tags_by_id(fsx: Any) -> dict[str, dict[str, str]]:
     return {
-        b["BackupId"]: {t["Key"]: t["Value"] for t in b.get("Tags", [])}
+        # As declared: less the provider's own fsx-backup:stack tag.
+        b["BackupId"]: without_holder({t["Key"]: t["Value"] for t in b.get("Tags", [])})
         for b in fsx.client().describe_backups()["Backups"]
     }
 

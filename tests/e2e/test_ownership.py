@@ -26,9 +26,10 @@ from tools.workspace import EMULATOR_CREDENTIALS
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP_TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 
-# Backups from stack config `backups` (name -> {fs, after}): `after` makes the
-# backup wait for a Sleeper whose update takes `sleep` seconds whenever
-# `trigger` changes: a registration that comes late.
+# Backups from stack config `backups` (name -> {fs, after, token, import}): `after`
+# makes the backup wait for a Sleeper whose update takes `sleep` seconds whenever
+# `trigger` changes: a registration that comes late; `token` is its
+# client_request_token, `import` a backup ID for `import_`.
 PROGRAM = textwrap.dedent(
     """
     import json
@@ -41,8 +42,16 @@ PROGRAM = textwrap.dedent(
     config = pulumi.Config()
     sleeper = Sleeper("sleeper", float(config.get("sleep") or 0), config.get("trigger") or "0")
     for name, spec in json.loads(config.require("backups")).items():
-        opts = pulumi.ResourceOptions(depends_on=[sleeper]) if spec.get("after") else None
-        backup = FsxBackup(name, file_system_id=spec["fs"], tags={"Name": name}, opts=opts)
+        opts = pulumi.ResourceOptions(
+            depends_on=[sleeper] if spec.get("after") else None, import_=spec.get("import")
+        )
+        backup = FsxBackup(
+            name,
+            file_system_id=spec["fs"],
+            tags={"Name": name},
+            client_request_token=spec.get("token"),
+            opts=opts,
+        )
         pulumi.export(name, backup.backup_id)
     """
 )
@@ -55,8 +64,9 @@ class Project:
         path.mkdir(parents=True)
         (path / "__main__.py").write_text(PROGRAM)
         # A project of its own: the stacks of every test share one backend.
+        self.name = f"ownership-{uuid.uuid4().hex[:8]}"
         (path / "Pulumi.yaml").write_text(
-            f"name: ownership-{uuid.uuid4().hex[:8]}\nruntime:\n  name: python\n  options:\n"
+            f"name: {self.name}\nruntime:\n  name: python\n  options:\n"
             f"    virtualenv: {ROOT / '.venv'}\n"
         )
         self.path = path
@@ -183,6 +193,41 @@ def test_a_resource_moved_to_another_stack_is_never_taken_back(
     assert live(fsx) == {moved, again}
     project.run("destroy", "--yes", "--stack", "a")
     assert live(fsx) == {moved}
+
+
+def test_another_stacks_backup_is_never_taken_by_its_token_or_by_import(
+    tmp_path: Path, pulumi_env: dict[str, str], fsx: Any
+) -> None:
+    """Two stacks set one client_request_token, or b imports a's backup: no state of b
+    shows the backup is a's, its fsx-backup:stack tag does. b's `up` fails naming
+    what to do, b holds nothing, and destroying b leaves a's backup."""
+    fs = fsx.create_file_system("LUSTRE")
+    project = Project(tmp_path / "p", pulumi_env, fsx)
+    project.stack("a", {"x": {"fs": fs, "token": "nightly-shared"}})
+    made = project.up("a")["x"]
+    [tags] = [
+        {t["Key"]: t["Value"] for t in b["Tags"]}
+        for b in fsx.client().describe_backups(BackupIds=[made])["Backups"]
+    ]
+    assert tags["fsx-backup:stack"].startswith(f"{project.name}/a/")
+    assert "fsx-backup:stack" not in json.dumps(project.up("a"))
+
+    project.stack("b", {"x": {"fs": fs, "token": "nightly-shared"}})
+    taken = project.run("up", "--yes", "--stack", "b", ok=False)
+    assert taken.returncode != 0
+    refused = taken.stdout + taken.stderr
+    assert "another stack sets the same client_request_token" in refused
+    assert f"{made} (stack 'a' of project '{project.name}')" in refused
+
+    project.configure("b", {"y": {"fs": fs, "import": made}})
+    imported = project.run("up", "--yes", "--stack", "b", ok=False)
+    assert imported.returncode != 0
+    out = imported.stdout + imported.stderr
+    assert f"cannot import backup {made}: it was made by stack 'a'" in out
+    assert "pulumi state move" in out and "--tag-keys fsx-backup:stack" in out
+
+    project.run("destroy", "--yes", "--stack", "b")
+    assert live(fsx) == {made}
 
 
 def test_a_stack_whose_ledger_was_destroyed_never_takes_a_moved_backup(

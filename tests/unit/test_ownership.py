@@ -8,7 +8,7 @@ loads it from the stack's checkpoint. Each test names the guard it pins;
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ import pytest
 from fsx_backup_provider.backup_copy import FsxBackupCopyProvider
 from fsx_backup_provider.base import BackupResourceProvider
 from fsx_backup_provider.config import ProviderSettings
+from fsx_backup_provider.fsx import FsxApiError
+from fsx_backup_provider.holder import HOLDER_TAG, holder_value, mark_of
 from fsx_backup_provider.host import watchdog
 from fsx_backup_provider.identity import FsxBackupSeedProvider, next_identities
 from fsx_backup_provider.lifecycle import FsxBackupError, ProcessState, process_state
@@ -46,16 +48,35 @@ class FakeFsx:
         self.calls: list[tuple[str, str]] = []
         self.by_token: dict[str, dict[str, Any]] = {}
         self.backups: dict[str, dict[str, Any]] = {}
+        self.sent_tags: dict[str, Mapping[str, str] | None] = {}
 
-    def existing(self, backup_id: str, under: str, lifecycle: str = "AVAILABLE") -> None:
-        backup = {"BackupId": backup_id, "Lifecycle": lifecycle, "FileSystem": {"FileSystemId": FS}}
+    def existing(
+        self,
+        backup_id: str,
+        under: str,
+        lifecycle: str = "AVAILABLE",
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        backup = {
+            "BackupId": backup_id,
+            "Lifecycle": lifecycle,
+            "FileSystem": {"FileSystemId": FS},
+            "ResourceARN": f"arn:aws:fsx:{REGION}:123456789012:backup/{backup_id}",
+            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        }
         self.by_token[under] = self.backups[backup_id] = backup
 
-    def create_backup(self, *, client_request_token: str, **_: Any) -> dict[str, Any]:
+    def create_backup(
+        self, *, client_request_token: str, tags: Mapping[str, str] | None = None, **_: Any
+    ) -> dict[str, Any]:
+        # FSx answers a known token with its backup as it is, whatever tags are sent
+        # (the emulator, like FSx's documented rule, refuses other tags instead:
+        # the check after the answer must hold either way).
         self.calls.append(("CreateBackup", client_request_token))
+        self.sent_tags[client_request_token] = tags
         if client_request_token not in self.by_token:
             new_id = f"backup-{len(self.backups):017x}"
-            self.existing(new_id, client_request_token, "CREATING")
+            self.existing(new_id, client_request_token, "CREATING", tags)
         return dict(self.by_token[client_request_token])
 
     def describe_backups(self, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -192,9 +213,7 @@ def test_two_resources_of_one_run_with_one_user_token_do_not_share_its_backup(
     backup_id, _ = create(client_request_token="nightly-1")
     with pytest.raises(FsxBackupError, match=r"client_request_token 'nightly-1'.*x of this stack"):
         create(client_request_token="nightly-1", resource_urn=URN_Y)
-    assert [c for c in fsx.mutations() if c[0] == "CreateBackup"] == [
-        ("CreateBackup", "nightly-1")
-    ]
+    assert [c for c in fsx.mutations() if c[0] == "CreateBackup"] == [("CreateBackup", "nightly-1")]
     assert process_state().ownership.holder(backup_id) == "x"
 
 
@@ -275,6 +294,163 @@ def test_an_import_of_another_sources_copy_is_refused(backup: dict[str, Any]) ->
     declared = {"source_backup_id": "backup-source", "source_region": "us-east-1"}
     with pytest.raises(FsxBackupError, match="cannot import backup"):
         FsxBackupCopyProvider().check_adopted({"BackupId": "backup-1", **backup}, declared)
+
+
+# -- another stack's backup: the fsx-backup:stack tag ------------------------------------
+
+OTHER_STACK = f"proj/prod/{mark_of('fedcba9876543210fedcba9876543210.1', URN_X)}"
+
+
+def test_a_create_with_tags_sends_the_stacks_tag_and_hides_it(fsx: FakeFsx) -> None:
+    result = FsxBackupProvider().create(props(tags={"team": "a"}))
+    assert result.outs is not None
+    sent = fsx.sent_tags[str(result.outs["client_request_token"])]
+    assert sent == {"team": "a", HOLDER_TAG: holder_value(IDENTITY, URN_X)}
+    assert str(holder_value(IDENTITY, URN_X)).startswith("proj/dev/")
+    # Never an output, so never diffed against the declared tags nor untagged.
+    assert result.outs["tags_all"] == {"team": "a"} and result.outs["tags"] == {"team": "a"}
+
+
+def test_a_backup_at_fsxs_tag_limit_gets_no_tag_of_the_providers(fsx: FakeFsx) -> None:
+    """50 declared tags (FSx's limit): the provider's would be a 51st."""
+    fifty = {f"k{i}": "v" for i in range(50)}
+    _, used = create(tags=fifty)
+    assert fsx.sent_tags[used] == fifty
+
+
+def test_a_copy_fsx_made_with_copy_tags_is_not_this_stacks_copy(fsx: FakeFsx) -> None:
+    """A copy made with CopyTags outside this provider (another tool, an older
+    version) carries its source's tag, this stack's backup's: as a copy it is not
+    this stack's, and its import is refused."""
+    copy_urn = "urn:pulumi:dev::proj::pulumi-python:dynamic/fsx:FsxBackupCopy::c"
+    backups_mark = {HOLDER_TAG: str(holder_value(IDENTITY, URN_X))}
+    fsx.existing("backup-copy", "t", tags=backups_mark)
+    fsx.backups["backup-copy"].update(SourceBackupId="backup-src", SourceBackupRegion=REGION)
+    declared = {**props(resource_urn=copy_urn), "source_backup_id": "backup-src"}
+    declared["import_backup_id"] = "backup-copy"
+    with pytest.raises(FsxBackupError, match=r"backup-copy: its tag .* names this stack, but"):
+        FsxBackupCopyProvider().create(declared)
+    # The copy's own mark passes.
+    own = {HOLDER_TAG: str(holder_value(IDENTITY, copy_urn))}
+    fsx.existing("backup-own-copy", "t2", tags=own)
+    fsx.backups["backup-own-copy"].update(SourceBackupId="backup-src", SourceBackupRegion=REGION)
+    result = FsxBackupCopyProvider().create({**declared, "import_backup_id": "backup-own-copy"})
+    assert result.id == "backup-own-copy"
+
+
+def test_a_create_without_tags_sends_none(fsx: FakeFsx) -> None:
+    """FSx copies the file system's tags (CopyTagsToBackups) only onto a backup
+    created without tags: the provider's tag must not stop that."""
+    _, used = create()
+    assert fsx.sent_tags[used] in (None, {})
+
+
+def test_a_copy_with_copy_tags_sends_its_own_stacks_tag_when_there_is_room(
+    fsx: FakeFsx,
+) -> None:
+    """With copy_tags FSx copies the source's tag (another stack's, for a source
+    that stack made): the copy sends its own, which wins, when the source's tags
+    are known and leave room; an unknown source may leave none, so none is sent."""
+    copy = {**props(), "source_backup_id": "backup-src", "copy_tags": True}
+    provider = FsxBackupCopyProvider()
+    assert provider.sent_tags(copy, {}) == {}
+    process_state().known_tags["backup-src"] = {"team": "a"}
+    assert provider.sent_tags(copy, {}) == {HOLDER_TAG: holder_value(IDENTITY, URN_X)}
+    process_state().known_tags["backup-src"] = {f"k{i}": "v" for i in range(49)}
+    assert provider.sent_tags(copy, {"extra": "1"}) == {"extra": "1"}
+    assert provider.sent_tags({**copy, "copy_tags": False}, {}) == {}
+
+
+def test_a_copy_that_sent_no_tag_takes_what_it_made_whatever_it_copied(fsx: FakeFsx) -> None:
+    """A copy sent without the provider's tag (its source's tags unknown) gets the
+    source's tag from FSx: that proves nothing, and the copy is the create's own,
+    never passed over (that made a new copy per token, red team 2)."""
+    copied = {HOLDER_TAG: str(holder_value(IDENTITY, URN_Y))}
+    made: list[str] = []
+
+    def copy_backup(*, client_request_token: str, **_: Any) -> dict[str, Any]:
+        made.append(client_request_token)
+        fsx.existing(f"backup-copy-{len(made)}", client_request_token, "CREATING", copied)
+        return dict(fsx.by_token[client_request_token])
+
+    fsx.copy_backup = copy_backup  # type: ignore[attr-defined]
+    fsx.copies_of = lambda source: []  # type: ignore[attr-defined]
+    copy_urn = "urn:pulumi:dev::proj::pulumi-python:dynamic/fsx:FsxBackupCopy::c"
+    declared = {**props(resource_urn=copy_urn), "source_backup_id": "backup-src"}
+    result = FsxBackupCopyProvider().create({**declared, "copy_tags": True})
+    assert result.id == "backup-copy-1" and len(made) == 1
+
+
+def test_a_tag_change_to_fsxs_limit_frees_the_providers_slot(fsx: FakeFsx) -> None:
+    """49 declared tags and the provider's; a 50th declared one needs its slot."""
+    forty_nine = {f"k{i}": "v" for i in range(49)}
+    olds = {"tags_all": forty_nine}
+    provider = FsxBackupProvider()
+    to_set, to_remove = provider.tags_to_change(olds, {"tags": {**forty_nine, "k49": "v"}})
+    assert to_set == {"k49": "v"} and to_remove == [HOLDER_TAG]
+    to_set, to_remove = provider.tags_to_change(olds, {"tags": {**forty_nine, "k0": "w"}})
+    assert to_set == {"k0": "w"} and to_remove == []
+
+
+def test_a_users_token_naming_another_stacks_backup_is_refused(fsx: FakeFsx) -> None:
+    """The same client_request_token in two stacks: FSx answers the second stack's
+    create with the first's backup, which no state of this stack shows is held
+    (guard: the tag check after the answer)."""
+    fsx.existing("backup-of-prod", "nightly", tags={"team": "a", HOLDER_TAG: OTHER_STACK})
+    with pytest.raises(FsxBackupError, match=r"made by stack 'prod' of project 'proj'") as err:
+        create(client_request_token="nightly", tags={"team": "a"})
+    assert f"--tag-keys {HOLDER_TAG}" in str(err.value)
+    assert process_state().ownership.holder("backup-of-prod") is None
+
+
+def test_a_users_token_fsx_refuses_for_other_tags_names_the_other_stacks(
+    fsx: FakeFsx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FSx's documented rule: the same token with other tags (another stack's
+    fsx-backup:stack) is IncompatibleParameterError; the error says so, names the
+    backups of the source other stacks made, and nothing is taken."""
+    fsx.existing("backup-of-prod", "nightly", tags={HOLDER_TAG: OTHER_STACK})
+
+    def refuse(**_: Any) -> dict[str, Any]:
+        raise FsxApiError("CreateBackup", "IncompatibleParameterError", "token used before")
+
+    monkeypatch.setattr(fsx, "create_backup", refuse)
+    with pytest.raises(FsxBackupError) as err:
+        create(client_request_token="nightly", tags={"team": "a"})
+    message = str(err.value)
+    assert "another stack sets the same client_request_token" in message
+    assert "backup-of-prod (stack 'prod' of project 'proj')" in message
+    assert process_state().ownership.holder("backup-of-prod") is None
+
+
+def test_a_derived_token_naming_another_stacks_backup_is_passed_over(fsx: FakeFsx) -> None:
+    fsx.existing("backup-of-prod", token(0), tags={HOLDER_TAG: OTHER_STACK})
+    backup_id, used = create(tags={"team": "a"})
+    assert backup_id != "backup-of-prod" and used == token(1)
+
+
+def test_this_stacks_own_tagged_backup_is_found_again(fsx: FakeFsx) -> None:
+    """An interrupted create with tags: its backup carries this stack's tag."""
+    own = str(holder_value(IDENTITY, URN_X))
+    fsx.existing("backup-interrupted", token(0), tags={"team": "a", HOLDER_TAG: own})
+    assert create(tags={"team": "a"}) == ("backup-interrupted", token(0))
+
+
+def test_an_import_of_another_stacks_backup_is_refused(fsx: FakeFsx) -> None:
+    """`import_` of a backup another stack made and holds (guard: the tag check)."""
+    fsx.existing("backup-of-prod", "t", tags={HOLDER_TAG: OTHER_STACK})
+    with pytest.raises(
+        FsxBackupError, match=r"cannot import backup backup-of-prod: it was made by"
+    ):
+        create(import_backup_id="backup-of-prod")
+    assert process_state().ownership.holder("backup-of-prod") is None
+
+
+def test_an_import_of_this_stacks_or_an_untagged_backup_is_taken(fsx: FakeFsx) -> None:
+    fsx.existing("backup-mine", "t1", tags={HOLDER_TAG: str(holder_value(IDENTITY, URN_Y))})
+    fsx.existing("backup-by-hand", "t2")
+    assert create(import_backup_id="backup-mine")[0] == "backup-mine"
+    assert create(import_backup_id="backup-by-hand", resource_urn=URN_Y)[0] == "backup-by-hand"
 
 
 # -- delete ------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def test_valid_inputs_pass() -> None:
         ({"file_system_id": FS, "tags": {"bad#key": "x"}}, "tags", "pattern"),
         ({"file_system_id": FS, "tags": {"k": "bad*value"}}, "tags", "pattern"),
         ({"file_system_id": FS, "tags": {f"k{i}": "v" for i in range(51)}}, "tags", "at most 50"),
+        ({"file_system_id": FS, "tags": {"fsx-backup:stack": "x"}}, "tags", "provider's own"),
         ({"file_system_id": FS, "tags": ["Name", "x"]}, "tags", "map"),
         ({"file_system_id": FS, "tags": {"k": 5}}, "tags", "string value"),
         ({"file_system_id": FS, "client_request_token": "x" * 64}, "client_request_token", "63"),
