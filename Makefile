@@ -39,9 +39,14 @@ engine-path:
 env: $(STAMP)
 	@tools/env.sh
 
+# The end-to-end tests mostly wait on the engine and the emulator: three workers
+# (each with its own emulator, backend and Pulumi home) keep two cores busy.
+TEST_WORKERS ?= 3
+
 test: $(STAMP) $(AWS_STAMP) engine lint guards
 	@$(VENV_AWS)/bin/python -m pytest -q -p no:cacheprovider tests/interop
-	@$(WITH_ENV) $(PY) -m pytest tests --ignore=tests/interop --durations=25
+	@$(WITH_ENV) $(PY) -m pytest tests --ignore=tests/interop --durations=25 \
+		-n $(TEST_WORKERS) --dist worksteal
 
 # Each ownership guard taken out in turn: a fast test must fail (tools/guards.py).
 guards: $(STAMP)

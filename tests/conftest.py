@@ -8,6 +8,8 @@ prompts. A missing engine is a failure, never a skip: run the suite through
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,24 +28,51 @@ pytest_plugins = ["fsx_emulator.pytest_plugin"]
 
 PROJECT = "fsx-e2e"
 _RUN_MARK = pytest.StashKey[str]()
+# Under pytest-xdist (`make test` runs the suite on several workers), each
+# worker checks the processes it started itself, under a mark of its own (a
+# shared mark would make one worker's check, or the chaos test's, see and
+# kill another's running processes), and leaves what it found in this
+# directory, which the controller reads at its end: a worker's exit status
+# does not reach the controller's.
+_WORKER_REPORTS = "FSX_BACKUP_WORKER_REPORTS"
+
+
+def _worker() -> str | None:
+    return os.environ.get("PYTEST_XDIST_WORKER")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Before any fixture starts a process, so that every one carries the mark.
+    if _worker():
+        os.environ.pop(leftovers.MARK_VARIABLE, None)
+    elif _WORKER_REPORTS not in os.environ:
+        os.environ[_WORKER_REPORTS] = tempfile.mkdtemp(prefix="fsx-backup-workers-")
     session.config.stash[_RUN_MARK] = leftovers.mark_this_process()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the session if a provider process or an emulator it started outlived it."""
     found = leftovers.leftovers(session.config.stash[_RUN_MARK])
-    if not found:
-        return
     leftovers.kill(found)
+    report = leftovers.report(found) if found else ""
+    reports = Path(os.environ.get(_WORKER_REPORTS, "")) if os.environ.get(_WORKER_REPORTS) else None
+    worker = _worker()
+    if worker:
+        if report and reports is not None:
+            (reports / f"{worker}.txt").write_text(report)
+        return
+    if reports is not None and reports.is_dir():
+        for path in sorted(reports.glob("*.txt")):
+            report += f"\n{path.stem}: {path.read_text()}"
+            path.unlink()
+        reports.rmdir()
+    if not report:
+        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.ensure_newline()
         reporter.write_sep("=", "processes left running", red=True)
-        reporter.write_line(leftovers.report(found), red=True)
+        reporter.write_line(report.strip(), red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

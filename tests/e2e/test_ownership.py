@@ -29,19 +29,24 @@ BACKUP_TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 # Backups from stack config `backups` (name -> {fs, after, token, import}): `after`
 # makes the backup wait for a Sleeper whose update takes `sleep` seconds whenever
 # `trigger` changes: a registration that comes late; `token` is its
-# client_request_token, `import` a backup ID for `import_`.
+# client_request_token, `import` a backup ID for `import_`. An entry with `copy_of`
+# (a backup ID) is an FsxBackupCopy of it with copy_tags and no tags of its own.
 PROGRAM = textwrap.dedent(
     """
     import json
 
     import pulumi
 
-    from fsx_backup_provider import FsxBackup
+    from fsx_backup_provider import FsxBackup, FsxBackupCopy
     from tests.e2e.standins import Sleeper
 
     config = pulumi.Config()
     sleeper = Sleeper("sleeper", float(config.get("sleep") or 0), config.get("trigger") or "0")
     for name, spec in json.loads(config.require("backups")).items():
+        if spec.get("copy_of"):
+            copy = FsxBackupCopy(name, source_backup_id=spec["copy_of"], copy_tags=True)
+            pulumi.export(name, copy.backup_id)
+            continue
         opts = pulumi.ResourceOptions(
             depends_on=[sleeper] if spec.get("after") else None, import_=spec.get("import")
         )
@@ -228,6 +233,23 @@ def test_another_stacks_backup_is_never_taken_by_its_token_or_by_import(
 
     project.run("destroy", "--yes", "--stack", "b")
     assert live(fsx) == {made}
+
+
+def test_a_copy_of_another_stacks_backup_with_copy_tags_is_made_once_and_kept(
+    tmp_path: Path, pulumi_env: dict[str, str], fsx: Any
+) -> None:
+    """b copies a's backup with copy_tags: b cannot know the source's tags, sends no
+    fsx-backup:stack tag, and FSx copies a's onto the copy. That proves nothing: b
+    takes its one copy (it once passed it by and made a copy per token, forever)."""
+    fs = fsx.create_file_system("LUSTRE")
+    project = Project(tmp_path / "p", pulumi_env, fsx)
+    project.stack("a", {"x": {"fs": fs}})
+    source = project.up("a")["x"]
+    project.stack("b", {"c": {"copy_of": source}})
+    copy = project.up("b")["c"]
+    assert live(fsx) == {source, copy}
+    project.run("destroy", "--yes", "--stack", "b")
+    assert live(fsx) == {source}
 
 
 def test_a_stack_whose_ledger_was_destroyed_never_takes_a_moved_backup(
