@@ -20,6 +20,18 @@ from tools.workspace import EMULATOR_CREDENTIALS
 # Set in the environment of subprocesses a test may kill; the engine hands its
 # environment down to the provider processes it starts, so this finds them too.
 MARKER_VARIABLE = "FSX_BACKUP_TEST_RUN"
+# The caller's AWS settings that would steer a run away from the emulator.
+CALLERS_AWS_SETTINGS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
+
+
+def available_backup(fsx: Any, region: str | None = None, **source: str) -> str:
+    """An AVAILABLE backup of `source` (FileSystemId= or VolumeId=) in `region` (None:
+    the emulator's default), made at once: backups take 0 s from here on, until the
+    test sets its own pace."""
+    fsx.set_faults(backup_seconds=0)
+    backup = fsx.client(region=region).create_backup(**source)["Backup"]
+    assert backup["Lifecycle"] == "AVAILABLE"
+    return str(backup["BackupId"])
 
 
 def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fsx: Any) -> list[str]:
@@ -33,7 +45,7 @@ def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fsx: Any) -> list[s
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
     for key in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
         monkeypatch.delenv(key, raising=False)
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FSX"):
+    for key in (*CALLERS_AWS_SETTINGS, "AWS_ENDPOINT_URL_FSX"):
         monkeypatch.delenv(key, raising=False)
     return [
         "--backend",

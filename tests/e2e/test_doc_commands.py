@@ -30,7 +30,7 @@ import pytest
 from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.commands import build_parser
 from tests.doc_blocks import ROOT, blocks, raw_commands
-from tests.e2e.cli_env import isolate
+from tests.e2e.cli_env import available_backup, isolate
 
 DOC_FS = "fs-0123456789abcdef0"
 DOC_VOLUME = "fsvol-0123456789abcdef0"
@@ -38,7 +38,12 @@ DOC_BACKUP = "backup-0123456789abcdef0"
 # Options whose value the test supplies itself, whatever the page gives.
 REPLACED = ("--backend", "--profile", "--endpoint-url")
 RETENTION = (
-    "--keep", "--keep-last", "--keep-daily", "--keep-weekly", "--keep-monthly", "--keep-yearly"
+    "--keep",
+    "--keep-last",
+    "--keep-daily",
+    "--keep-weekly",
+    "--keep-monthly",
+    "--keep-yearly",
 )
 SECONDS = 0.5  # each backup, copy and restore of the emulator
 REDIRECTION = re.compile(r"^\d?>>?|^<")
@@ -90,7 +95,9 @@ class Reader:
         }
         self.valued = {
             name: {
-                flag for action in sub._actions if action.nargs != 0
+                flag
+                for action in sub._actions
+                if action.nargs != 0
                 for flag in action.option_strings
             }
             for name, sub in choices.items()
@@ -100,12 +107,9 @@ class Reader:
         if region not in self.ids:
             fs = self.fsx.create_file_system(region=region)
             volume = self.fsx.create_ontap_volume(region=region)
-            self.fsx.set_faults(backup_seconds=0)  # AVAILABLE at once, as a page's is
-            backup = self.fsx.client(region=region).create_backup(FileSystemId=fs)["Backup"]
+            backup = available_backup(self.fsx, region, FileSystemId=fs)  # as a page's is
             self.fsx.set_faults(backup_seconds=SECONDS)
-            self.ids[region] = {
-                DOC_FS: fs, "$FS": fs, DOC_VOLUME: volume, DOC_BACKUP: backup["BackupId"]
-            }
+            self.ids[region] = {DOC_FS: fs, "$FS": fs, DOC_VOLUME: volume, DOC_BACKUP: backup}
             spec = (ROOT / "docs" / "cli.md").read_text().split("```yaml\n", 1)[1]
             spec = spec.split("```", 1)[0].replace(DOC_FS, fs).replace(DOC_VOLUME, volume)
             (self.workdir / f"backups-{region}.yaml").write_text(spec)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.doc_blocks import all_blocks, is_pytest_example, is_script
+from tests.e2e.cli_env import CALLERS_AWS_SETTINGS, available_backup
 from tools.workspace import EMULATOR_CREDENTIALS
 
 DOC_FS = "fs-0123456789abcdef0"
@@ -39,7 +40,7 @@ PYTEST_EXAMPLES = {
 def _env(fsx: Any, pulumi_env: dict[str, str], region: str) -> dict[str, str]:
     env = {**os.environ, **pulumi_env, **EMULATOR_CREDENTIALS}
     env.update(AWS_ENDPOINT_URL_FSX=fsx.endpoint_url, AWS_REGION=region)
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+    for key in CALLERS_AWS_SETTINGS:
         env.pop(key, None)
     return env
 
@@ -49,11 +50,10 @@ def test_a_documented_script_runs(
     where: str, code: str, fsx: Any, tmp_path: Path, pulumi_env: dict[str, str]
 ) -> None:
     region = next(iter(re.findall(r'\bregion="([a-z0-9-]+)"', code)), "us-east-1")
-    fsx.set_faults(backup_seconds=0)
     file_system = fsx.create_file_system(region=region)
-    backup = fsx.client(region=region).create_backup(FileSystemId=file_system)["Backup"]
+    backup = available_backup(fsx, region, FileSystemId=file_system)
     fsx.set_faults(backup_seconds=0.5, copy_seconds=0.5, restore_seconds=0.5, delete_seconds=0.2)
-    code = code.replace(DOC_FS, file_system).replace(DOC_BACKUP, backup["BackupId"])
+    code = code.replace(DOC_FS, file_system).replace(DOC_BACKUP, backup)
     code = re.sub(r'"s3://[^"]*"', repr(f"file://{tmp_path / 'state'}"), code)
     (tmp_path / "state").mkdir()
     script = tmp_path / "script.py"
@@ -100,12 +100,16 @@ def test_the_emulators_pytest_examples_pass(tmp_path: Path) -> None:
     conftest, tests = full.split("# test_backups.py", 1)
     assert "2 passed" in _pytest(tmp_path / "full", conftest, tests), full_where
     assert "1 passed" in _pytest(tmp_path / "short", short, lifecycle), (
-        short_where, lifecycle_where
+        short_where,
+        lifecycle_where,
     )
 
 
 def test_the_scripts_are_found() -> None:
     assert {w.split(":")[0] for w, _ in SCRIPTS} >= {
-        "docs/cli.md", "docs/rotation.md", "docs/emulator.md", "docs/own-repo.md"
+        "docs/cli.md",
+        "docs/rotation.md",
+        "docs/emulator.md",
+        "docs/own-repo.md",
     }
     assert len(PYTEST_EXAMPLES) == 3

@@ -22,7 +22,7 @@ from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from fsx_backup_provider.restores import RESTORE_TEST_TAG
 from fsx_emulator.client import DEFAULT_SUBNET_ID
-from tests.e2e.cli_env import isolate, kill_marked, live_backups, start_cli
+from tests.e2e.cli_env import available_backup, isolate, kill_marked, live_backups, start_cli
 from tests.e2e.conftest import REGION
 
 Cli = Callable[..., tuple[int, dict[str, Any], str]]
@@ -61,14 +61,6 @@ def cli(flags: list[str], capsys: pytest.CaptureFixture[str]) -> Cli:
     return run
 
 
-def backup_of(fsx: Any, **source: str) -> str:
-    """An AVAILABLE backup of `source` (FileSystemId= or VolumeId=)."""
-    fsx.set_faults(backup_seconds=0)
-    backup = fsx.client().create_backup(**source)["Backup"]
-    assert backup["Lifecycle"] == "AVAILABLE"
-    return str(backup["BackupId"])
-
-
 def file_system_ids(fsx: Any) -> set[str]:
     return {fs["FileSystemId"] for fs in fsx.client().describe_file_systems()["FileSystems"]}
 
@@ -98,7 +90,7 @@ def test_a_file_system_backup_restores_and_nothing_is_left(
     fsx: Any, cli: Cli, fs_type: str
 ) -> None:
     source = fsx.create_file_system(type=fs_type)
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=1, delete_seconds=0.5)
     code, document, err = cli("--backup-id", backup_id)
     assert code == EXIT_OK, err
@@ -117,7 +109,7 @@ def test_a_file_system_backup_restores_and_nothing_is_left(
 
 def test_a_volume_backup_restores_into_its_svm_and_nothing_is_left(fsx: Any, cli: Cli) -> None:
     volume_id = fsx.create_ontap_volume()
-    backup_id = backup_of(fsx, VolumeId=volume_id)
+    backup_id = available_backup(fsx, VolumeId=volume_id)
     fsx.set_faults(restore_seconds=1, delete_seconds=0.5)
     code, document, err = cli("--backup-id", backup_id)
     assert code == EXIT_OK, err
@@ -132,7 +124,7 @@ def test_keep_restored_keeps_it_tagged_and_the_next_run_deletes_it_first(
     fsx: Any, cli: Cli
 ) -> None:
     source = fsx.create_file_system(type="WINDOWS")
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=0.5, delete_seconds=0.5)
     code, kept, _ = cli("--backup-id", backup_id, "--keep-restored")
     assert (code, kept["cleaned_up"]) == (EXIT_OK, False)
@@ -150,7 +142,7 @@ def test_keep_restored_keeps_it_tagged_and_the_next_run_deletes_it_first(
 
 def test_a_restore_that_ends_failed_fails_and_is_cleaned_up(fsx: Any, cli: Cli) -> None:
     source = fsx.create_file_system(type="OPENZFS")
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(
         restore_seconds=0.5, delete_seconds=0.5, fail_next_restores={backup_id: "disk on fire"}
     )
@@ -168,7 +160,7 @@ def test_a_restore_slower_than_the_timeout_fails_and_the_next_run_cleans_up(
     fsx: Any, cli: Cli
 ) -> None:
     source = fsx.create_file_system()
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=3, delete_seconds=0.5)
     code, document, _ = cli("--backup-id", backup_id, "--timeout", "1")
     assert code == EXIT_FAILED
@@ -222,7 +214,7 @@ def test_a_usage_error_has_the_restore_test_shape(fsx: Any, flags: list[str], ca
 
 def test_a_kill_mid_restore_then_a_rerun_leaves_nothing(fsx: Any, flags: list[str]) -> None:
     source = fsx.create_file_system(type="WINDOWS")
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=4, delete_seconds=0.5)
     marker = f"restore-kill-{time.monotonic_ns()}"
     process = start_cli(["restore-test", "--backup-id", backup_id, "--json", *flags], marker)
@@ -249,7 +241,7 @@ def test_a_second_restore_test_of_a_backup_being_tested_is_refused_and_the_first
 ) -> None:
     """Two at once used to fail the first: the second deleted its restore as a leftover."""
     source = fsx.create_file_system(type="WINDOWS")
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=4, delete_seconds=0.5)
     marker = f"restore-first-{time.monotonic_ns()}"
     first = start_cli(["restore-test", "--backup-id", backup_id, "--json", *flags], marker)
@@ -274,7 +266,7 @@ def test_a_second_restore_test_of_a_backup_being_tested_is_refused_and_the_first
 
 def test_the_python_api_returns_the_same_fields(fsx: Any, flags: list[str]) -> None:
     volume_id = fsx.create_ontap_volume()
-    backup_id = backup_of(fsx, VolumeId=volume_id)
+    backup_id = available_backup(fsx, VolumeId=volume_id)
     lines: list[str] = []
     result = restore_test(
         backup_id, region=REGION, endpoint_url=fsx.endpoint_url, timeout=60, progress=lines.append
@@ -288,8 +280,8 @@ def test_the_python_api_returns_the_same_fields(fsx: Any, flags: list[str]) -> N
 def test_it_never_deletes_what_is_not_its_own(fsx: Any, cli: Cli) -> None:
     """File systems with other tags, or a restore test of another backup, stay."""
     source = fsx.create_file_system()
-    backup_id = backup_of(fsx, FileSystemId=source)
-    other_backup = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
+    other_backup = available_backup(fsx, FileSystemId=source)
     bystander = fsx.client().create_file_system_from_backup(
         BackupId=other_backup,
         SubnetIds=[DEFAULT_SUBNET_ID],
@@ -304,7 +296,7 @@ def test_it_never_deletes_what_is_not_its_own(fsx: Any, cli: Cli) -> None:
 def test_two_runs_in_a_row_each_restore_anew(fsx: Any, cli: Cli) -> None:
     """The first run's token still names its deleted restore: the second passes it over."""
     source = fsx.create_file_system(type="OPENZFS")
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=0.5, delete_seconds=0.5)
     code, first, _ = cli("--backup-id", backup_id)
     assert code == EXIT_OK
@@ -318,7 +310,7 @@ def test_two_runs_in_a_row_each_restore_anew(fsx: Any, cli: Cli) -> None:
 
 def test_ctrl_c_mid_restore_exits_130_and_a_rerun_cleans_up(fsx: Any, flags: list[str]) -> None:
     source = fsx.create_file_system()
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=3, delete_seconds=0.5)
     marker = f"restore-int-{time.monotonic_ns()}"
     process = start_cli(["restore-test", "--backup-id", backup_id, "--json", *flags], marker)
@@ -348,7 +340,7 @@ def test_the_table_and_the_progress_lines(
     fsx: Any, flags: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = fsx.create_file_system(type="WINDOWS")
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=1, delete_seconds=1)
     assert main(["restore-test", "--backup-id", backup_id, *flags]) == EXIT_OK
     out, err = capsys.readouterr()
@@ -375,7 +367,7 @@ def test_the_table_and_the_progress_lines(
 def test_a_rerun_with_other_subnets_passes_the_earlier_token(fsx: Any, cli: Cli) -> None:
     """A token FSx remembers with other parameters is IncompatibleParameterError: skipped."""
     source = fsx.create_file_system()
-    backup_id = backup_of(fsx, FileSystemId=source)
+    backup_id = available_backup(fsx, FileSystemId=source)
     fsx.set_faults(restore_seconds=0.5, delete_seconds=0.5)
     other_subnet = "subnet-0aaaabbbbccccdddd"
     fsx.register_subnets(other_subnet)
@@ -391,7 +383,7 @@ def test_a_rerun_with_other_subnets_passes_the_earlier_token(fsx: Any, cli: Cli)
 def test_a_copy_in_another_region_is_refused_without_its_subnets_then_restores(
     fsx: Any, cli: Cli, flags: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    backup_id = backup_of(fsx, FileSystemId=fsx.create_file_system(type="WINDOWS"))
+    backup_id = available_backup(fsx, FileSystemId=fsx.create_file_system(type="WINDOWS"))
     other = "eu-west-1"
     copy_id = fsx.client(region=other).copy_backup(SourceBackupId=backup_id, SourceRegion=REGION)[
         "Backup"
@@ -411,7 +403,7 @@ def test_a_copy_in_another_region_is_refused_without_its_subnets_then_restores(
 
 def test_a_kept_volume_restore_is_a_leftover_the_next_run_deletes(fsx: Any, cli: Cli) -> None:
     volume_id = fsx.create_ontap_volume()
-    backup_id = backup_of(fsx, VolumeId=volume_id)
+    backup_id = available_backup(fsx, VolumeId=volume_id)
     fsx.set_faults(restore_seconds=0.5, delete_seconds=0.5)
     code, kept, err = cli("--backup-id", backup_id, "--keep-restored")
     assert (code, kept["cleaned_up"]) == (EXIT_OK, False), err
