@@ -6,17 +6,23 @@ This is a small mutation run, by hand rather than with a mutation tool,
 because what matters is a fixed list of named guards (a tool mutates every
 operator and reports a score, not "this guard is pinned by that test").
 Each mutation replaces one exact piece of source; if a piece is not found
-the run fails, so a guard that moves is noticed. The checkout is restored
-after each mutation, also when interrupted.
+the run fails, so a guard that moves is noticed. The mutations are made in
+copies of the checkout's code and tests (one per worker, a few at a time),
+never in the checkout itself: an interrupted run leaves nothing mutated, and
+other work can go on beside it.
 
     python -m tools.guards          exit 1 if a guard survives its removal
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,28 +220,67 @@ def failing_tests(output: str) -> list[str]:
     )
 
 
+# What the fast tests import: copied for each worker. `python -m pytest` run
+# in a copy imports the copy's package (the working directory comes first on
+# sys.path, before the checkout's editable install).
+COPIED = ("fsx_backup_provider", "fsx_emulator", "tests", "tools", "bench", "pyproject.toml")
+WORKERS = 3
+
+
+def _copy(into: Path) -> Path:
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, into / name)
+    return into
+
+
+def _run(guard: Guard, copy: Path) -> list[str] | None:
+    """The fast tests that fail with `guard` taken out of `copy`; None if it survives."""
+    path = copy / guard.path
+    original = path.read_text()
+    try:
+        path.write_text(original.replace(guard.source, guard.mutant))
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS],
+            cwd=copy,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        path.write_text(original)
+    failed = failing_tests(done.stdout)
+    return None if done.returncode == 0 or not failed else failed
+
+
 def main() -> int:
-    survived = 0
     started = time.monotonic()
     for guard in GUARDS:
-        path = ROOT / guard.path
-        original = path.read_text()
-        if original.count(guard.source) != 1:
+        if (ROOT / guard.path).read_text().count(guard.source) != 1:
             print(f"guard not found exactly once in {guard.path}: {guard.name}")
             return 1
-        try:
-            path.write_text(original.replace(guard.source, guard.mutant))
-            done = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        finally:
-            path.write_text(original)
-        failed = failing_tests(done.stdout)
-        if done.returncode == 0 or not failed:
+    with tempfile.TemporaryDirectory(prefix="fsx-backup-guards-") as scratch:
+        copies = [_copy(Path(scratch) / f"w{i}") for i in range(WORKERS)]
+        free = list(copies)
+        lock = threading.Lock()
+
+        def run(guard: Guard) -> list[str] | None:
+            with lock:
+                copy = free.pop()
+            try:
+                return _run(guard, copy)
+            finally:
+                with lock:
+                    free.append(copy)
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            results = list(pool.map(run, GUARDS))
+    survived = 0
+    for guard, failed in zip(GUARDS, results, strict=True):
+        if failed is None:
             survived += 1
             print(f"SURVIVED  {guard.name}")
         else:
