@@ -269,6 +269,9 @@ class Bench:
         self.env = isolated_env(work)
 
     def stack(self, program: auto.PulumiFn) -> auto.Stack:
+        # Its up() does not preview first (the Automation API's never does): the
+        # bench times `up` itself against the floor's. The previews the bench
+        # measures, and the tests, run as users do (tools/workspace.preview_first).
         return inline_stack(
             self.env,
             program,

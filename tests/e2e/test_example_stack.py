@@ -15,17 +15,20 @@ import pytest
 from pulumi import automation as auto
 
 from tests.e2e.conftest import REGION
-from tools.workspace import EMULATOR_CREDENTIALS, example_project
+from tools.workspace import EMULATOR_CREDENTIALS, example_project, preview_first
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def example_stack(tmp_path: Path, pulumi_env: dict[str, str], fsx: Any) -> auto.Stack:
     project = example_project(tmp_path / "example")
-    stack = auto.create_stack(
-        "example",
-        work_dir=str(project),
-        opts=auto.LocalWorkspaceOptions(env_vars={**pulumi_env, **EMULATOR_CREDENTIALS}),
+    # Its up() previews first, as a plain `pulumi up` does.
+    stack = preview_first(
+        auto.create_stack(
+            "example",
+            work_dir=str(project),
+            opts=auto.LocalWorkspaceOptions(env_vars={**pulumi_env, **EMULATOR_CREDENTIALS}),
+        )
     )
     stack.set_config("aws:region", auto.ConfigValue(REGION))
     stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": fsx.endpoint_url}])))

@@ -24,7 +24,7 @@ from fsx_backup_provider import FsxBackup, FsxBackupArgs
 from fsx_backup_provider.holder import without_holder
 from tests.conftest import PROJECT, resources_of_type
 from tests.e2e.conftest import REGION, pulumi_cli, quiet
-from tools.workspace import EMULATOR_CREDENTIALS, isolated_env, program_dir
+from tools.workspace import EMULATOR_CREDENTIALS, isolated_env, preview_first, program_dir
 
 StackMaker = Callable[..., auto.Stack]
 
@@ -66,19 +66,22 @@ def named_stacks(fsx: Any, tmp_path: Path) -> Iterator[Callable[..., auto.Stack]
 
     def make(name: str, backend: str, program: auto.PulumiFn) -> auto.Stack:
         env = {**isolated_env(tmp_path / backend), **EMULATOR_CREDENTIALS}
-        stack = auto.create_or_select_stack(
-            name,
-            project_name=PROJECT,
-            program=program,
-            opts=auto.LocalWorkspaceOptions(
-                work_dir=program_dir(env, name),
-                env_vars=env,
-                project_settings=auto.ProjectSettings(
-                    name=PROJECT,
-                    runtime="python",
-                    backend=auto.ProjectBackend(env["PULUMI_BACKEND_URL"]),
+        # Its up() previews first, as a plain `pulumi up` does.
+        stack = preview_first(
+            auto.create_or_select_stack(
+                name,
+                project_name=PROJECT,
+                program=program,
+                opts=auto.LocalWorkspaceOptions(
+                    work_dir=program_dir(env, name),
+                    env_vars=env,
+                    project_settings=auto.ProjectSettings(
+                        name=PROJECT,
+                        runtime="python",
+                        backend=auto.ProjectBackend(env["PULUMI_BACKEND_URL"]),
+                    ),
                 ),
-            ),
+            )
         )
         stack.set_config("aws:region", auto.ConfigValue(REGION))
         stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": fsx.endpoint_url}])))
