@@ -7,20 +7,23 @@ and that a backup given to `import_` is held by another stack. So a create
 that sends tags anyway also sends this one: the value is the stack's
 project and name, for people, and a mark hashed from the stack seed's base,
 for the check. A found or imported backup whose mark is another's is never
-taken; one with no mark (made by hand, by another tool, or before 0.7.0) is
-judged by the state alone, as before.
+taken; one with no mark (made by hand, by another tool, before 0.7.0, or
+with no room for it) is judged by the state alone, as before.
 
 The mark follows the seed's base, which changes when the seed sees its state
 in another stack (a clone, a rename) or its ledger gone: a backup made
 before then carries the old mark, and a create or import that finds it is
 refused with what to do, never left to guess.
 
-The tag goes only where FSx is sent tags anyway (declared tags or
-aws:defaultTags, and copies made with copy_tags): a CreateBackup that sends
-any tag stops FSx copying the file system's tags (CopyTagsToBackups), so a
-backup declared with no tags gets none. It is one of FSx's 50 tags, sent
-only when there is room: a backup that declares 50 gets none. It is never in
-`tags`/`tags_all` and never untagged.
+The tag goes only where the new backup gets tags anyway (declared tags or
+aws:defaultTags; for a copy with copy_tags, its source's, when the source
+is this stack's and its tags are known): a CreateBackup that sends any tag
+stops FSx copying the file system's tags (CopyTagsToBackups), so a backup
+declared with no tags gets none. It is one of FSx's 50 tags, sent only when
+there is room: a backup with 50 gets none, and a tag change that brings one
+to 50 removes it (base.tags_to_change). It is never in `tags`/`tags_all`. A
+create that did not send it takes no evidence from the tag on FSx's answer
+(a copy's may be its source's).
 
 The mark is bound to the resource's type: a copy FSx makes with CopyTags
 (by any tool) carries its source's tag, whose mark is then a backup's, not

@@ -55,7 +55,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     found = leftovers.leftovers(session.config.stash[_RUN_MARK])
     leftovers.kill(found)
     report = leftovers.report(found) if found else ""
-    reports = Path(os.environ.get(_WORKER_REPORTS, "")) if os.environ.get(_WORKER_REPORTS) else None
+    reports_dir = os.environ.get(_WORKER_REPORTS)
+    reports = Path(reports_dir) if reports_dir else None
     worker = _worker()
     if worker:
         if report and reports is not None:

@@ -54,15 +54,20 @@ def fsx_stack(new_stack: StackFactory, fsx: Any) -> Callable[..., auto.Stack]:
     return make
 
 
-def seed_of(stack: auto.Stack) -> dict[str, Any]:
-    """The outputs of the stack's FsxBackup seed (its base and identities)."""
+def _seed(stack: auto.Stack) -> dict[str, Any]:
+    """The state of the stack's FsxBackup seed."""
     deployment = stack.export_stack().deployment or {}
     [seed] = [
         r
         for r in deployment.get("resources", [])
         if r.get("type") == FSX_BACKUP_SEED_TYPE and r["urn"].endswith("::fsx-backup-seed")
     ]
-    return dict(seed["outputs"])
+    return dict(seed)
+
+
+def seed_of(stack: auto.Stack) -> dict[str, Any]:
+    """The outputs of the stack's FsxBackup seed (its base and identities)."""
+    return dict(_seed(stack)["outputs"])
 
 
 def token_for(
@@ -78,14 +83,9 @@ def token_for(
 def interrupted_tags(stack: auto.Stack, name: str, tags: dict[str, str]) -> list[dict[str, str]]:
     """The Tags a create of top-level FsxBackup `name` with `tags` sends: those and the
     stack's fsx-backup:stack tag (holder.py), for a test that plays an interrupted run."""
-    deployment = stack.export_stack().deployment or {}
-    [seed_urn] = [
-        r["urn"]
-        for r in deployment.get("resources", [])
-        if r.get("type") == FSX_BACKUP_SEED_TYPE and r["urn"].endswith("::fsx-backup-seed")
-    ]
-    urn = seed_urn.rsplit("::", 2)[0] + f"::{FSX_BACKUP_TYPE}::{name}"
-    identity = seed_of(stack)["identities"][f"{FSX_BACKUP_TYPE}::{name}"]
+    seed = _seed(stack)
+    urn = seed["urn"].rsplit("::", 2)[0] + f"::{FSX_BACKUP_TYPE}::{name}"
+    identity = seed["outputs"]["identities"][f"{FSX_BACKUP_TYPE}::{name}"]
     sent = {**tags, HOLDER_TAG: holder_value(identity, urn)}
     return [{"Key": k, "Value": str(v)} for k, v in sent.items()]
 
