@@ -128,8 +128,8 @@ class ShapedNoop(Resource, module="fsx-backup-provider", name="ShapedNoop"):
     ) -> None:
         # Imported here: the resource module imports the whole provider.
         from fsx_backup_provider.host.outputs import release_own_outputs
-        from fsx_backup_provider.identity import child_urn
-        from fsx_backup_provider.resource import OUTPUT_KEYS
+        from fsx_backup_provider.program.backup import OUTPUT_KEYS
+        from fsx_backup_provider.program.seed import child_urn
 
         props: dict[str, Any] = dict.fromkeys(OUTPUT_KEYS)
         props.update(

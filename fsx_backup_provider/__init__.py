@@ -10,10 +10,10 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fsx_backup_provider.backup_copy import FsxBackupCopy, FsxBackupCopyArgs
-    from fsx_backup_provider.lifecycle import FsxBackupError
-    from fsx_backup_provider.resource import FsxBackup, FsxBackupArgs
-    from fsx_backup_provider.restores import RestoreTestResult, restore_test
+    from fsx_backup_provider.aws.restores import RestoreTestResult, restore_test
+    from fsx_backup_provider.core.lifecycle import FsxBackupError
+    from fsx_backup_provider.program.backup import FsxBackup, FsxBackupArgs
+    from fsx_backup_provider.program.copy import FsxBackupCopy, FsxBackupCopyArgs
 
 __all__ = [
     "FsxBackup",
@@ -30,13 +30,13 @@ __all__ = [
 # fsx_backup_provider.provider.FsxBackupProvider, which imports this package
 # first, and needs none of the resource classes a program declares.
 _LAZY = {
-    "FsxBackup": "fsx_backup_provider.resource",
-    "FsxBackupArgs": "fsx_backup_provider.resource",
-    "FsxBackupCopy": "fsx_backup_provider.backup_copy",
-    "FsxBackupCopyArgs": "fsx_backup_provider.backup_copy",
-    "FsxBackupError": "fsx_backup_provider.lifecycle",
-    "RestoreTestResult": "fsx_backup_provider.restores",
-    "restore_test": "fsx_backup_provider.restores",
+    "FsxBackup": "fsx_backup_provider.program.backup",
+    "FsxBackupArgs": "fsx_backup_provider.program.backup",
+    "FsxBackupCopy": "fsx_backup_provider.program.copy",
+    "FsxBackupCopyArgs": "fsx_backup_provider.program.copy",
+    "FsxBackupError": "fsx_backup_provider.core.lifecycle",
+    "RestoreTestResult": "fsx_backup_provider.aws.restores",
+    "restore_test": "fsx_backup_provider.aws.restores",
 }
 
 

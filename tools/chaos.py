@@ -57,7 +57,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup
-from fsx_backup_provider.holder import without_holder
+from fsx_backup_provider.core.holder import without_holder
 from fsx_emulator import Emulator, EmulatorProcess
 from tools import leftovers
 from tools.workspace import (

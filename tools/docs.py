@@ -144,8 +144,8 @@ def cli_section() -> list[str]:
 
 
 def reference() -> str:
-    from fsx_backup_provider.backup_copy import FsxBackupCopy, FsxBackupCopyArgs
-    from fsx_backup_provider.resource import FsxBackup, FsxBackupArgs
+    from fsx_backup_provider.program.backup import FsxBackup, FsxBackupArgs
+    from fsx_backup_provider.program.copy import FsxBackupCopy, FsxBackupCopyArgs
 
     lines = [
         "# Reference",

@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Imported on call: `fsx_backup_provider.cli.spec` (used by the example
     stack) then loads without the whole command line, and
-    `fsx_backup_provider.rotation`, which the commands import and which
+    `fsx_backup_provider.cli.rotate`, which the commands import and which
     imports modules of this package, does not import the commands back.
     """
     from fsx_backup_provider.cli.commands import main as run_main

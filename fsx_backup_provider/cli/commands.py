@@ -9,6 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from fsx_backup_provider.aws.restores import (
+    DEFAULT_TIMEOUT_SECONDS,
+    RestoreTestResult,
+    run_restore_test,
+)
 from fsx_backup_provider.cli.deploy import cancel, run
 from fsx_backup_provider.cli.engine import (
     DEFAULT_PARALLEL,
@@ -22,6 +27,7 @@ from fsx_backup_provider.cli.engine import (
     resolve_region,
 )
 from fsx_backup_provider.cli.events import Console
+from fsx_backup_provider.cli.inventory import Listing, list_backups
 from fsx_backup_provider.cli.render import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -34,16 +40,7 @@ from fsx_backup_provider.cli.render import (
     render_table,
     write_json,
 )
-from fsx_backup_provider.cli.rotation_plan import RULES
-from fsx_backup_provider.cli.spec import SpecError, build_specs, parse_tag_flags
-from fsx_backup_provider.cli.text import cap_lines, clip
-from fsx_backup_provider.inventory import Listing, list_backups
-from fsx_backup_provider.restores import (
-    DEFAULT_TIMEOUT_SECONDS,
-    RestoreTestResult,
-    run_restore_test,
-)
-from fsx_backup_provider.rotation import (
+from fsx_backup_provider.cli.rotate import (
     ADJECTIVE,
     EVERY,
     RotationFailed,
@@ -52,6 +49,9 @@ from fsx_backup_provider.rotation import (
     retention_of,
     rotate,
 )
+from fsx_backup_provider.cli.rotation_plan import RULES
+from fsx_backup_provider.cli.spec import SpecError, build_specs, parse_tag_flags
+from fsx_backup_provider.cli.text import cap_lines, clip
 
 DEPLOY_COMMANDS = ("up", "preview", "refresh", "destroy")
 COMMANDS = (*DEPLOY_COMMANDS, "rotate", "list", "ls", "cancel", "restore-test")

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fsx_backup_provider.aws.fsx import default_region
+from fsx_backup_provider.aws.servicemodel import string_rule
 from fsx_backup_provider.cli.events import name_of_urn
 from fsx_backup_provider.cli.text import short
-from fsx_backup_provider.constants import (
+from fsx_backup_provider.core.constants import (
     FSX_BACKUP_COPY_TYPE,
     FSX_BACKUP_TYPE,
     ROTATION_MARKER_TYPE,
     STACK_TYPE,
 )
-from fsx_backup_provider.fsx import default_region
-from fsx_backup_provider.servicemodel import string_rule
 
 if TYPE_CHECKING:
     from pulumi import automation as auto

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TextIO
 
-from fsx_backup_provider.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
+from fsx_backup_provider.core.constants import FSX_BACKUP_COPY_TYPE, FSX_BACKUP_TYPE
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
@@ -67,7 +67,7 @@ def condense_error(message: str) -> str:
     if not starts:
         return text
     exception = "\n".join(lines[starts[0] :]).strip()
-    # fsx_backup_provider.provider.FsxBackupError: ... -> FsxBackupError: ...
+    # fsx_backup_provider.core.lifecycle.FsxBackupError: ... -> FsxBackupError: ...
     return re.sub(r"^(?:\w+\.)+(\w+): ", r"\1: ", exception)
 
 

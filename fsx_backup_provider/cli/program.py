@@ -11,8 +11,8 @@ from fsx_backup_provider.cli.spec import BackupSpec
 if TYPE_CHECKING:
     import pulumi
 
-    from fsx_backup_provider.backup_copy import FsxBackupCopy
-    from fsx_backup_provider.resource import FsxBackup
+    from fsx_backup_provider.program.backup import FsxBackup
+    from fsx_backup_provider.program.copy import FsxBackupCopy
 
 # The stack output: backup name -> {backup_id, arn, lifecycle, tags[, copy_id]}.
 OUTPUT_NAME = "backups"
@@ -21,7 +21,7 @@ COPY_SUFFIX = "-copy"
 
 
 def declare_backup(spec: BackupSpec) -> FsxBackup:
-    from fsx_backup_provider.resource import FsxBackup, FsxBackupArgs
+    from fsx_backup_provider.program.backup import FsxBackup, FsxBackupArgs
 
     return FsxBackup(
         spec.name,
@@ -40,7 +40,7 @@ def declare_copy(
     """A copy of `backup` in `region`, with the backup's tags, named `<name>-copy`."""
     import pulumi
 
-    from fsx_backup_provider.backup_copy import FsxBackupCopy
+    from fsx_backup_provider.program.copy import FsxBackupCopy
 
     return FsxBackupCopy(
         f"{name}{COPY_SUFFIX}",

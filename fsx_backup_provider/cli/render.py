@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from fsx_backup_provider.cli.text import cap_lines
 
 if TYPE_CHECKING:
-    from fsx_backup_provider.inventory import Listing
-    from fsx_backup_provider.restores import RestoreTestResult
-    from fsx_backup_provider.rotation import RotationResult
+    from fsx_backup_provider.aws.restores import RestoreTestResult
+    from fsx_backup_provider.cli.inventory import Listing
+    from fsx_backup_provider.cli.rotate import RotationResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -201,7 +201,7 @@ def source_ids(source: str, at: str, problems: list[str]) -> tuple[str | None, s
 
 def parse_tag_flags(values: Iterable[str], flag: str = "--tag") -> tuple[dict[str, str], list[str]]:
     """`--tag K=V` flags: tags for every backup, checked against the provider's tag rules."""
-    from fsx_backup_provider.validation import tag_failures
+    from fsx_backup_provider.providers.validation import tag_failures
 
     problems: list[str] = []
     tags: dict[str, str] = {}
@@ -222,7 +222,12 @@ def validate_specs(specs: Sequence[BackupSpec], common_tags: Mapping[str, str]) 
     `common_tags` (the `--tag` flags, checked on their own by parse_tag_flags)
     count towards each backup's tag limit.
     """
-    from fsx_backup_provider.validation import ONE_SOURCE, TAG_COUNT, tag_failures, validate_inputs
+    from fsx_backup_provider.providers.validation import (
+        ONE_SOURCE,
+        TAG_COUNT,
+        tag_failures,
+        validate_inputs,
+    )
 
     problems: list[str] = []
     first_origin: dict[str, str] = {}

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from fsx_backup_provider.constants import FSX_BACKUP_SEED_TYPE, FSX_BACKUP_TYPE
-from fsx_backup_provider.holder import HOLDER_TAG, holder_value
-from fsx_backup_provider.tokens import derived_token
+from fsx_backup_provider.core.constants import FSX_BACKUP_SEED_TYPE, FSX_BACKUP_TYPE
+from fsx_backup_provider.core.holder import HOLDER_TAG, holder_value
+from fsx_backup_provider.core.tokens import derived_token
 from tests.conftest import StackFactory
 from tools.workspace import EMULATOR_CREDENTIALS, preview_first
 

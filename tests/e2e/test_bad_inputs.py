@@ -26,7 +26,7 @@ import pytest
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup, FsxBackupArgs
-from fsx_backup_provider.constants import FSX_BACKUP_TYPE as RESOURCE_TYPE
+from fsx_backup_provider.core.constants import FSX_BACKUP_TYPE as RESOURCE_TYPE
 from tests.e2e.conftest import REGION, quiet
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ import pytest
 
 from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.render import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from fsx_backup_provider.holder import without_holder
+from fsx_backup_provider.core.holder import without_holder
 from tests.e2e.cli_env import cli_command, isolate, live_backups
 
 MUTATING = ("CreateBackup", "DeleteBackup", "TagResource", "UntagResource")

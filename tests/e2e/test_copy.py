@@ -17,7 +17,7 @@ import pytest
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup, FsxBackupCopy, FsxBackupCopyArgs
-from fsx_backup_provider.holder import without_holder
+from fsx_backup_provider.core.holder import without_holder
 from tests.conftest import resources_of_type
 from tests.e2e.conftest import REGION, quiet
 

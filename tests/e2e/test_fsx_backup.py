@@ -16,7 +16,7 @@ from pulumi import automation as auto
 
 from bench.noop import Noop
 from fsx_backup_provider import FsxBackup, FsxBackupArgs
-from fsx_backup_provider.holder import without_holder
+from fsx_backup_provider.core.holder import without_holder
 from tests.conftest import resources_of_type
 from tests.e2e.conftest import interrupted_tags, quiet, token_for
 

@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup, FsxBackupArgs, FsxBackupCopy
-from fsx_backup_provider.holder import without_holder
+from fsx_backup_provider.core.holder import without_holder
 from fsx_emulator import Emulator, EmulatorProcess
 from tests.conftest import PROJECT, resources_of_type
 from tests.e2e.conftest import REGION, preview_first, quiet

@@ -21,7 +21,7 @@ import pytest
 from pulumi import automation as auto
 
 from fsx_backup_provider import FsxBackup, FsxBackupArgs
-from fsx_backup_provider.holder import without_holder
+from fsx_backup_provider.core.holder import without_holder
 from tests.conftest import PROJECT, resources_of_type
 from tests.e2e.conftest import REGION, pulumi_cli, quiet
 from tools.workspace import EMULATOR_CREDENTIALS, isolated_env, preview_first, program_dir

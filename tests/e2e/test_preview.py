@@ -20,7 +20,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from fsx_backup_provider.holder import without_holder
+from fsx_backup_provider.core.holder import without_holder
 from tests.e2e.conftest import REGION
 from tools.workspace import EMULATOR_CREDENTIALS
 

@@ -20,8 +20,8 @@ from moto.server import ThreadedMotoServer
 
 from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from fsx_backup_provider.holder import without_holder
-from fsx_backup_provider.rotation import RotationResult, rotate
+from fsx_backup_provider.cli.rotate import RotationResult, rotate
+from fsx_backup_provider.core.holder import without_holder
 from tests.e2e.cli_env import isolate, kill_marked, live_backups, start_cli
 from tests.e2e.conftest import REGION
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from fsx_backup_provider.constants import FSX_BACKUP_SEED_TYPE, FSX_BACKUP_TYPE
+from fsx_backup_provider.core.constants import FSX_BACKUP_SEED_TYPE, FSX_BACKUP_TYPE
 from tests.conftest import resources_of_type
 from tests.e2e.conftest import quiet
 from tools.workspace import EMULATOR_CREDENTIALS, example_project, isolated_env

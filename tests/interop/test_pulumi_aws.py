@@ -18,9 +18,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from fsx_backup_provider.identity import FsxBackupSeedProvider
-from fsx_backup_provider.ledger import FsxBackupLedgerProvider
-from fsx_backup_provider.provider import FsxBackupProvider
+from fsx_backup_provider.providers.backup import FsxBackupProvider
+from fsx_backup_provider.providers.ledger import FsxBackupLedgerProvider
+from fsx_backup_provider.providers.seed import FsxBackupSeedProvider
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pulumi_aws_interop" / "__main__.py"
 IDS = {

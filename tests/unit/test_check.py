@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fsx_backup_provider.provider import FsxBackupProvider
+from fsx_backup_provider.providers.backup import FsxBackupProvider
 
 FS = "fs-0123456789abcdef0"
 
@@ -72,8 +72,8 @@ def test_secret_inputs_are_named_but_never_quoted() -> None:
 
 
 def test_secret_default_tags_are_never_quoted() -> None:
-    from fsx_backup_provider.config import ProviderSettings
-    from fsx_backup_provider.lifecycle import process_state
+    from fsx_backup_provider.core.config import ProviderSettings
+    from fsx_backup_provider.core.lifecycle import process_state
 
     state = process_state()
     saved = state.settings

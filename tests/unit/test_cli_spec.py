@@ -266,7 +266,7 @@ The above exception was the direct cause of the following exception:
 Traceback (most recent call last):
   File "y.py", line 2, in g
     raise FsxBackupError("outer")
-fsx_backup_provider.provider.FsxBackupError: backup backup-1 FAILED: fire.
+fsx_backup_provider.core.lifecycle.FsxBackupError: backup backup-1 FAILED: fire.
 Second line.
 """
     assert condense_error(message) == "FsxBackupError: backup backup-1 FAILED: fire.\nSecond line."

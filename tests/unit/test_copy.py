@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from fsx_backup_provider.backup_copy import FsxBackupCopyProvider
-from fsx_backup_provider.config import ProviderSettings
-from fsx_backup_provider.lifecycle import process_state
+from fsx_backup_provider.core.config import ProviderSettings
+from fsx_backup_provider.core.lifecycle import process_state
+from fsx_backup_provider.providers.copy import FsxBackupCopyProvider
 
 SOURCE = "backup-0123456789abcdef0"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

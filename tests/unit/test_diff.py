@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from fsx_backup_provider.config import ProviderSettings
-from fsx_backup_provider.lifecycle import process_state
-from fsx_backup_provider.provider import FsxBackupProvider
+from fsx_backup_provider.core.config import ProviderSettings
+from fsx_backup_provider.core.lifecycle import process_state
+from fsx_backup_provider.providers.backup import FsxBackupProvider
 
 FS = "fs-0123456789abcdef0"
 FS2 = "fs-0123456789abcdef1"

@@ -25,8 +25,8 @@ def test_the_generated_files_are_current() -> None:
 
 
 def test_every_input_and_output_is_documented_in_the_code() -> None:
-    from fsx_backup_provider.backup_copy import FsxBackupCopy, FsxBackupCopyArgs
-    from fsx_backup_provider.resource import FsxBackup, FsxBackupArgs
+    from fsx_backup_provider.program.backup import FsxBackup, FsxBackupArgs
+    from fsx_backup_provider.program.copy import FsxBackupCopy, FsxBackupCopyArgs
 
     backup = "\n".join(docs.resource_section("FsxBackup", FsxBackupArgs, FsxBackup))
     assert "| `file_system_id` |" in backup and "| `tags_all` |" in backup

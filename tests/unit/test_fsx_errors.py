@@ -20,8 +20,8 @@ from botocore import exceptions as bce
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from fsx_backup_provider import fsx
-from fsx_backup_provider.fsx import Connection, FsxApiError, FsxClient, default_region
+from fsx_backup_provider.aws import fsx
+from fsx_backup_provider.aws.fsx import Connection, FsxApiError, FsxClient, default_region
 from tests.boundary import CREDENTIAL_VARIABLES, SilentServer, closed_port, no_credentials_env
 
 BACKUP = "backup-0123456789abcdef0"

@@ -17,7 +17,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.proto import provider_pb2
 
 from fsx_backup_provider.host import diffs
-from fsx_backup_provider.provider import FsxBackupProvider
+from fsx_backup_provider.providers.backup import FsxBackupProvider
 
 FS = "fs-0123456789abcdef0"
 KIND = provider_pb2.PropertyDiff

@@ -1,13 +1,10 @@
-"""The per-stack seed and the scope keys it numbers (identity.py)."""
+"""The per-stack seed and the scope keys it numbers (providers/seed.py, program/seed.py)."""
 
 from __future__ import annotations
 
-from fsx_backup_provider.identity import (
-    FsxBackupSeedProvider,
-    child_urn,
-    next_identities,
-    scope_key,
-)
+from fsx_backup_provider.core.scope import scope_key
+from fsx_backup_provider.program.seed import child_urn
+from fsx_backup_provider.providers.seed import FsxBackupSeedProvider, next_identities
 
 TYPE = "pulumi-python:dynamic/fsx:FsxBackup"
 

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider.fsx import FsxApiError
-from fsx_backup_provider.lifecycle import (
+from fsx_backup_provider.aws.fsx import FsxApiError
+from fsx_backup_provider.aws.poller import WaitTimeout
+from fsx_backup_provider.core.lifecycle import (
     CreateRequest,
     FsxBackupError,
     Gate,
     ProcessState,
     claim,
 )
-from fsx_backup_provider.poller import WaitTimeout
 
 
 class FakePoller:
@@ -276,8 +276,8 @@ def test_a_user_token_is_used_once_and_never_walked() -> None:
 
 
 def test_a_cancelled_run_fails_every_wait_of_every_poller_at_once() -> None:
-    from fsx_backup_provider.fsx import Connection
-    from fsx_backup_provider.poller import BackupPoller
+    from fsx_backup_provider.aws.fsx import Connection
+    from fsx_backup_provider.aws.poller import BackupPoller
 
     class SlowClient:
         def describe_backups(self, backup_ids: list[str]) -> dict[str, Any]:
@@ -303,7 +303,7 @@ def test_a_delete_waits_out_a_restore_or_a_copy_of_the_backup(
 ) -> None:
     """A restore test of a backup a rotation drops made its DeleteBackup fail at once
     (red team); FSx says BackupRestoring until the restore is made."""
-    from fsx_backup_provider import lifecycle
+    from fsx_backup_provider.core import lifecycle
 
     monkeypatch.setattr(lifecycle, "backoff", lambda: iter([0.01] * 10))
     said: list[str] = []

@@ -14,7 +14,7 @@ import textwrap
 
 import pulumi
 
-from fsx_backup_provider.resource import OUTPUT_KEYS
+from fsx_backup_provider.program.backup import OUTPUT_KEYS
 
 PROLOGUE = textwrap.dedent(
     """
@@ -22,7 +22,7 @@ PROLOGUE = textwrap.dedent(
     import pulumi
     from pulumi.runtime.settings import SETTINGS
     from fsx_backup_provider import FsxBackup
-    from fsx_backup_provider.resource import OUTPUT_KEYS
+    from fsx_backup_provider.program.backup import OUTPUT_KEYS
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args):

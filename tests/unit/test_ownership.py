@@ -13,17 +13,17 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider.backup_copy import FsxBackupCopyProvider
-from fsx_backup_provider.base import BackupResourceProvider
-from fsx_backup_provider.config import ProviderSettings
-from fsx_backup_provider.fsx import FsxApiError
-from fsx_backup_provider.holder import HOLDER_TAG, holder_value, mark_of
+from fsx_backup_provider.aws.fsx import FsxApiError
+from fsx_backup_provider.core.config import ProviderSettings
+from fsx_backup_provider.core.holder import HOLDER_TAG, holder_value, mark_of
+from fsx_backup_provider.core.lifecycle import FsxBackupError, ProcessState, process_state
+from fsx_backup_provider.core.ownership import HeldBackup, Ownership
+from fsx_backup_provider.core.tokens import derived_token
 from fsx_backup_provider.host import watchdog
-from fsx_backup_provider.identity import FsxBackupSeedProvider, next_identities
-from fsx_backup_provider.lifecycle import FsxBackupError, ProcessState, process_state
-from fsx_backup_provider.ownership import HeldBackup, Ownership
-from fsx_backup_provider.provider import FsxBackupProvider
-from fsx_backup_provider.tokens import derived_token
+from fsx_backup_provider.providers.backup import FsxBackupProvider
+from fsx_backup_provider.providers.base import BackupResourceProvider
+from fsx_backup_provider.providers.copy import FsxBackupCopyProvider
+from fsx_backup_provider.providers.seed import FsxBackupSeedProvider, next_identities
 
 FS = "fs-0123456789abcdef0"
 REGION = "us-east-1"
@@ -113,11 +113,11 @@ def fsx(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFsx]:
     fresh = ProcessState()
     fresh.settings = ProviderSettings(region=REGION)
     fresh.ownership.load([], [])
-    monkeypatch.setattr("fsx_backup_provider.lifecycle._process", fresh)
+    monkeypatch.setattr("fsx_backup_provider.core.lifecycle._process", fresh)
     monkeypatch.setattr(BackupResourceProvider, "client", lambda self, props: fake)
     monkeypatch.setattr(BackupResourceProvider, "poller", lambda self, props: FakePoller(fake))
-    monkeypatch.setattr("fsx_backup_provider.lifecycle.client_for", lambda connection: fake)
-    monkeypatch.setattr("fsx_backup_provider.base._before_waiting", lambda: None)
+    monkeypatch.setattr("fsx_backup_provider.core.lifecycle.client_for", lambda connection: fake)
+    monkeypatch.setattr("fsx_backup_provider.providers.base._before_waiting", lambda: None)
     yield fake
 
 
@@ -240,7 +240,7 @@ def test_nothing_is_created_when_the_seed_was_left_out(fsx: FakeFsx) -> None:
 def test_nothing_is_sent_once_the_engine_is_gone(
     fsx: FakeFsx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("fsx_backup_provider.lifecycle.engine_gone", lambda: True)
+    monkeypatch.setattr("fsx_backup_provider.core.lifecycle.engine_gone", lambda: True)
     with pytest.raises(FsxBackupError, match="engine that asked for it is gone"):
         create()
     with pytest.raises(FsxBackupError, match="engine that asked for it is gone"):
@@ -555,7 +555,7 @@ def test_a_seed_whose_ledger_is_gone_draws_a_new_base(monkeypatch: pytest.Monkey
     seed = FsxBackupSeedProvider()
     # The seed's check loads what it is handed into this process's Ownership.
     monkeypatch.setattr(process_state(), "ownership", Ownership())
-    monkeypatch.setattr("fsx_backup_provider.identity._warm_up", lambda: None)
+    monkeypatch.setattr("fsx_backup_provider.providers.seed._warm_up", lambda: None)
 
     def checked(old_inputs: dict[str, Any], ledger: bool | None) -> dict[str, Any]:
         news: dict[str, Any] = {"declared": ["x"], "stack": stack}

@@ -26,7 +26,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import fsx_backup_provider
-from fsx_backup_provider.resource import OUTPUT_KEYS
+from fsx_backup_provider.program.backup import OUTPUT_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +58,7 @@ def test_wheel_is_typed_and_complete(wheel: zipfile.ZipFile) -> None:
     assert "fsx_backup_provider/py.typed" in names
     assert "fsx_emulator/py.typed" in names
     assert "fsx_backup_provider/provider.py" in names
+    assert "fsx_backup_provider/providers/backup.py" in names
     assert "fsx_emulator/pytest_plugin.py" in names
     assert not any(name.startswith(("tests/", "tools/", "engine/", "bench/")) for name in names)
     # Benchmark code stays beside the benchmark (bench/noop.py).
@@ -300,8 +301,8 @@ def test_the_errors_the_engine_shows_name_the_version() -> None:
     import traceback
 
     import fsx_backup_provider
-    from fsx_backup_provider.fsx import FsxApiError
-    from fsx_backup_provider.lifecycle import FsxBackupError
+    from fsx_backup_provider.aws.fsx import FsxApiError
+    from fsx_backup_provider.core.lifecycle import FsxBackupError
 
     for error in (FsxBackupError("boom"), FsxApiError("CreateBackup", "Oops", "boom")):
         shown = "".join(traceback.format_exception(error)).splitlines()

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider import fsx
-from fsx_backup_provider.fsx import Connection, FsxApiError, FsxClient
-from fsx_backup_provider.poller import BackupPoller, WaitTimeout
+from fsx_backup_provider.aws import fsx
+from fsx_backup_provider.aws.fsx import Connection, FsxApiError, FsxClient
+from fsx_backup_provider.aws.poller import BackupPoller, WaitTimeout
 from tests.boundary import CREDENTIAL_VARIABLES, SilentServer, closed_port, no_credentials_env
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from fsx_backup_provider import preview, stack_state
-from fsx_backup_provider.constants import FSX_BACKUP_TYPE
-from fsx_backup_provider.stack_state import Checkpoint, Held
+from fsx_backup_provider.core.constants import FSX_BACKUP_TYPE
+from fsx_backup_provider.program import preview, stack_state
+from fsx_backup_provider.program.stack_state import Checkpoint, Held
 
 BACKUP = "backup-0123456789abcdef0"
 ARN = f"arn:aws:fsx:us-east-1:123456789012:backup/{BACKUP}"

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from fsx_backup_provider import regions
-from fsx_backup_provider.backup_copy import FsxBackupCopyProvider
-from fsx_backup_provider.config import ProviderSettings
-from fsx_backup_provider.lifecycle import process_state
-from fsx_backup_provider.provider import FsxBackupProvider
+from fsx_backup_provider.core.config import ProviderSettings
+from fsx_backup_provider.core.lifecycle import process_state
+from fsx_backup_provider.providers import regions
+from fsx_backup_provider.providers.backup import FsxBackupProvider
+from fsx_backup_provider.providers.copy import FsxBackupCopyProvider
 
 FS = "fs-0123456789abcdef0"
 BACKUP = "backup-0123456789abcdef0"

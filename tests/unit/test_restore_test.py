@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider.restores import (
+from fsx_backup_provider.aws.restores import (
     RESTORE_TEST_TAG,
     RestorePlan,
     RestoreTestFailed,
@@ -203,7 +203,7 @@ def test_input_problems() -> None:
 
 def test_the_tables_say_how_the_restore_test_went() -> None:
     from fsx_backup_provider.cli.render import render_restore_test, render_rotation
-    from fsx_backup_provider.rotation import RotationResult
+    from fsx_backup_provider.cli.rotate import RotationResult
 
     tested = RestoreTestResult(
         BACKUP, "failed", 1, "fs-0123", 12.5, False, "it broke", "file system"
@@ -240,7 +240,8 @@ def test_a_copy_from_another_region_needs_this_regions_network() -> None:
 def test_ctrl_c_in_a_rotations_restore_test_is_a_cancelled_rotation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from fsx_backup_provider import restores, rotation
+    from fsx_backup_provider.aws import restores
+    from fsx_backup_provider.cli import rotate as rotation
     from fsx_backup_provider.cli.engine import Target
 
     def interrupted(result: RestoreTestResult, **_kw: Any) -> RestoreTestResult:
@@ -273,8 +274,8 @@ def test_a_refused_restore_test_says_refused_in_its_table() -> None:
 
 
 def test_a_dry_run_with_a_restore_test_is_refused_before_anything_runs() -> None:
+    from fsx_backup_provider.cli.rotate import rotate
     from fsx_backup_provider.cli.spec import SpecError
-    from fsx_backup_provider.rotation import rotate
 
     with pytest.raises(SpecError) as refused:
         rotate(
@@ -292,7 +293,7 @@ def test_a_gone_backups_leftover_restore_is_deleted_before_the_refusal(
 ) -> None:
     """A timed-out restore test, then its backup rotated out: the next restore test
     of that backup is refused (no backup), but what the earlier one left is deleted."""
-    from fsx_backup_provider import restores
+    from fsx_backup_provider.aws import restores
 
     tags = {t["Key"]: t["Value"] for t in restores.restore_tags(BACKUP)}
     fake = FakeFsx(
@@ -312,7 +313,7 @@ def test_a_gone_backups_leftover_restore_is_deleted_before_the_refusal(
 
 @pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, -1.0, 1e9])
 def test_a_timeout_that_bounds_nothing_is_refused(timeout: float) -> None:
-    from fsx_backup_provider.restores import input_problems
+    from fsx_backup_provider.aws.restores import input_problems
 
     [problem] = input_problems(BACKUP, (), (), None, timeout)
     assert problem.startswith("--timeout must be a number of seconds more than 0")
@@ -320,8 +321,8 @@ def test_a_timeout_that_bounds_nothing_is_refused(timeout: float) -> None:
 
 @pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, 1e9])
 def test_a_bad_restore_test_timeout_is_refused_before_the_rotation(timeout: float) -> None:
+    from fsx_backup_provider.cli.rotate import rotate
     from fsx_backup_provider.cli.spec import SpecError
-    from fsx_backup_provider.rotation import rotate
 
     with pytest.raises(SpecError) as refused:
         rotate(
@@ -350,7 +351,7 @@ def test_run_in_progress_reads_the_run_tag() -> None:
     import os
     import time
 
-    from fsx_backup_provider.restores import RUN_TAG, _host, run_in_progress
+    from fsx_backup_provider.aws.restores import RUN_TAG, _host, run_in_progress
 
     def restore(value: str) -> dict[str, Any]:
         return file_system("fs-1", {RESTORE_TEST_TAG: BACKUP, RUN_TAG: value})
@@ -386,7 +387,7 @@ def test_a_restore_another_live_run_is_making_is_not_deleted_as_a_leftover() -> 
     import os
     import time
 
-    from fsx_backup_provider.restores import RUN_TAG, RestoreTestBusy, _host
+    from fsx_backup_provider.aws.restores import RUN_TAG, RestoreTestBusy, _host
 
     live = f"{_host()}:{os.getppid()}:{int(time.time() + 3600)}:r1"
     fake = FakeFsx(
@@ -406,7 +407,7 @@ def test_a_token_answered_with_another_live_runs_restore_is_refused_not_waited_o
     import os
     import time
 
-    from fsx_backup_provider.restores import RUN_TAG, RestoreTestBusy, _host
+    from fsx_backup_provider.aws.restores import RUN_TAG, RestoreTestBusy, _host
 
     live = f"{_host()}:{os.getppid()}:{int(time.time() + 3600)}:r1"
     fake = FakeFsx({})
@@ -429,7 +430,7 @@ def test_a_token_answered_with_another_live_runs_restore_is_refused_not_waited_o
 def test_the_sweep_deletes_only_restore_tests_of_backups_that_are_gone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from fsx_backup_provider import restores
+    from fsx_backup_provider.aws import restores
 
     fake = FakeFsx(
         {
@@ -473,8 +474,8 @@ def test_the_sweep_deletes_only_restore_tests_of_backups_that_are_gone(
 def test_two_runs_started_at_once_restore_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The red team's race: the second run's token meets the first's restore made with
     another run tag (IncompatibleParameterError); it must not go on to a new token."""
-    from fsx_backup_provider.fsx import FsxApiError
-    from fsx_backup_provider.restores import RestoreTestBusy
+    from fsx_backup_provider.aws.fsx import FsxApiError
+    from fsx_backup_provider.aws.restores import RestoreTestBusy
 
     fake = FakeFsx({})
     first, second = run_of(fake), run_of(fake)
@@ -500,7 +501,7 @@ def test_two_runs_started_at_once_restore_once(monkeypatch: pytest.MonkeyPatch) 
 def test_a_kept_restore_is_marked_left_so_the_same_process_can_sweep_it() -> None:
     """restore_test(keep_restored=True) from a process that lives on (a service, a test):
     its restore must not look like a run still in progress."""
-    from fsx_backup_provider.restores import RUN_TAG, run_in_progress, tag_map
+    from fsx_backup_provider.aws.restores import RUN_TAG, run_in_progress, tag_map
 
     fake = FakeFsx({})
     plan = RestorePlan(BACKUP, "file system", "WINDOWS", subnet_ids=("subnet-01234567",))

@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from fsx_backup_provider.cli.engine import StateBackup
+from fsx_backup_provider.cli.inventory import Listing
 from fsx_backup_provider.cli.render import render_listing
-from fsx_backup_provider.cli.rotation_plan import RULES, Retention, retained
-from fsx_backup_provider.cli.spec import BackupSpec, SpecError
-from fsx_backup_provider.inventory import Listing
-from fsx_backup_provider.rotation import (
+from fsx_backup_provider.cli.rotate import (
     Period,
     _checked_arguments,
     default_stack,
@@ -22,6 +20,8 @@ from fsx_backup_provider.rotation import (
     plan_rotation,
     retention_of,
 )
+from fsx_backup_provider.cli.rotation_plan import RULES, Retention, retained
+from fsx_backup_provider.cli.spec import BackupSpec, SpecError
 
 FS = "fs-0123456789abcdef0"
 OTHER_FS = "fs-0fedcba9876543210"
@@ -376,7 +376,7 @@ _STACK_ROOT = {"urn": "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "type": "pulu
 
 def test_a_stack_bears_a_rotations_mark_only_when_rotate_left_one() -> None:
     from fsx_backup_provider.cli.engine import made_by_rotate
-    from fsx_backup_provider.constants import ROTATION_MARKER_TYPE
+    from fsx_backup_provider.core.constants import ROTATION_MARKER_TYPE
 
     marker = {"urn": "urn:pulumi:s::p::fsx-backup:cli:Rotation::rotation",
               "type": ROTATION_MARKER_TYPE}
@@ -408,7 +408,7 @@ def test_rotate_refuses_a_stack_of_backups_named_like_periods_that_it_did_not_ma
 
 
 def test_rotate_refuses_an_empty_name_and_a_parallel_below_one() -> None:
-    from fsx_backup_provider.rotation import rotate
+    from fsx_backup_provider.cli.rotate import rotate
 
     with pytest.raises(SpecError) as refused:
         rotate(FS, 1, name="", parallel=0, stack="s")
@@ -421,7 +421,7 @@ def test_a_failed_run_shows_what_it_meant_to_delete_and_could_not() -> None:
     """A failed rotate's table once left out the periods it meant to drop: they are
     still held after the failure, and say so in the table and the JSON."""
     from fsx_backup_provider.cli.render import render_rotation
-    from fsx_backup_provider.rotation import RotationResult
+    from fsx_backup_provider.cli.rotate import RotationResult
 
     result = RotationResult(
         "daily-fs-1", "fsx-backup", "file://x", "2024-01-02", result="failed",

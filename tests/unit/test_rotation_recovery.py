@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from fsx_backup_provider.cli.engine import StackState
+from fsx_backup_provider.cli.rotate import with_pending
 from fsx_backup_provider.cli.rotation_plan import period_of, plan_rotation
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
-from fsx_backup_provider.constants import (
+from fsx_backup_provider.core.constants import (
     FSX_BACKUP_COPY_TYPE,
     FSX_BACKUP_SEED_TYPE,
     FSX_BACKUP_TYPE,
 )
-from fsx_backup_provider.rotation import with_pending
 
 FS = "fs-0123456789abcdef0"
 URN = "urn:pulumi:daily-fs::fsx-backup::"

@@ -11,7 +11,7 @@ import botocore.loaders
 import botocore.session
 import pytest
 
-from fsx_backup_provider import servicemodel
+from fsx_backup_provider.aws import servicemodel
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fsx_backup_provider.servicemodel import string_rule
-from fsx_backup_provider.tokens import derived_token
+from fsx_backup_provider.aws.servicemodel import string_rule
+from fsx_backup_provider.core.tokens import derived_token
 
 IDENTITY = "0123456789abcdef0123456789abcdef.1"
 KEY = "pulumi-python:dynamic/fsx:FsxBackup::nightly"

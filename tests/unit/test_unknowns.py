@@ -18,12 +18,12 @@ from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from fsx_backup_provider.backup_copy import FsxBackupCopyProvider
-from fsx_backup_provider.base import BackupResourceProvider
-from fsx_backup_provider.config import ProviderSettings
-from fsx_backup_provider.lifecycle import process_state
-from fsx_backup_provider.provider import FsxBackupProvider
-from fsx_backup_provider.validation import contains_unknown, is_unknown
+from fsx_backup_provider.core.config import ProviderSettings
+from fsx_backup_provider.core.lifecycle import process_state
+from fsx_backup_provider.providers.backup import FsxBackupProvider
+from fsx_backup_provider.providers.base import BackupResourceProvider
+from fsx_backup_provider.providers.copy import FsxBackupCopyProvider
+from fsx_backup_provider.providers.validation import contains_unknown, is_unknown
 
 FS = "fs-0123456789abcdef0"
 SOURCE = "backup-0123456789abcdef0"

@@ -6,7 +6,7 @@ import botocore.session
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from fsx_backup_provider.validation import validate_inputs
+from fsx_backup_provider.providers.validation import validate_inputs
 
 FS = "fs-0123456789abcdef0"
 VOL = "fsvol-0123456789abcdef0"

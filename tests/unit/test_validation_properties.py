@@ -21,7 +21,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.rpc import UNKNOWN
 
-from fsx_backup_provider.validation import Failure, validate_inputs
+from fsx_backup_provider.providers.validation import Failure, validate_inputs
 
 SETTINGS = settings(max_examples=200, deadline=None)
 

@@ -22,8 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsx_backup_provider.config import ProviderSettings
-from fsx_backup_provider.fsx import (
+from fsx_backup_provider.aws.fsx import (
     FINAL_LIFECYCLES,
     Backup,
     Connection,
@@ -31,11 +30,12 @@ from fsx_backup_provider.fsx import (
     client_for,
     tag_map,
 )
-from fsx_backup_provider.holder import HOLDER_TAG, foreign_holder, made_by, refusal
+from fsx_backup_provider.aws.poller import BackupPoller, Progress, WaitTimeout
+from fsx_backup_provider.core.config import ProviderSettings
+from fsx_backup_provider.core.holder import HOLDER_TAG, foreign_holder, made_by, refusal
+from fsx_backup_provider.core.ownership import NOT_LOADED, Ownership
 from fsx_backup_provider.host.progress import report
 from fsx_backup_provider.host.watchdog import engine_gone
-from fsx_backup_provider.ownership import NOT_LOADED, Ownership
-from fsx_backup_provider.poller import BackupPoller, Progress, WaitTimeout
 from fsx_backup_provider.version import stamp
 
 DEFAULT_CREATE_TIMEOUT = 1800.0

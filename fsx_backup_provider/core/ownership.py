@@ -20,7 +20,7 @@ without asking FSx (a user's own token is refused instead). An interrupted
 create never completed, so its token is in neither; its re-run finds its
 backup and takes it. Other stacks cannot reach this stack's tokens: each
 stack's seed has a random base, and a stack cloned from another's state (or
-renamed) draws a new one (identity.py). Nothing here waits for other
+renamed) draws a new one (providers/seed.py). Nothing here waits for other
 resources to register: the checkpoint is known before the first create.
 
 If the checkpoint could not be read, nothing can show a found backup is the

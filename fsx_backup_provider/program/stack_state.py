@@ -7,7 +7,7 @@ program run, it tells two things no provider call does:
 
 - which backups and tokens the stack's FsxBackups and FsxBackupCopies hold,
   and which tokens the stack's ledger says were ever held: the ownership a
-  create must respect (identity.py sends it to the provider through the seed);
+  create must respect (program/seed.py sends it to the provider through the seed);
 - at preview, the outputs a backup updated in place keeps (preview.py).
 
 A failed read is reported, never raised: the caller decides what it costs.
@@ -23,7 +23,7 @@ from typing import Any
 
 import pulumi
 
-from fsx_backup_provider.constants import (
+from fsx_backup_provider.core.constants import (
     FSX_BACKUP_COPY_TYPE,
     FSX_BACKUP_LEDGER_TYPE,
     FSX_BACKUP_TYPE,
@@ -62,7 +62,7 @@ class Checkpoint:
     # Every token the stack's ledger records as having been held.
     ledger_tokens: frozenset[str] = frozenset()
     error: str | None = None
-    # The checkpoint holds the stack's ledger (identity.py: a ledger that is
+    # The checkpoint holds the stack's ledger (providers/seed.py: a ledger that is
     # gone makes the seed draw a new base).
     has_ledger: bool = False
     by_id: dict[tuple[str, str], Held] = field(default_factory=dict, compare=False)

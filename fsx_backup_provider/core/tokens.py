@@ -1,7 +1,7 @@
 """The stable ClientRequestToken that makes a create idempotent.
 
 A token is derived from the resource's *identity* (its stack's seed and its
-serial there, see identity.py), its scope key (its URN without stack and
+serial there, see providers/seed.py), its scope key (its URN without stack and
 project), and what a change of replaces the backup (the source and the
 Region), so a retried, interrupted or timed-out create asks FSx for the same
 token again and gets back the backup the first attempt made.
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 
-from fsx_backup_provider.constants import TOKEN_PREFIX
+from fsx_backup_provider.core.constants import TOKEN_PREFIX
 
 _DIGEST_CHARS = 32
 

@@ -17,16 +17,24 @@ import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
 from pulumi.runtime.config import is_config_secret
 
-from fsx_backup_provider import identity, preview
-from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG
+from fsx_backup_provider.core.constants import DEFAULT_TAGS_CONFIG
 from fsx_backup_provider.host.outputs import release_own_outputs
-from fsx_backup_provider.identity import resource_urn, stack_identity
+from fsx_backup_provider.program import preview, seed
+from fsx_backup_provider.program.seed import resource_urn, stack_identity
 
 
 def may_hold_outputs(value: Any) -> bool:
     if isinstance(value, pulumi.Output):
         return True
     return isinstance(value, Mapping) and any(isinstance(v, pulumi.Output) for v in value.values())
+
+
+def merged(args: Any, **keywords: Any) -> dict[str, Any]:
+    """A resource's inputs: each keyword argument if given, else the Args class's field."""
+    return {
+        name: value if value is not None else getattr(args, name)
+        for name, value in keywords.items()
+    }
 
 
 async def _constant(value: Any) -> Any:
@@ -140,4 +148,4 @@ def register(
     release_own_outputs(resource, props)
     preview.declare(resource, type_token, inputs, opts)
     if opts.id is None:
-        identity.track(resource)
+        seed.track(resource)

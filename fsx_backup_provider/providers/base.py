@@ -26,9 +26,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from fsx_backup_provider.config import ProviderSettings
-from fsx_backup_provider.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX
-from fsx_backup_provider.fsx import (
+from fsx_backup_provider.aws.fsx import (
     Backup,
     Connection,
     FsxApiError,
@@ -37,19 +35,18 @@ from fsx_backup_provider.fsx import (
     stop_retrying_when,
     tag_map,
 )
-from fsx_backup_provider.holder import (
+from fsx_backup_provider.aws.poller import BackupPoller
+from fsx_backup_provider.aws.servicemodel import list_rule
+from fsx_backup_provider.core.config import ProviderSettings
+from fsx_backup_provider.core.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX
+from fsx_backup_provider.core.holder import (
     HOLDER_TAG,
     foreign_holder,
     holder_value,
     refusal,
     without_holder,
 )
-from fsx_backup_provider.host import diffs, urns
-from fsx_backup_provider.host.cancel import on_engine_cancel
-from fsx_backup_provider.host.parallelism import widen_provider_pool
-from fsx_backup_provider.host.watchdog import engine_gone, start_watchdog
-from fsx_backup_provider.identity import scope_key
-from fsx_backup_provider.lifecycle import (
+from fsx_backup_provider.core.lifecycle import (
     DEFAULT_CREATE_TIMEOUT,
     DEFAULT_DELETE_TIMEOUT,
     CreateRequest,
@@ -67,11 +64,14 @@ from fsx_backup_provider.lifecycle import (
     wait_available,
     whole_number,
 )
-from fsx_backup_provider.poller import BackupPoller
-from fsx_backup_provider.regions import region_failures
-from fsx_backup_provider.servicemodel import list_rule
-from fsx_backup_provider.tokens import derived_token
-from fsx_backup_provider.validation import Failure, is_unknown, redact
+from fsx_backup_provider.core.scope import scope_key
+from fsx_backup_provider.core.tokens import derived_token
+from fsx_backup_provider.host import diffs, urns
+from fsx_backup_provider.host.cancel import on_engine_cancel
+from fsx_backup_provider.host.parallelism import widen_provider_pool
+from fsx_backup_provider.host.watchdog import engine_gone, start_watchdog
+from fsx_backup_provider.providers.regions import region_failures
+from fsx_backup_provider.providers.validation import Failure, is_unknown, redact
 
 # Inputs every resource of this provider has, besides its own.
 COMMON_INPUT_KEYS = (
@@ -147,14 +147,6 @@ def replace_on_changes(patterns: Any, changed: Sequence[str], already: Sequence[
 def is_volume_backup(backup: Backup) -> bool:
     """A backup of an ONTAP volume (rather than of a file system), or a copy of one."""
     return backup.get("ResourceType") == "VOLUME" or bool(backup.get("Volume"))
-
-
-def merged(args: Any, **keywords: Any) -> dict[str, Any]:
-    """A resource's inputs: each keyword argument if given, else the Args class's field."""
-    return {
-        name: value if value is not None else getattr(args, name)
-        for name, value in keywords.items()
-    }
 
 
 def creation_time(backup: Backup) -> Any:

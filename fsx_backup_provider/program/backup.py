@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import pulumi
 from pulumi.dynamic import Resource
 
-from fsx_backup_provider import preview
-from fsx_backup_provider.base import merged
-from fsx_backup_provider.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
-from fsx_backup_provider.provider import FsxBackupProvider
-from fsx_backup_provider.registration import register
+from fsx_backup_provider.core.constants import FSX_BACKUP_NAME, FSX_BACKUP_TYPE, RESOURCE_MODULE
+from fsx_backup_provider.program import preview
+from fsx_backup_provider.program.registration import merged, register
+from fsx_backup_provider.providers.backup import FsxBackupProvider
 
 # Outputs that hold an input's value under another name: secret if it may be.
 # The token and Region as declared are kept under `given`; the ARN names the Region.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fsx_backup_provider.servicemodel import max_backup_ids_per_describe
+from fsx_backup_provider.aws.servicemodel import max_backup_ids_per_describe
 from fsx_backup_provider.version import stamp
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from fsx_backup_provider.validation import Failure, is_unknown
+from fsx_backup_provider.providers.validation import Failure, is_unknown
 
 SKIP_CONFIG = "fsx:skipRegionValidation"
 REGION = "region"

@@ -38,7 +38,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import pulumi
 
-from fsx_backup_provider.stack_state import Held, checkpoint
+from fsx_backup_provider.program.stack_state import Held, checkpoint
 
 T = TypeVar("T")
 

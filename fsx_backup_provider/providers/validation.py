@@ -23,9 +23,9 @@ from typing import Any
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from fsx_backup_provider.constants import RESERVED_TAG_PREFIX
-from fsx_backup_provider.holder import HOLDER_TAG
-from fsx_backup_provider.servicemodel import list_rule, string_rule
+from fsx_backup_provider.aws.servicemodel import list_rule, string_rule
+from fsx_backup_provider.core.constants import RESERVED_TAG_PREFIX
+from fsx_backup_provider.core.holder import HOLDER_TAG
 
 # What kind of rule a Failure broke, for callers that decide by rule (the CLI
 # says "exactly one source" in its own words) rather than by message text.
