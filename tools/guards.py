@@ -54,7 +54,7 @@ GUARDS = [
     ),
     Guard(
         "the walk passes tokens the stack holds or held (checkpoint, ledger)",
-        "fsx_backup_provider/core/lifecycle.py",
+        "fsx_backup_provider/core/claims.py",
         "            holder = ownership.retired(token)\n",
         "            holder = None\n",
     ),
@@ -72,7 +72,7 @@ GUARDS = [
     ),
     Guard(
         "no create without the stack's ownership loaded (--target/--exclude of the seed)",
-        "fsx_backup_provider/core/lifecycle.py",
+        "fsx_backup_provider/core/claims.py",
         "    if not ownership.loaded:",
         "    if False:",
     ),
@@ -127,7 +127,7 @@ GUARDS = [
     ),
     Guard(
         "a found backup another stack's fsx-backup:stack tag names is never taken",
-        "fsx_backup_provider/core/lifecycle.py",
+        "fsx_backup_provider/core/claims.py",
         "        if request.marked and made_by is not None:",
         "        if False:",
     ),

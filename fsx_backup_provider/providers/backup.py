@@ -2,7 +2,7 @@
 
 The engine calls these methods in one provider process per program run
 (`python -m pulumi.dynamic`), on a pool of threads. What every resource of
-this provider does alike is in base.py and lifecycle.py; this module holds
+this provider does alike is in base.py and core/; this module holds
 what is FsxBackup's own: CreateBackup's request, which inputs replace the
 backup, validation, the import check and the outputs.
 
@@ -16,8 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from fsx_backup_provider.aws.fsx import Backup, FsxClient
+from fsx_backup_provider.core.claims import CreateRequest
 from fsx_backup_provider.core.constants import DEFAULT_TAGS_CONFIG
-from fsx_backup_provider.core.lifecycle import CreateRequest, FsxBackupError, Gate, ProcessState
+from fsx_backup_provider.core.gates import Gate
+from fsx_backup_provider.core.lifecycle import FsxBackupError
+from fsx_backup_provider.core.process import ProcessState
 from fsx_backup_provider.providers.base import (
     BackupResourceProvider,
     is_volume_backup,

@@ -37,8 +37,10 @@ from fsx_backup_provider.aws.fsx import (
 )
 from fsx_backup_provider.aws.poller import BackupPoller
 from fsx_backup_provider.aws.servicemodel import list_rule
+from fsx_backup_provider.core.claims import CreateRequest, claim
 from fsx_backup_provider.core.config import ProviderSettings
 from fsx_backup_provider.core.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX
+from fsx_backup_provider.core.gates import Gate
 from fsx_backup_provider.core.holder import (
     HOLDER_TAG,
     foreign_holder,
@@ -49,21 +51,17 @@ from fsx_backup_provider.core.holder import (
 from fsx_backup_provider.core.lifecycle import (
     DEFAULT_CREATE_TIMEOUT,
     DEFAULT_DELETE_TIMEOUT,
-    CreateRequest,
     FsxBackupError,
-    Gate,
-    ProcessState,
-    claim,
     delete_and_wait,
     ensure_engine,
     gone,
-    process_state,
     progress_reporter,
     settled,
     timeout_of,
     wait_available,
     whole_number,
 )
+from fsx_backup_provider.core.process import ProcessState, process_state
 from fsx_backup_provider.core.scope import scope_key
 from fsx_backup_provider.core.tokens import derived_token
 from fsx_backup_provider.host import diffs, urns
@@ -540,6 +538,7 @@ class BackupResourceProvider(ResourceProvider):
             backup_id,
             DEFAULT_DELETE_TIMEOUT,
             props.get("resource_urn"),
+            process_state().cancelled,
         )
         raise FsxBackupError(
             f"backup {backup_id} (token {token!r}) FAILED: {message}. The failed backup was "
@@ -640,6 +639,7 @@ class BackupResourceProvider(ResourceProvider):
             id_,
             timeout_of(props, "delete_timeout_seconds", DEFAULT_DELETE_TIMEOUT),
             props.get("resource_urn"),
+            process_state().cancelled,
         )
 
     # -- outputs ----------------------------------------------------------

@@ -17,17 +17,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from fsx_backup_provider.aws.fsx import Backup, FsxClient, tag_map
+from fsx_backup_provider.core.claims import CreateRequest
 from fsx_backup_provider.core.constants import (
     DEFAULT_TAGS_CONFIG,
 )
+from fsx_backup_provider.core.gates import Gate
 from fsx_backup_provider.core.holder import without_holder
-from fsx_backup_provider.core.lifecycle import (
-    CreateRequest,
-    FsxBackupError,
-    Gate,
-    ProcessState,
-    process_state,
-)
+from fsx_backup_provider.core.lifecycle import FsxBackupError
+from fsx_backup_provider.core.process import ProcessState, process_state
 from fsx_backup_provider.providers.base import (
     BackupResourceProvider,
     is_volume_backup,

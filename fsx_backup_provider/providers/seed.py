@@ -223,8 +223,8 @@ def next_identities(
 def _load_holders(holders: Mapping[str, Any], seed_exists: bool) -> str | None:
     """Hand what the stack holds (read from its checkpoint by the program) to this
     process's Ownership before any create; what is wrong with it, if anything."""
-    from fsx_backup_provider.core.lifecycle import process_state
     from fsx_backup_provider.core.ownership import held_from
+    from fsx_backup_provider.core.process import process_state
 
     state = process_state()
     if not holders.get("read"):

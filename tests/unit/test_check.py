@@ -73,7 +73,7 @@ def test_secret_inputs_are_named_but_never_quoted() -> None:
 
 def test_secret_default_tags_are_never_quoted() -> None:
     from fsx_backup_provider.core.config import ProviderSettings
-    from fsx_backup_provider.core.lifecycle import process_state
+    from fsx_backup_provider.core.process import process_state
 
     state = process_state()
     saved = state.settings

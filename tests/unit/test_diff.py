@@ -9,7 +9,7 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from fsx_backup_provider.core.config import ProviderSettings
-from fsx_backup_provider.core.lifecycle import process_state
+from fsx_backup_provider.core.process import process_state
 from fsx_backup_provider.providers.backup import FsxBackupProvider
 
 FS = "fs-0123456789abcdef0"

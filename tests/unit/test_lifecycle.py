@@ -1,4 +1,4 @@
-"""The shared create machinery: ownership, gates, the token walk (lifecycle.py)."""
+"""The shared create machinery: ownership, gates, the token walk (core/claims.py, gates.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ import pytest
 
 from fsx_backup_provider.aws.fsx import FsxApiError
 from fsx_backup_provider.aws.poller import WaitTimeout
-from fsx_backup_provider.core.lifecycle import (
-    CreateRequest,
-    FsxBackupError,
-    Gate,
-    ProcessState,
-    claim,
-)
+from fsx_backup_provider.core.claims import CreateRequest, claim
+from fsx_backup_provider.core.gates import Gate
+from fsx_backup_provider.core.lifecycle import FsxBackupError
+from fsx_backup_provider.core.process import ProcessState
 
 
 class FakePoller:

@@ -16,8 +16,9 @@ import pytest
 from fsx_backup_provider.aws.fsx import FsxApiError
 from fsx_backup_provider.core.config import ProviderSettings
 from fsx_backup_provider.core.holder import HOLDER_TAG, holder_value, mark_of
-from fsx_backup_provider.core.lifecycle import FsxBackupError, ProcessState, process_state
+from fsx_backup_provider.core.lifecycle import FsxBackupError
 from fsx_backup_provider.core.ownership import HeldBackup, Ownership
+from fsx_backup_provider.core.process import ProcessState, process_state
 from fsx_backup_provider.core.tokens import derived_token
 from fsx_backup_provider.host import watchdog
 from fsx_backup_provider.providers.backup import FsxBackupProvider
@@ -113,10 +114,10 @@ def fsx(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFsx]:
     fresh = ProcessState()
     fresh.settings = ProviderSettings(region=REGION)
     fresh.ownership.load([], [])
-    monkeypatch.setattr("fsx_backup_provider.core.lifecycle._process", fresh)
+    monkeypatch.setattr("fsx_backup_provider.core.process._process", fresh)
     monkeypatch.setattr(BackupResourceProvider, "client", lambda self, props: fake)
     monkeypatch.setattr(BackupResourceProvider, "poller", lambda self, props: FakePoller(fake))
-    monkeypatch.setattr("fsx_backup_provider.core.lifecycle.client_for", lambda connection: fake)
+    monkeypatch.setattr("fsx_backup_provider.core.process.client_for", lambda connection: fake)
     monkeypatch.setattr("fsx_backup_provider.providers.base._before_waiting", lambda: None)
     yield fake
 

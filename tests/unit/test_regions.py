@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from fsx_backup_provider.core.config import ProviderSettings
-from fsx_backup_provider.core.lifecycle import process_state
+from fsx_backup_provider.core.process import process_state
 from fsx_backup_provider.providers import regions
 from fsx_backup_provider.providers.backup import FsxBackupProvider
 from fsx_backup_provider.providers.copy import FsxBackupCopyProvider

@@ -19,7 +19,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from fsx_backup_provider.core.config import ProviderSettings
-from fsx_backup_provider.core.lifecycle import process_state
+from fsx_backup_provider.core.process import process_state
 from fsx_backup_provider.providers.backup import FsxBackupProvider
 from fsx_backup_provider.providers.base import BackupResourceProvider
 from fsx_backup_provider.providers.copy import FsxBackupCopyProvider
