@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fsx_backup_provider.aws.fsx import Backup, FsxApiError, FsxClient, unexpected_error
+from fsx_backup_provider.aws.errors import FsxApiError, unexpected_error
+from fsx_backup_provider.aws.fsx import Backup, FsxClient
 
 # A condition on the latest description (None: FSx no longer knows the backup).
 Condition = Callable[[Backup | None], bool]

@@ -43,7 +43,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsx_backup_provider.aws.fsx import Connection, FsxApiError, FsxClient, client_for, tag_map
+from fsx_backup_provider.aws.errors import FsxApiError
+from fsx_backup_provider.aws.fsx import FsxClient, client_for, tag_map
+from fsx_backup_provider.aws.session import Connection
 
 # The tag that marks a file system or volume as a restore test of a backup (its value).
 RESTORE_TEST_TAG = "fsx-backup:restore-test-of"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fsx_backup_provider.aws.fsx import default_region
 from fsx_backup_provider.aws.servicemodel import string_rule
+from fsx_backup_provider.aws.session import default_region
 from fsx_backup_provider.cli.events import name_of_urn
 from fsx_backup_provider.cli.text import short
 from fsx_backup_provider.core.constants import (

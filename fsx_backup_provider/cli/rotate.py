@@ -852,7 +852,8 @@ def _dry_run(
 def described_backups(target: Target, held: Mapping[str, StateBackup]) -> dict[str, dict[str, Any]]:
     """The live FSx descriptions of the backups and copies `held` records, by backup ID;
     those FSx does not know, or reports DELETED, are left out. Only these IDs are asked."""
-    from fsx_backup_provider.aws.fsx import Connection, client_for
+    from fsx_backup_provider.aws.fsx import client_for
+    from fsx_backup_provider.aws.session import Connection
     from fsx_backup_provider.core.lifecycle import gone
 
     by_region: dict[str | None, list[str]] = {}

@@ -10,11 +10,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsx_backup_provider.aws.fsx import (
-    Backup,
-    FsxApiError,
-    tag_map,
-)
+from fsx_backup_provider.aws.errors import FsxApiError
+from fsx_backup_provider.aws.fsx import Backup, tag_map
 from fsx_backup_provider.aws.poller import BackupPoller
 from fsx_backup_provider.core.gates import Gate
 from fsx_backup_provider.core.holder import HOLDER_TAG, foreign_holder, made_by, refusal

@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from fsx_backup_provider.aws.fsx import (
-    Backup,
-)
+from fsx_backup_provider.aws.fsx import Backup
 from fsx_backup_provider.aws.poller import BackupPoller, WaitTimeout
 from fsx_backup_provider.core.lifecycle import (
     remaining,

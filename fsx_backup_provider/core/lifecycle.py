@@ -13,11 +13,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from fsx_backup_provider.aws.fsx import (
-    FINAL_LIFECYCLES,
-    Backup,
-    FsxApiError,
-)
+from fsx_backup_provider.aws.errors import FsxApiError
+from fsx_backup_provider.aws.fsx import FINAL_LIFECYCLES, Backup
 from fsx_backup_provider.aws.poller import BackupPoller, Progress, WaitTimeout
 from fsx_backup_provider.host.progress import report
 from fsx_backup_provider.host.watchdog import engine_gone

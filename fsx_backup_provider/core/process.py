@@ -10,12 +10,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fsx_backup_provider.aws.fsx import (
-    Connection,
-    FsxApiError,
-    client_for,
-)
+from fsx_backup_provider.aws.errors import FsxApiError
+from fsx_backup_provider.aws.fsx import client_for
 from fsx_backup_provider.aws.poller import BackupPoller
+from fsx_backup_provider.aws.session import Connection
 from fsx_backup_provider.core.config import ProviderSettings
 from fsx_backup_provider.core.gates import Gate
 from fsx_backup_provider.core.lifecycle import (

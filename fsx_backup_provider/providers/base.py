@@ -26,17 +26,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from fsx_backup_provider.aws.fsx import (
-    Backup,
-    Connection,
-    FsxApiError,
-    FsxClient,
-    client_for,
-    stop_retrying_when,
-    tag_map,
-)
+from fsx_backup_provider.aws.errors import FsxApiError
+from fsx_backup_provider.aws.fsx import Backup, FsxClient, client_for, tag_map
 from fsx_backup_provider.aws.poller import BackupPoller
 from fsx_backup_provider.aws.servicemodel import list_rule
+from fsx_backup_provider.aws.session import Connection, stop_retrying_when
 from fsx_backup_provider.core.claims import CreateRequest, claim
 from fsx_backup_provider.core.config import ProviderSettings
 from fsx_backup_provider.core.constants import DEFAULT_TAGS_CONFIG, TOKEN_PREFIX

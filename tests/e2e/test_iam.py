@@ -47,7 +47,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY_PAGE = ROOT / "docs" / "iam.md"
-FSX_MODULE = ROOT / "fsx_backup_provider" / "fsx.py"
+FSX_MODULE = ROOT / "fsx_backup_provider" / "aws" / "fsx.py"
 
 ACTIONS = (
     "fsx:CreateBackup",

@@ -20,8 +20,10 @@ from botocore import exceptions as bce
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from fsx_backup_provider.aws import fsx
-from fsx_backup_provider.aws.fsx import Connection, FsxApiError, FsxClient, default_region
+from fsx_backup_provider.aws import errors, fsx, session
+from fsx_backup_provider.aws.errors import FsxApiError
+from fsx_backup_provider.aws.fsx import FsxClient
+from fsx_backup_provider.aws.session import Connection, default_region
 from tests.boundary import CREDENTIAL_VARIABLES, SilentServer, closed_port, no_credentials_env
 
 BACKUP = "backup-0123456789abcdef0"
@@ -99,7 +101,7 @@ def test_connection_refused_fails_in_three_quick_attempts_naming_the_url() -> No
     start = time.monotonic()
     error = raised_by(client)
     assert time.monotonic() - start < 5
-    assert len(sent) == fsx.CONNECTION_ATTEMPTS == 3
+    assert len(sent) == errors.CONNECTION_ATTEMPTS == 3
     assert error.code == "EndpointUnreachable" and error.transient and error.outage
     assert f"could not connect to the FSx endpoint {url}, for Region us-east-1 (from" in str(error)
     assert (
@@ -119,7 +121,7 @@ def test_an_endpoint_that_never_answers_times_out_per_attempt(
         start = time.monotonic()
         error = raised_by(client)
         elapsed = time.monotonic() - start
-        assert server.connections == fsx.CONNECTION_ATTEMPTS
+        assert server.connections == errors.CONNECTION_ATTEMPTS
     assert 0.9 <= elapsed < 5, elapsed
     assert error.code == "Timeout" and error.transient and error.outage
     assert f"the FSx endpoint {server.url}, for Region us-east-1 (from" in str(error)
@@ -128,9 +130,9 @@ def test_an_endpoint_that_never_answers_times_out_per_attempt(
 
 
 def test_the_shipped_timeouts_bound_a_silent_endpoint_to_about_30_seconds() -> None:
-    assert fsx.CONNECT_TIMEOUT_SECONDS == 5.0
-    assert fsx.CONNECTION_ATTEMPTS * fsx.READ_TIMEOUT_SECONDS == 30.0
-    assert fsx.MAX_BACKOFF_SECONDS == 20.0
+    assert errors.CONNECT_TIMEOUT_SECONDS == 5.0
+    assert errors.CONNECTION_ATTEMPTS * errors.READ_TIMEOUT_SECONDS == 30.0
+    assert errors.MAX_BACKOFF_SECONDS == 20.0
 
 
 @pytest.mark.usefixtures("keys")
@@ -210,8 +212,8 @@ def test_throttling_is_retried_ten_times_with_each_backoff_capped(
     client._client.meta.events.register("before-send.fsx", throttled)
     error = raised_by(client)
     assert error.code == "ThrottlingException" and error.transient and not error.outage
-    assert len(sent) == fsx.MAX_ATTEMPTS == 10
-    assert len(sleeps) == 9 and all(0 <= s <= fsx.MAX_BACKOFF_SECONDS for s in sleeps)
+    assert len(sent) == errors.MAX_ATTEMPTS == 10
+    assert len(sleeps) == 9 and all(0 <= s <= errors.MAX_BACKOFF_SECONDS for s in sleeps)
 
 
 DESCRIBE = (
@@ -233,7 +235,7 @@ def retry_kwargs(attempt: int, code: str | None = None, exc: Exception | None = 
 
 def test_the_retry_policy_has_no_shared_quota_to_run_dry() -> None:
     """botocore's standard mode would stop retrying after ~100 throttled retries per client."""
-    policy = fsx._RetryPolicy()
+    policy = session._RetryPolicy()
     delays = [policy.needs_retry(**retry_kwargs(1, "ThrottlingException")) for _ in range(1000)]
     assert all(d is not None and 0 <= d <= 1 for d in delays)
     assert policy.needs_retry(**retry_kwargs(9, "ThrottlingException")) is not None

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider.aws.fsx import FsxApiError
+from fsx_backup_provider.aws.errors import FsxApiError
 from fsx_backup_provider.aws.poller import WaitTimeout
 from fsx_backup_provider.core.claims import CreateRequest, claim
 from fsx_backup_provider.core.gates import Gate
@@ -273,8 +273,8 @@ def test_a_user_token_is_used_once_and_never_walked() -> None:
 
 
 def test_a_cancelled_run_fails_every_wait_of_every_poller_at_once() -> None:
-    from fsx_backup_provider.aws.fsx import Connection
     from fsx_backup_provider.aws.poller import BackupPoller
+    from fsx_backup_provider.aws.session import Connection
 
     class SlowClient:
         def describe_backups(self, backup_ids: list[str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider.aws.fsx import FsxApiError
+from fsx_backup_provider.aws.errors import FsxApiError
 from fsx_backup_provider.core.config import ProviderSettings
 from fsx_backup_provider.core.holder import HOLDER_TAG, holder_value, mark_of
 from fsx_backup_provider.core.lifecycle import FsxBackupError

@@ -301,7 +301,7 @@ def test_the_errors_the_engine_shows_name_the_version() -> None:
     import traceback
 
     import fsx_backup_provider
-    from fsx_backup_provider.aws.fsx import FsxApiError
+    from fsx_backup_provider.aws.errors import FsxApiError
     from fsx_backup_provider.core.lifecycle import FsxBackupError
 
     for error in (FsxBackupError("boom"), FsxApiError("CreateBackup", "Oops", "boom")):

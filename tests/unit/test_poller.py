@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from fsx_backup_provider.aws import fsx
-from fsx_backup_provider.aws.fsx import Connection, FsxApiError, FsxClient
+from fsx_backup_provider.aws.errors import FsxApiError
+from fsx_backup_provider.aws.fsx import FsxClient
 from fsx_backup_provider.aws.poller import BackupPoller, WaitTimeout
+from fsx_backup_provider.aws.session import Connection
 from tests.boundary import CREDENTIAL_VARIABLES, SilentServer, closed_port, no_credentials_env
 
 

@@ -474,7 +474,7 @@ def test_the_sweep_deletes_only_restore_tests_of_backups_that_are_gone(
 def test_two_runs_started_at_once_restore_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The red team's race: the second run's token meets the first's restore made with
     another run tag (IncompatibleParameterError); it must not go on to a new token."""
-    from fsx_backup_provider.aws.fsx import FsxApiError
+    from fsx_backup_provider.aws.errors import FsxApiError
     from fsx_backup_provider.aws.restores import RestoreTestBusy
 
     fake = FakeFsx({})
