@@ -45,10 +45,9 @@ from fsx_backup_provider.cli.rotate import (
     EVERY,
     RotationFailed,
     RotationResult,
-    default_stack,
-    retention_of,
     rotate,
 )
+from fsx_backup_provider.cli.rotate_checks import default_stack, retention_of
 from fsx_backup_provider.cli.rotation_plan import RULES
 from fsx_backup_provider.cli.spec import SpecError, build_specs, parse_tag_flags
 from fsx_backup_provider.cli.text import cap_lines, clip

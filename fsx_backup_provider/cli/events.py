@@ -148,8 +148,9 @@ class EventWatcher:
                 if op in _DELETE_OPS:
                     self.changes[name] = "delete"
                 held = f" ({metadata.old.id})" if metadata.old is not None else ""
-                self.say(f"{name}: gone from FSx{held}, deleted outside this run: dropped "
-                         "from the state")
+                self.say(
+                    f"{name}: gone from FSx{held}, deleted outside this run: dropped from the state"
+                )
                 return
         if op in ("same", "refresh", "read"):
             return

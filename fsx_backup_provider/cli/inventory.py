@@ -220,6 +220,6 @@ def _described_entry(
 
 def _described(target: Target, held: Mapping[str, StateBackup]) -> dict[str, dict[str, Any]]:
     # The same reads as rotate --dry-run's: the recorded IDs only, never a listing of FSx.
-    from fsx_backup_provider.cli.rotate import described_backups
+    from fsx_backup_provider.cli.rotate_dry_run import described_backups
 
     return described_backups(target, held)

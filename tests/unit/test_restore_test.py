@@ -242,6 +242,7 @@ def test_ctrl_c_in_a_rotations_restore_test_is_a_cancelled_rotation(
 ) -> None:
     from fsx_backup_provider.aws import restores
     from fsx_backup_provider.cli import rotate as rotation
+    from fsx_backup_provider.cli import rotate_run
     from fsx_backup_provider.cli.engine import Target
 
     def interrupted(result: RestoreTestResult, **_kw: Any) -> RestoreTestResult:
@@ -253,7 +254,7 @@ def test_ctrl_c_in_a_rotations_restore_test_is_a_cancelled_rotation(
     result = rotation.RotationResult("s", "p", "b", "2024-01-01", kept=[BACKUP])
     target = Target(stack="s", project="p", backend="b", region="us-east-1")
     with pytest.raises(rotation.RotationFailed) as failed:
-        rotation._restore_test_period(result, target, None, None, lambda _line: None, 5.0, [])
+        rotate_run.restore_test_period(result, target, None, None, lambda _line: None, 5.0, [])
     assert (failed.value.result.result, failed.value.result.exit_code) == ("cancelled", 130)
     tested = failed.value.result.restore_test
     assert tested is not None

@@ -12,14 +12,12 @@ from fsx_backup_provider.cli.inventory import Listing
 from fsx_backup_provider.cli.render import render_listing
 from fsx_backup_provider.cli.rotate import (
     Period,
-    _checked_arguments,
-    default_stack,
     parse_at,
     period_in_name,
     period_of,
     plan_rotation,
-    retention_of,
 )
+from fsx_backup_provider.cli.rotate_checks import checked_arguments, default_stack, retention_of
 from fsx_backup_provider.cli.rotation_plan import RULES, Retention, retained
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
 
@@ -138,14 +136,14 @@ def test_backups_of_another_rotation_are_refused() -> None:
 
 
 def test_arguments_are_checked_before_anything_runs() -> None:
-    period, spec = _checked_arguments(FS, 3, "day", "2024-01-05T10:00:00Z", "daily", {"A": "b"})
+    period, spec = checked_arguments(FS, 3, "day", "2024-01-05T10:00:00Z", "daily", {"A": "b"})
     assert period == day(5) and spec == BackupSpec(
         "daily-2024-01-05", FS, None, {"A": "b"}, "rotate"
     )
-    _period, volume = _checked_arguments("fsvol-0123456789abcdef0", 1, "hour", None, "h", None)
+    _period, volume = checked_arguments("fsvol-0123456789abcdef0", 1, "hour", None, "h", None)
     assert volume.volume_id == "fsvol-0123456789abcdef0" and volume.file_system_id is None
     with pytest.raises(SpecError) as refused:
-        _checked_arguments("fs-12", 0, "day", "2999-01-01", "bad prefix", {"aws:x": "1"})
+        checked_arguments("fs-12", 0, "day", "2999-01-01", "bad prefix", {"aws:x": "1"})
     problems = "\n".join(refused.value.problems)
     assert "--keep 0: keep at least 1 backup" in problems
     assert "--at '2999-01-01': period 2999-01-01 has not started yet" in problems
@@ -153,7 +151,7 @@ def test_arguments_are_checked_before_anything_runs() -> None:
     assert "fileSystemId: 'fs-12' must be 11 to 21 characters long" in problems
     assert "tag key 'aws:x' uses the prefix 'aws:'" in problems
     with pytest.raises(SpecError, match="--every 'month': use one of hour, day, week"):
-        _checked_arguments(FS, 1, "month", None, "m", None)
+        checked_arguments(FS, 1, "month", None, "m", None)
 
 
 @pytest.mark.parametrize(
@@ -169,7 +167,7 @@ def test_arguments_are_checked_before_anything_runs() -> None:
 def test_at_out_of_range_is_a_problem_not_a_crash(at: str | datetime) -> None:
     for every in ("hour", "day", "week"):
         with pytest.raises(SpecError) as refused:
-            _checked_arguments(FS, 1, every, at, "daily", None)
+            checked_arguments(FS, 1, every, at, "daily", None)
         assert refused.value.problems == [
             f"--at {str(at)!r}: a rotation runs for a time from 1970-01-01T00:00:00Z to now"
         ]
@@ -177,7 +175,7 @@ def test_at_out_of_range_is_a_problem_not_a_crash(at: str | datetime) -> None:
 
 def test_the_earliest_at_names_a_period_that_parses_back() -> None:
     for every in ("hour", "day", "week"):
-        period, spec = _checked_arguments(FS, 1, every, "1970-01-01T00:00:00Z", "daily", None)
+        period, spec = checked_arguments(FS, 1, every, "1970-01-01T00:00:00Z", "daily", None)
         assert period_in_name(spec.name, "daily", every) == period
 
 

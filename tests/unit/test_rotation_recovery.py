@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fsx_backup_provider.cli.engine import StackState
-from fsx_backup_provider.cli.rotate import with_pending
+from fsx_backup_provider.cli.rotate_run import with_pending
 from fsx_backup_provider.cli.rotation_plan import period_of, plan_rotation
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
 from fsx_backup_provider.core.constants import (
