@@ -10,7 +10,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fsx_backup_provider.aws.restores import RestoreTestResult, restore_test
+    from fsx_backup_provider.aws.restore_plan import RestoreTestResult
+    from fsx_backup_provider.aws.restores import restore_test
     from fsx_backup_provider.core.lifecycle import FsxBackupError
     from fsx_backup_provider.program.backup import FsxBackup, FsxBackupArgs
     from fsx_backup_provider.program.copy import FsxBackupCopy, FsxBackupCopyArgs
@@ -35,7 +36,7 @@ _LAZY = {
     "FsxBackupCopy": "fsx_backup_provider.program.copy",
     "FsxBackupCopyArgs": "fsx_backup_provider.program.copy",
     "FsxBackupError": "fsx_backup_provider.core.lifecycle",
-    "RestoreTestResult": "fsx_backup_provider.aws.restores",
+    "RestoreTestResult": "fsx_backup_provider.aws.restore_plan",
     "restore_test": "fsx_backup_provider.aws.restores",
 }
 

@@ -9,11 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from fsx_backup_provider.aws.restores import (
-    DEFAULT_TIMEOUT_SECONDS,
-    RestoreTestResult,
-    run_restore_test,
-)
+from fsx_backup_provider.aws.restore_plan import DEFAULT_TIMEOUT_SECONDS, RestoreTestResult
+from fsx_backup_provider.aws.restores import run_restore_test
 from fsx_backup_provider.cli.deploy import cancel, run
 from fsx_backup_provider.cli.engine import (
     DEFAULT_PARALLEL,

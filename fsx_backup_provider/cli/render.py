@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from fsx_backup_provider.cli.text import cap_lines
 
 if TYPE_CHECKING:
-    from fsx_backup_provider.aws.restores import RestoreTestResult
+    from fsx_backup_provider.aws.restore_plan import RestoreTestResult
     from fsx_backup_provider.cli.inventory import Listing
     from fsx_backup_provider.cli.rotate import RotationResult
 

@@ -209,7 +209,7 @@ def rotate(
         raise SpecError(rule_problems + error.problems) from error
     if rule_problems:
         raise SpecError(rule_problems)
-    from fsx_backup_provider.aws.restores import MAX_TIMEOUT_SECONDS
+    from fsx_backup_provider.aws.restore_plan import MAX_TIMEOUT_SECONDS
 
     if restore_test_timeout is not None and not (0 < restore_test_timeout <= MAX_TIMEOUT_SECONDS):
         raise SpecError(

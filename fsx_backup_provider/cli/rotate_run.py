@@ -269,7 +269,7 @@ def outcome(run: Run, plan: RotationPlan, state: StackState) -> RotationResult:
 
 
 def restore_timeout(timeout: float | None) -> float:
-    from fsx_backup_provider.aws.restores import DEFAULT_TIMEOUT_SECONDS
+    from fsx_backup_provider.aws.restore_plan import DEFAULT_TIMEOUT_SECONDS
 
     return DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout
 
@@ -285,11 +285,8 @@ def restore_test_period(
 ) -> None:
     """Restore-test the period's backup (the newest kept), into `result`; `swept`: the
     restore-test leftovers the run already deleted."""
-    from fsx_backup_provider.aws.restores import (
-        RestoreTestResult,
-        clear_leftovers_of_gone_backups,
-        run_restore_test,
-    )
+    from fsx_backup_provider.aws.restore_plan import RestoreTestResult
+    from fsx_backup_provider.aws.restores import clear_leftovers_of_gone_backups, run_restore_test
 
     if not result.kept:
         result.restore_test = None

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from fsx_backup_provider import restore_test
-from fsx_backup_provider.aws.restores import RESTORE_TEST_TAG
+from fsx_backup_provider.aws.restore_plan import RESTORE_TEST_TAG
 from fsx_backup_provider.cli import main
 from fsx_backup_provider.cli.render import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from fsx_emulator.client import DEFAULT_SUBNET_ID

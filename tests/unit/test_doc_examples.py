@@ -133,7 +133,7 @@ def test_yaml_examples_are_yaml(where: str, text: str) -> None:
 
 def _printed_keys(command: str) -> list[str]:
     """The members `--json` prints for a command, from the objects that print them."""
-    from fsx_backup_provider.aws.restores import RestoreTestResult
+    from fsx_backup_provider.aws.restore_plan import RestoreTestResult
     from fsx_backup_provider.cli.inventory import Listing
     from fsx_backup_provider.cli.render import Report
     from fsx_backup_provider.cli.rotate import RotationResult

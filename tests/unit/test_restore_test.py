@@ -6,18 +6,18 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider.aws.restores import (
+from fsx_backup_provider.aws.restore_plan import (
     RESTORE_TEST_TAG,
     RestorePlan,
     RestoreTestFailed,
     RestoreTestRefused,
     RestoreTestResult,
-    _Run,
     input_problems,
     is_own_restore,
     plan_restore,
     restore_token,
 )
+from fsx_backup_provider.aws.restore_run import RestoreRun
 
 BACKUP = "backup-0123456789abcdef0"
 OTHER_BACKUP = "backup-0fedcba9876543210"
@@ -76,9 +76,9 @@ def file_system(fs_id: str, tags: dict[str, str], lifecycle: str = "AVAILABLE") 
     }
 
 
-def run_of(fake: FakeFsx, lines: list[str] | None = None) -> _Run:
+def run_of(fake: FakeFsx, lines: list[str] | None = None) -> RestoreRun:
     say = lines.append if lines is not None else lambda _line: None
-    return _Run(fake, RestoreTestResult(BACKUP), 5.0, say, sleep=lambda _s: None)  # type: ignore[arg-type]
+    return RestoreRun(fake, RestoreTestResult(BACKUP), 5.0, say, sleep=lambda _s: None)  # type: ignore[arg-type]
 
 
 def test_is_own_restore_reads_the_tag_and_its_backup() -> None:
@@ -294,9 +294,9 @@ def test_a_gone_backups_leftover_restore_is_deleted_before_the_refusal(
 ) -> None:
     """A timed-out restore test, then its backup rotated out: the next restore test
     of that backup is refused (no backup), but what the earlier one left is deleted."""
-    from fsx_backup_provider.aws import restores
+    from fsx_backup_provider.aws import restore_plan, restores
 
-    tags = {t["Key"]: t["Value"] for t in restores.restore_tags(BACKUP)}
+    tags = {t["Key"]: t["Value"] for t in restore_plan.restore_tags(BACKUP)}
     fake = FakeFsx(
         {
             "fs-0000000000000000a": file_system("fs-0000000000000000a", tags),
@@ -314,7 +314,7 @@ def test_a_gone_backups_leftover_restore_is_deleted_before_the_refusal(
 
 @pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, -1.0, 1e9])
 def test_a_timeout_that_bounds_nothing_is_refused(timeout: float) -> None:
-    from fsx_backup_provider.aws.restores import input_problems
+    from fsx_backup_provider.aws.restore_plan import input_problems
 
     [problem] = input_problems(BACKUP, (), (), None, timeout)
     assert problem.startswith("--timeout must be a number of seconds more than 0")
@@ -352,7 +352,7 @@ def test_run_in_progress_reads_the_run_tag() -> None:
     import os
     import time
 
-    from fsx_backup_provider.aws.restores import RUN_TAG, _host, run_in_progress
+    from fsx_backup_provider.aws.restore_plan import RUN_TAG, _host, run_in_progress
 
     def restore(value: str) -> dict[str, Any]:
         return file_system("fs-1", {RESTORE_TEST_TAG: BACKUP, RUN_TAG: value})
@@ -388,7 +388,7 @@ def test_a_restore_another_live_run_is_making_is_not_deleted_as_a_leftover() -> 
     import os
     import time
 
-    from fsx_backup_provider.aws.restores import RUN_TAG, RestoreTestBusy, _host
+    from fsx_backup_provider.aws.restore_plan import RUN_TAG, RestoreTestBusy, _host
 
     live = f"{_host()}:{os.getppid()}:{int(time.time() + 3600)}:r1"
     fake = FakeFsx(
@@ -408,7 +408,7 @@ def test_a_token_answered_with_another_live_runs_restore_is_refused_not_waited_o
     import os
     import time
 
-    from fsx_backup_provider.aws.restores import RUN_TAG, RestoreTestBusy, _host
+    from fsx_backup_provider.aws.restore_plan import RUN_TAG, RestoreTestBusy, _host
 
     live = f"{_host()}:{os.getppid()}:{int(time.time() + 3600)}:r1"
     fake = FakeFsx({})
@@ -476,7 +476,7 @@ def test_two_runs_started_at_once_restore_once(monkeypatch: pytest.MonkeyPatch) 
     """The red team's race: the second run's token meets the first's restore made with
     another run tag (IncompatibleParameterError); it must not go on to a new token."""
     from fsx_backup_provider.aws.errors import FsxApiError
-    from fsx_backup_provider.aws.restores import RestoreTestBusy
+    from fsx_backup_provider.aws.restore_plan import RestoreTestBusy
 
     fake = FakeFsx({})
     first, second = run_of(fake), run_of(fake)
@@ -502,7 +502,8 @@ def test_two_runs_started_at_once_restore_once(monkeypatch: pytest.MonkeyPatch) 
 def test_a_kept_restore_is_marked_left_so_the_same_process_can_sweep_it() -> None:
     """restore_test(keep_restored=True) from a process that lives on (a service, a test):
     its restore must not look like a run still in progress."""
-    from fsx_backup_provider.aws.restores import RUN_TAG, run_in_progress, tag_map
+    from fsx_backup_provider.aws.restore_plan import RUN_TAG, run_in_progress
+    from fsx_backup_provider.aws.restores import tag_map
 
     fake = FakeFsx({})
     plan = RestorePlan(BACKUP, "file system", "WINDOWS", subnet_ids=("subnet-01234567",))
