@@ -21,11 +21,8 @@ from fsx_backup_provider.core.constants import DEFAULT_TAGS_CONFIG
 from fsx_backup_provider.core.gates import Gate
 from fsx_backup_provider.core.lifecycle import FsxBackupError
 from fsx_backup_provider.core.process import ProcessState
-from fsx_backup_provider.providers.base import (
-    BackupResourceProvider,
-    is_volume_backup,
-    secret_names,
-)
+from fsx_backup_provider.providers.base import BackupResourceProvider
+from fsx_backup_provider.providers.inputs import is_volume_backup, secret_names
 from fsx_backup_provider.providers.validation import Failure, is_unknown, shown, validate_inputs
 
 __all__ = ["FsxBackupError", "FsxBackupProvider"]

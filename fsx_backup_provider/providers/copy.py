@@ -25,12 +25,8 @@ from fsx_backup_provider.core.gates import Gate
 from fsx_backup_provider.core.holder import without_holder
 from fsx_backup_provider.core.lifecycle import FsxBackupError
 from fsx_backup_provider.core.process import ProcessState, process_state
-from fsx_backup_provider.providers.base import (
-    BackupResourceProvider,
-    is_volume_backup,
-    known,
-    secret_names,
-)
+from fsx_backup_provider.providers.base import BackupResourceProvider
+from fsx_backup_provider.providers.inputs import is_volume_backup, known, secret_names
 from fsx_backup_provider.providers.validation import (
     Failure,
     is_unknown,
