@@ -109,7 +109,7 @@ def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
 
 
 def cli_section() -> list[str]:
-    from fsx_backup_provider.cli.commands import build_parser
+    from fsx_backup_provider.cli.parser import build_parser
 
     parser = build_parser()
     helps = {}

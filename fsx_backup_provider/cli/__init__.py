@@ -15,8 +15,12 @@ chosen stack and backend (a local file backend by default). See docs/cli.md.
     engine.py              the engine, backend, region, stack and its state
     deploy.py              running up/preview/refresh/destroy/cancel
     render.py, text.py     what is printed, kept small
-    commands.py            argparse, and each command's exit code
-    ../restores.py         restore-test: restore a backup, check it, delete it again
+    parser.py              argparse: every command, its flags and their help
+    commands.py            each command, its output and exit code
+    rotate*.py             rotate: the run (rotate.py), its result, checks, engine
+                           steps and --dry-run; rotation_plan.py plans it, no I/O
+    inventory.py           list: what a stack holds
+    ../aws/restores.py     restore-test: restore a backup, check it, delete it again
 
 Exit codes: 0 success (for `preview`: no changes), 1 the engine or the
 deployment failed, 2 usage or spec error (nothing was run), 3 `preview`

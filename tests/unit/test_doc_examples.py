@@ -54,7 +54,7 @@ def test_python_examples_parse_and_import_what_exists(where: str, code: str) -> 
 
 def _lenient_parser() -> argparse.ArgumentParser:
     """The CLI's parser with every option optional: examples leave some out."""
-    from fsx_backup_provider.cli.commands import build_parser
+    from fsx_backup_provider.cli.parser import build_parser
 
     parser = build_parser()
     stack = [parser]

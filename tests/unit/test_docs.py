@@ -43,7 +43,7 @@ def test_every_input_and_output_is_documented_in_the_code() -> None:
 
 
 def test_every_cli_option_is_in_the_reference() -> None:
-    from fsx_backup_provider.cli.commands import build_parser
+    from fsx_backup_provider.cli.parser import build_parser
 
     reference = docs.reference()
     parser = build_parser()

@@ -283,7 +283,7 @@ def test_what_existing_states_record_never_moves() -> None:
 
 def test_the_cli_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
     import fsx_backup_provider
-    from fsx_backup_provider.cli.commands import build_parser
+    from fsx_backup_provider.cli.parser import build_parser
 
     with pytest.raises(SystemExit) as done:
         build_parser().parse_args(["--version"])
