@@ -205,7 +205,7 @@ GUARDS = [
     ),
     Guard(
         "a rotation's mark in the state is recognised",
-        "fsx_backup_provider/cli/engine.py",
+        "fsx_backup_provider/cli/state.py",
         "        if kind == ROTATION_MARKER_TYPE and not resource.get(\"delete\"):",
         "        if False:",
     ),

@@ -12,7 +12,7 @@ chosen stack and backend (a local file backend by default). See docs/cli.md.
     spec.py, specfile.py   declared backups: parsing (safely) and checking
     program.py             the inline Pulumi program
     events.py              the engine's events: progress, changes, errors
-    engine.py              the engine, backend, region, stack and its state
+    engine.py, state.py    the engine, backend, region and stack; what its state holds
     deploy.py              running up/preview/refresh/destroy/cancel
     render.py, text.py     what is printed, kept small
     parser.py              argparse: every command, its flags and their help

@@ -5,14 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fsx_backup_provider.cli.engine import (
-    Target,
-    command_error_text,
-    lock_hint,
-    made_by_rotate,
-    open_stack,
-    state_backups,
-)
+from fsx_backup_provider.cli.engine import Target, command_error_text, lock_hint, open_stack
 from fsx_backup_provider.cli.events import Console, EventWatcher, op_counts
 from fsx_backup_provider.cli.interrupt import InterruptGuard
 from fsx_backup_provider.cli.program import make_program
@@ -26,6 +19,7 @@ from fsx_backup_provider.cli.render import (
     Report,
 )
 from fsx_backup_provider.cli.spec import BackupSpec
+from fsx_backup_provider.cli.state import made_by_rotate, state_backups
 
 
 def run(

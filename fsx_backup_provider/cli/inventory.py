@@ -22,8 +22,6 @@ from typing import Any
 
 from fsx_backup_provider.cli.engine import (
     DEFAULT_PROJECT,
-    StackState,
-    StateBackup,
     Target,
     UsageError,
     checked_target,
@@ -39,6 +37,7 @@ from fsx_backup_provider.cli.rotation_plan import (
     retained,
 )
 from fsx_backup_provider.cli.spec import SpecError
+from fsx_backup_provider.cli.state import StackState, StateBackup
 from fsx_backup_provider.cli.text import cap_lines
 
 __all__ = ["Listing", "list_backups"]

@@ -49,7 +49,6 @@ from typing import TYPE_CHECKING, Any
 from fsx_backup_provider.cli.engine import (
     DEFAULT_PARALLEL,
     DEFAULT_PROJECT,
-    StackState,
     Target,
     UsageError,
     checked_target,
@@ -80,6 +79,7 @@ from fsx_backup_provider.cli.rotation_plan import (
 from fsx_backup_provider.cli.spec import (
     SpecError,
 )
+from fsx_backup_provider.cli.state import StackState
 from fsx_backup_provider.cli.text import short
 
 if TYPE_CHECKING:

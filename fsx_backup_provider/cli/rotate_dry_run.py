@@ -6,13 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fsx_backup_provider.cli.engine import (
-    StackState,
-    StateBackup,
-    Target,
-    command_error_text,
-    open_stack,
-)
+from fsx_backup_provider.cli.engine import Target, command_error_text, open_stack
 from fsx_backup_provider.cli.program import (
     COPY_SUFFIX,
 )
@@ -25,6 +19,7 @@ from fsx_backup_provider.cli.rotation_plan import (
     check_made_by_rotate,
     period_in_name,
 )
+from fsx_backup_provider.cli.state import StackState, StateBackup
 
 if TYPE_CHECKING:
     pass

@@ -7,11 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fsx_backup_provider.cli.engine import (
-    StackState,
-    StateBackup,
-    Target,
-)
+from fsx_backup_provider.cli.engine import Target
 from fsx_backup_provider.cli.events import EventWatcher
 from fsx_backup_provider.cli.interrupt import InterruptGuard
 from fsx_backup_provider.cli.program import (
@@ -31,6 +27,7 @@ from fsx_backup_provider.cli.rotation_plan import (
     RotationPlan,
     period_slots,
 )
+from fsx_backup_provider.cli.state import StackState, StateBackup
 from fsx_backup_provider.core.constants import FSX_BACKUP_COPY_TYPE, ROTATION_MARKER_TYPE
 
 if TYPE_CHECKING:

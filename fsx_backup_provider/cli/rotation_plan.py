@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
-from fsx_backup_provider.cli.engine import StateBackup
 from fsx_backup_provider.cli.program import COPY_SUFFIX
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
+from fsx_backup_provider.cli.state import StateBackup
 from fsx_backup_provider.cli.text import short
 
 EVERY = ("hour", "day", "week")

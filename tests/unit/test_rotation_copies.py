@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fsx_backup_provider.cli.engine import StateBackup
 from fsx_backup_provider.cli.rotation_plan import (
     Period,
     period_of,
@@ -14,6 +13,7 @@ from fsx_backup_provider.cli.rotation_plan import (
     plan_rotation,
 )
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
+from fsx_backup_provider.cli.state import StateBackup
 
 FS = "fs-0123456789abcdef0"
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from fsx_backup_provider.cli.engine import StateBackup
 from fsx_backup_provider.cli.inventory import Listing
 from fsx_backup_provider.cli.render import render_listing
 from fsx_backup_provider.cli.rotate import (
@@ -20,6 +19,7 @@ from fsx_backup_provider.cli.rotate import (
 from fsx_backup_provider.cli.rotate_checks import checked_arguments, default_stack, retention_of
 from fsx_backup_provider.cli.rotation_plan import RULES, Retention, retained
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
+from fsx_backup_provider.cli.state import StateBackup
 
 FS = "fs-0123456789abcdef0"
 OTHER_FS = "fs-0fedcba9876543210"
@@ -373,7 +373,7 @@ _STACK_ROOT = {"urn": "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "type": "pulu
 
 
 def test_a_stack_bears_a_rotations_mark_only_when_rotate_left_one() -> None:
-    from fsx_backup_provider.cli.engine import made_by_rotate
+    from fsx_backup_provider.cli.state import made_by_rotate
     from fsx_backup_provider.core.constants import ROTATION_MARKER_TYPE
 
     marker = {"urn": "urn:pulumi:s::p::fsx-backup:cli:Rotation::rotation",

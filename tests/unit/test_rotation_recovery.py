@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider.cli.engine import StackState
 from fsx_backup_provider.cli.rotate_run import with_pending
 from fsx_backup_provider.cli.rotation_plan import period_of, plan_rotation
 from fsx_backup_provider.cli.spec import BackupSpec, SpecError
+from fsx_backup_provider.cli.state import StackState
 from fsx_backup_provider.core.constants import (
     FSX_BACKUP_COPY_TYPE,
     FSX_BACKUP_SEED_TYPE,
