@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fsx_backup_provider import fsx as fsx_module
+from fsx_backup_provider.aws import fsx as fsx_module
 from fsx_backup_provider.aws.restore_plan import RestoreTestResult, is_own_restore
 from fsx_backup_provider.aws.restores import restore_test
 from tests.emulator.test_iam_restores import (
