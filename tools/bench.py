@@ -34,6 +34,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from bench.naive import NaiveBackup
 from bench.noop import Noop, ShapedNoop
 from fsx_backup_provider import FsxBackup, FsxBackupCopy
 from fsx_emulator import Emulator, EmulatorProcess
@@ -64,7 +65,16 @@ TARGETS = {
     # Issue 22, on 2 CPUs: a 10,000-backup `fsx-backup preview` in 3 minutes and 500 MB.
     "cli_preview_seconds": ("<=", 180.0),
     "cli_preview_peak_mb": ("<=", 500.0),
+    # Issue 27: destroy near the floor at 128 and at N_large (1,000), up of N_large
+    # within 1.1 of floor + L, and the provider's peak memory at N_large.
+    "destroy_ratio_vs_floor": ("<=", 1.25),
+    "destroy_ratio_vs_floor_large": ("<=", 1.25),
+    "up_ratio_vs_floor_large": ("<=", 1.1),
+    "provider_peak_mb_large": ("<=", 200.0),
 }
+# The stack size of the large case (issue 27), and the naive peer's sizes.
+N_LARGE = 1_000
+NAIVE_SIZES = [8, 32, 128]
 CLI_PREVIEW_BACKUPS = 10_000
 DR_REGION = "eu-west-1"
 # FSx allows five copies in progress to one Region: twenty take at least four copy times.
@@ -133,6 +143,14 @@ def fsx_program(file_system_ids: list[str]) -> auto.PulumiFn:
     return program
 
 
+def naive_program(file_system_ids: list[str], endpoint_url: str) -> auto.PulumiFn:
+    def program() -> None:
+        for i, fs_id in enumerate(file_system_ids):
+            NaiveBackup(f"n{i}", fs_id, region=REGION, endpoint_url=endpoint_url)
+
+    return program
+
+
 def copy_program(source_ids: list[str]) -> auto.PulumiFn:
     def program() -> None:
         for i, source in enumerate(source_ids):
@@ -181,8 +199,12 @@ class ProcessWatch:
                 continue
             name, _, rest = stat.partition("(")[2].rpartition(")")
             fields = rest.split()
-            hwm = [line for line in status.splitlines() if line.startswith("VmHWM:")]
             pid = int(entry.name)
+            # The kernel's peak of each process; of the root (this process,
+            # which runs inline programs and lived before the watch), its
+            # resident memory now, so the peak is the watch's own.
+            key = "VmRSS:" if pid == self.root else "VmHWM:"
+            hwm = [line for line in status.splitlines() if line.startswith(key)]
             parents[pid] = int(fields[1])
             cpu = (int(fields[11]) + int(fields[12])) / tick
             stats[pid] = (name, cpu, int(hwm[0].split()[1]) // 1024 if hwm else 0)
@@ -190,7 +212,7 @@ class ProcessWatch:
             ancestor = pid
             while ancestor not in (0, 1, self.root) and ancestor in parents:
                 ancestor = parents[ancestor]
-            if ancestor == self.root:
+            if ancestor == self.root or pid == self.root:
                 known = self.seen.setdefault(
                     pid, {"command": _label(pid, name), "cpu_s": 0.0, "peak_mb": 0}
                 )
@@ -199,6 +221,8 @@ class ProcessWatch:
 
 
 def _label(pid: int, name: str) -> str:
+    if pid == os.getpid():
+        return "program (inline, the bench process)"
     try:
         command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
@@ -304,19 +328,22 @@ class Bench:
     def up_case(self, n: int, backup_seconds: float) -> dict[str, Any]:
         """`pulumi up` of n backups and its floor; destroy, with every FSx call counted."""
         floor_seconds, floor_stack = self.floor_up(n)
-        floor_stack.destroy(on_output=quiet, parallel=PARALLEL)
+        floor_destroy = timed(lambda: floor_stack.destroy(on_output=quiet, parallel=PARALLEL))
         self.emulator.set_faults(backup_seconds=backup_seconds)
         stack = self.stack(fsx_program(self.file_systems(n)))
+        gc.collect()
         before = self.calls()
-        up_seconds = timed(lambda: stack.up(on_output=quiet, parallel=PARALLEL))
+        with ProcessWatch(os.getpid()) as watch:
+            up_seconds = timed(lambda: stack.up(on_output=quiet, parallel=PARALLEL))
+            watch.sample()
         after_up = self.calls()
         state = (stack.export_stack().deployment or {}).get("resources", [])
-        pickles = [
-            len(r["outputs"]["__provider"]) for r in state if r["type"].endswith(":FsxBackup")
-        ]
+        backups = [r for r in state if r["type"].endswith(":FsxBackup")]
+        pickles = [len(r["outputs"]["__provider"]) for r in backups]
         destroy_seconds = timed(lambda: stack.destroy(on_output=quiet, parallel=PARALLEL))
         after = self.calls()
         calls = self.delta(before, after)
+        peaks = {p["command"]: p["peak_mb"] for p in watch.seen.values()}
         return {
             "n": n,
             "backup_seconds": backup_seconds,
@@ -324,10 +351,38 @@ class Bench:
             "floor_up_seconds": round(floor_seconds, 3),
             "up_ratio_vs_floor": round(up_seconds / (floor_seconds + backup_seconds), 3),
             "destroy_seconds": round(destroy_seconds, 3),
+            "floor_destroy_seconds": round(floor_destroy, 3),
+            "destroy_ratio_vs_floor": round(destroy_seconds / floor_destroy, 3),
+            # What one FsxBackup costs the engine at every checkpoint: its entry
+            # in the state, as the engine writes it.
+            "state_bytes_per_backup": round(
+                sum(len(json.dumps(r, separators=(",", ":"))) for r in backups) / n
+            ),
+            "peak_mb_by_process": peaks,
+            "provider_peak_mb": peaks.get("provider (pulumi.dynamic)", 0),
+            "program_peak_mb": peaks.get("program (inline, the bench process)", 0),
             "up_calls": self.delta(before, after_up),
             "up_and_destroy_calls": calls,
             "calls_per_backup": round(sum(calls.values()) / n, 3),
             "provider_pickle_bytes": max(pickles),
+        }
+
+    def naive_case(self, n: int, backup_seconds: float) -> dict[str, Any]:
+        """The naive peer (bench/naive.py) up and destroyed at n, with the engine's
+        default parallelism, as its users would run it."""
+        self.emulator.set_faults(backup_seconds=backup_seconds)
+        stack = self.stack(naive_program(self.file_systems(n), self.emulator.endpoint_url))
+        before = self.calls()
+        up_seconds = timed(lambda: stack.up(on_output=quiet))
+        after_up = self.calls()
+        destroy_seconds = timed(lambda: stack.destroy(on_output=quiet))
+        calls = self.delta(before, self.calls())
+        return {
+            "n": n,
+            "up_seconds": round(up_seconds, 3),
+            "destroy_seconds": round(destroy_seconds, 3),
+            "up_calls": self.delta(before, after_up),
+            "calls_per_backup": round(sum(calls.values()) / n, 3),
         }
 
     def available_backups(self, n: int) -> list[str]:
@@ -479,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
     n_up, n_preview, scale = (2, 3, [2]) if args.smoke else (32, 200, [8, 32, 128])
+    n_large, naive_sizes = (4, [2]) if args.smoke else (N_LARGE, NAIVE_SIZES)
     n_copies = 2 if args.smoke else COPIES_TO_ONE_REGION
     n_cli = 20 if args.smoke else CLI_PREVIEW_BACKUPS
     backup_seconds = 1.0 if args.smoke else args.backup_seconds
@@ -490,6 +546,14 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(emulator, Path(work))
         up = bench.up_case(n_up, backup_seconds)
         scaling = [up if n == n_up else bench.up_case(n, backup_seconds) for n in scale]
+        large = bench.up_case(n_large, backup_seconds)
+        naive = [
+            {
+                **bench.naive_case(n, backup_seconds),
+                "fsx_up_seconds": next(c["up_seconds"] for c in scaling if c["n"] == n),
+            }
+            for n in naive_sizes
+        ]
         preview = bench.preview_refresh_case(n_preview)
         unknown = bench.unknown_preview_case(n_preview)
         copies = bench.copy_case(n_copies, backup_seconds)
@@ -513,6 +577,12 @@ def main(argv: list[str] | None = None) -> int:
         "unknown_preview_fsx_calls": unknown["fsx_calls"],
         "cli_preview_seconds": cli_preview["seconds"],
         "cli_preview_peak_mb": cli_preview["cli_peak_mb"],
+        "destroy_ratio_vs_floor": scaling[-1]["destroy_ratio_vs_floor"],
+        "destroy_ratio_vs_floor_large": large["destroy_ratio_vs_floor"],
+        "up_ratio_vs_floor_large": large["up_ratio_vs_floor"],
+        "provider_peak_mb_large": large["provider_peak_mb"],
+        "N_large": n_large,
+        "state_bytes_per_backup": up["state_bytes_per_backup"],
         "diagnostics": {
             "unknown_preview_ratio_vs_shaped_noop": unknown["preview_ratio_vs_shaped_noop"],
             "cli_preview_ms_per_backup": cli_preview["ms_per_backup"],
@@ -531,10 +601,27 @@ def main(argv: list[str] | None = None) -> int:
                     "up_seconds",
                     "floor_up_seconds",
                     "up_ratio_vs_floor",
+                    "destroy_seconds",
+                    "floor_destroy_seconds",
+                    "destroy_ratio_vs_floor",
                     "calls_per_backup",
+                    "state_bytes_per_backup",
+                    "provider_peak_mb",
+                    "program_peak_mb",
                 )
             }
-            for case in scaling
+            for case in [*scaling, large]
+        ],
+        "large": large,
+        # The naive peer beside FsxBackup at the same sizes, in the same run.
+        "naive_peer": [
+            {
+                **case,
+                "times_slower_than_fsx_backup": round(
+                    case["up_seconds"] / case["fsx_up_seconds"], 1
+                ),
+            }
+            for case in naive
         ],
         "preview_refresh": preview,
         "unknown_preview": unknown,
@@ -557,11 +644,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key:<30} {results[key]!s:>10}  {op} {bound!s:<5} {ok}")
     for key, value in results["diagnostics"].items():
         print(f"{key:<30} {value!s:>10}  (diagnostic)")
-    print(f"\n{'N':>5} {'up s':>8} {'floor s':>8} {'ratio':>6} {'calls/backup':>13}")
+    print(
+        f"\n{'N':>5} {'up s':>8} {'floor s':>8} {'ratio':>6} {'destroy s':>9} {'floor s':>8} "
+        f"{'ratio':>6} {'calls/backup':>13} {'state B':>8} {'provider MB':>11}"
+    )
     for case in results["up_scaling"]:
         print(
             f"{case['n']:>5} {case['up_seconds']:>8} {case['floor_up_seconds']:>8} "
-            f"{case['up_ratio_vs_floor']:>6} {case['calls_per_backup']:>13}"
+            f"{case['up_ratio_vs_floor']:>6} {case['destroy_seconds']:>9} "
+            f"{case['floor_destroy_seconds']:>8} {case['destroy_ratio_vs_floor']:>6} "
+            f"{case['calls_per_backup']:>13} {case['state_bytes_per_backup']:>8} "
+            f"{case['provider_peak_mb']:>11}"
+        )
+    print(
+        f"\n{'N':>5} {'naive up s':>10} {'FsxBackup up s':>14} {'x slower':>8} {'calls/backup':>12}"
+    )
+    for case in results["naive_peer"]:
+        print(
+            f"{case['n']:>5} {case['up_seconds']:>10} {case['fsx_up_seconds']:>14} "
+            f"{case['times_slower_than_fsx_backup']:>8} {case['calls_per_backup']:>12}"
         )
     print(
         f"\n{copies['n']} copies to one Region: up {copies['up_seconds']} s, "

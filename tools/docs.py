@@ -76,14 +76,22 @@ def resource_section(title: str, args_class: type, resource_class: type) -> list
         for name in resource_class.__annotations__
         if not name.startswith("_") and name not in ("urn", "id")
     ]
-    problems = [f"{args_class.__name__}: input {n} is not documented" for n in fields
-                if n not in inputs]
-    problems += [f"{args_class.__name__}: {n} is documented but no input" for n in inputs
-                 if n not in fields]
-    problems += [f"{resource_class.__name__}: output {n} is not documented"
-                 for n in declared_outputs if n not in outputs]
-    problems += [f"{resource_class.__name__}: {n} is documented but no output" for n in outputs
-                 if n not in declared_outputs]
+    problems = [
+        f"{args_class.__name__}: input {n} is not documented" for n in fields if n not in inputs
+    ]
+    problems += [
+        f"{args_class.__name__}: {n} is documented but no input" for n in inputs if n not in fields
+    ]
+    problems += [
+        f"{resource_class.__name__}: output {n} is not documented"
+        for n in declared_outputs
+        if n not in outputs
+    ]
+    problems += [
+        f"{resource_class.__name__}: {n} is documented but no output"
+        for n in outputs
+        if n not in declared_outputs
+    ]
     if problems:
         raise SystemExit("tools.docs: " + "; ".join(problems))
     lines = [f"## {title}", "", "| input | |", "|---|---|"]
@@ -120,8 +128,9 @@ def cli_section() -> list[str]:
     lines += [f"`{parser.format_usage().strip().removeprefix('usage: ')}`", ""]
     lines += ["| command | |", "|---|---|"]
     subs = list(_subcommands(parser))
-    lines += [f"| [`{name}`](#fsx-backup-{name}) | {_cell(helps.get(name, ''))} |"
-              for name, _ in subs]
+    lines += [
+        f"| [`{name}`](#fsx-backup-{name}) | {_cell(helps.get(name, ''))} |" for name, _ in subs
+    ]
     lines.append("")
     for name, sub in subs:
         lines += [f"### fsx-backup {name}", ""]
@@ -133,7 +142,8 @@ def cli_section() -> list[str]:
             flags = ", ".join(action.option_strings) or action.dest
             if action.nargs != 0 and action.option_strings:
                 metavar = action.metavar or (
-                    "{" + ",".join(map(str, action.choices)) + "}" if action.choices
+                    "{" + ",".join(map(str, action.choices)) + "}"
+                    if action.choices
                     else action.dest.upper()
                 )
                 flags += f" {metavar}"
@@ -182,8 +192,7 @@ def bench_table(results: dict[str, Any]) -> str:
         if key in results:
             met = results.get("meets_targets", {}).get(key)
             lines.append(
-                f"| `{key}` | {op} {bound:g} | {_fmt(results[key])} | "
-                f"{'yes' if met else 'no'} |"
+                f"| `{key}` | {op} {bound:g} | {_fmt(results[key])} | {'yes' if met else 'no'} |"
             )
         else:
             lines.append(f"| `{key}` | {op} {bound:g} | not in this run | |")
@@ -191,13 +200,30 @@ def bench_table(results: dict[str, Any]) -> str:
     if scaling:
         lines += [
             "",
-            "| backups in one `up` | seconds | no-op floor, seconds | ratio | calls per backup |",
-            "|---|---|---|---|---|",
+            "| backups | `up` s | floor s | ratio | `destroy` s | floor s | ratio | calls per "
+            "backup | state bytes per backup | provider peak MB |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         lines += [
             f"| {row['n']} | {row['up_seconds']} | {row['floor_up_seconds']} | "
-            f"{row['up_ratio_vs_floor']} | {row['calls_per_backup']} |"
+            f"{row['up_ratio_vs_floor']} | {row.get('destroy_seconds', '')} | "
+            f"{row.get('floor_destroy_seconds', '')} | {row.get('destroy_ratio_vs_floor', '')} | "
+            f"{row['calls_per_backup']} | {row.get('state_bytes_per_backup', '')} | "
+            f"{row.get('provider_peak_mb', '')} |"
             for row in scaling
+        ]
+    naive = results.get("naive_peer") or []
+    if naive:
+        lines += [
+            "",
+            "| backups | naive peer `up` s | FsxBackup `up` s | naive / FsxBackup | naive "
+            "calls per backup |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['n']} | {row['up_seconds']} | {row['fsx_up_seconds']} | "
+            f"{row['times_slower_than_fsx_backup']} | {row['calls_per_backup']} |"
+            for row in naive
         ]
     return "\n".join(lines)
 

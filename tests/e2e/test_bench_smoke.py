@@ -48,6 +48,18 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert any(name.startswith("pulumi (") for name in cli["peak_mb_by_process"])
     assert "provider (pulumi.dynamic)" in cli["cpu_seconds_by_process"]
     assert results["copies"]["up_calls"]["CopyBackup"] == results["copies"]["n"]
+    # Issue 27: destroy against its floor, the large case, the state's size, the
+    # provider's and the program's memory, and the naive peer beside FsxBackup.
+    for case in results["up_scaling"]:
+        assert case["destroy_ratio_vs_floor"] > 0 and case["floor_destroy_seconds"] > 0
+        assert case["state_bytes_per_backup"] > 1000
+        assert case["provider_peak_mb"] > 0 and case["program_peak_mb"] > 0
+    assert results["up_scaling"][-1]["n"] == results["N_large"] == results["large"]["n"]
+    assert results["state_bytes_per_backup"] == results["up"]["state_bytes_per_backup"]
+    [naive] = results["naive_peer"]
+    assert naive["up_calls"]["CreateBackup"] == naive["n"]
+    assert naive["up_calls"]["DescribeBackups"] >= naive["n"]
+    assert naive["fsx_up_seconds"] > 0 and naive["times_slower_than_fsx_backup"] > 0
 
 
 def test_shaped_noop_is_stored_like_an_fsx_backup(
