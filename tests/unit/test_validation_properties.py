@@ -21,6 +21,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.rpc import UNKNOWN
 
+from fsx_backup_provider.core.holder import HOLDER_TAG
 from fsx_backup_provider.providers.validation import Failure, validate_inputs
 
 SETTINGS = settings(max_examples=200, deadline=None)
@@ -299,11 +300,16 @@ def test_exactly_one_source(fs: str | None, vol: str | None) -> None:
 @example(key=" aws:y")
 @example(key="bad#key")
 @example(key="key\n")
+@example(key=HOLDER_TAG)
 def test_tag_key_follows_the_model_and_the_reserved_prefix(key: str) -> None:
     failures = validate_inputs({"file_system_id": FS, "tags": {key: "v"}})
     if TAG_KEY.accepts(key) and reserved(key):
         assert [f.property for f in failures] == ["tags"], failures
         assert "reserved for AWS" in failures[0].reason and repr(key) in failures[0].reason
+    elif key == HOLDER_TAG:
+        # The provider's own tag (core/holder.py): refused, whatever the model says.
+        assert [f.property for f in failures] == ["tags"], failures
+        assert "is the provider's own" in failures[0].reason
     else:
         assert_string_rule("tags", TAG_KEY, key, failures, f"tag key {key!r}")
 
