@@ -14,6 +14,7 @@ from pulumi import automation as auto
 from fsx_backup_provider import FsxBackup, FsxBackupCopy
 from tests.conftest import resources_of_type
 from tests.e2e.conftest import pulumi_cli, quiet
+from tools.workspace import preview_first
 
 # How Pulumi's state marks a secret value.
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -75,13 +76,16 @@ def test_credentials_never_reach_state_or_output(fsx: Any, new_stack: Any) -> No
             tags={"Name": "plain", "Token": pulumi.Output.secret("s3cr3t-tag-value")},
         )
 
-    stack = new_stack(
-        program,
-        env={
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        },
+    # Its up() previews first, as a plain `pulumi up` does.
+    stack = preview_first(
+        new_stack(
+            program,
+            env={
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            },
+        )
     )
     stack.set_config("aws:region", auto.ConfigValue("us-east-1"))
     stack.set_config("aws:endpoints", auto.ConfigValue(json.dumps([{"fsx": fsx.endpoint_url}])))
