@@ -200,10 +200,10 @@ class ProcessWatch:
             name, _, rest = stat.partition("(")[2].rpartition(")")
             fields = rest.split()
             pid = int(entry.name)
-            # The kernel's peak of each process; of the root (this process,
-            # which runs inline programs and lived before the watch), its
-            # resident memory now, so the peak is the watch's own.
-            key = "VmRSS:" if pid == self.root else "VmHWM:"
+            # The kernel's peak of each process; of this process (the root
+            # when inline programs are watched, and alive before the watch),
+            # its resident memory now, so the peak is the watch's own.
+            key = "VmRSS:" if pid == os.getpid() else "VmHWM:"
             hwm = [line for line in status.splitlines() if line.startswith(key)]
             parents[pid] = int(fields[1])
             cpu = (int(fields[11]) + int(fields[12])) / tick
@@ -212,7 +212,7 @@ class ProcessWatch:
             ancestor = pid
             while ancestor not in (0, 1, self.root) and ancestor in parents:
                 ancestor = parents[ancestor]
-            if ancestor == self.root or pid == self.root:
+            if ancestor == self.root:
                 known = self.seen.setdefault(
                     pid, {"command": _label(pid, name), "cpu_s": 0.0, "peak_mb": 0}
                 )
